@@ -131,7 +131,7 @@ def iter_dicts(cursor: Any, batch_size: int = 10_000) -> Iterator[dict[str, Any]
         if isinstance(row, dict):
             yield {k.lower(): v for k, v in row.items()}
         else:
-            yield dict(zip(names, row))
+            yield dict(zip(names, row, strict=True))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,0 +1,284 @@
+"""MonteCarloHook: credentials from the ``monte_carlo`` connection and pycarlo clients.
+
+pycarlo is imported inside the methods that need it: importing ``pycarlo.core`` costs ~0.35 s
+(it loads a 10 MB GraphQL schema), and this module is imported by every DAG file that uses an
+operator of this provider.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseHook
+
+from monte_carlo_push_provider.utils.errors import MonteCarloConfigError
+
+if TYPE_CHECKING:
+    from pycarlo.core import Client
+
+DEFAULT_INGEST_ENDPOINT = "https://integrations.getmontecarlo.com"
+DEFAULT_GRAPHQL_ENDPOINT = "https://api.getmontecarlo.com/graphql"
+DEFAULT_TIMEOUT_S = 60.0
+
+CREATE_INGESTION_KEY = "montecarlo integrations create-key --scope Ingestion --description airflow-push"
+CREATE_GRAPHQL_KEY = "Monte Carlo UI > Settings > API Access > Create key (or `montecarlo configure`)"
+
+# Environment variables Monte Carlo's own scripts use; consulted when a connection field is empty.
+ENV_FALLBACKS = {
+    "ingest_key_id": "MCD_INGEST_ID",
+    "ingest_key_secret": "MCD_INGEST_TOKEN",
+    "graphql_key_id": "MCD_ID",
+    "graphql_key_secret": "MCD_TOKEN",
+    "resource_uuid": "MCD_RESOURCE_UUID",
+}
+
+
+def quiet_pycarlo() -> None:
+    """pycarlo logs a WARNING per unknown enum value while loading its schema (seven of them in
+    0.15.500): noise in every task log that says nothing about the push. Call before importing
+    ``pycarlo.core``."""
+    import logging
+
+    logging.getLogger("pycarlo.lib.types").setLevel(logging.ERROR)
+
+
+def _mask(value: str | None) -> None:
+    """Register a secret with Airflow's masker so it is redacted from task logs."""
+    if not value:
+        return
+    try:
+        from airflow.sdk.log import mask_secret
+    except ImportError:  # pragma: no cover - Airflow < 3.1
+        from airflow.sdk.execution_time.secrets_masker import mask_secret  # type: ignore[no-redef]
+    mask_secret(value)
+
+
+@dataclass(frozen=True)
+class MonteCarloCredentials:
+    """Resolved connection settings. Secrets are excluded from ``repr`` so they never reach a log
+    line or an exception message through string formatting."""
+
+    ingest_key_id: str | None
+    ingest_key_secret: str | None = field(repr=False)
+    graphql_key_id: str | None
+    graphql_key_secret: str | None = field(repr=False)
+    resource_uuid: str | None
+    ingest_endpoint: str
+    graphql_endpoint: str
+    timeout_s: float
+    sources: dict[str, str] = field(default_factory=dict, compare=False)
+
+    def require_ingestion_key(self) -> tuple[str, str]:
+        missing = [
+            label
+            for label, value in (
+                ("ingestion key id (connection login or MCD_INGEST_ID)", self.ingest_key_id),
+                ("ingestion key secret (connection password or MCD_INGEST_TOKEN)", self.ingest_key_secret),
+            )
+            if not value
+        ]
+        if missing:
+            raise MonteCarloConfigError(
+                f"Monte Carlo {' and '.join(missing)} is missing. Pushes need a key with the "
+                f"Ingestion scope; create one with `{CREATE_INGESTION_KEY}` and store its id as the "
+                "connection's login and its secret as the password."
+            )
+        return self.ingest_key_id, self.ingest_key_secret  # type: ignore[return-value]
+
+    def require_graphql_key(self) -> tuple[str, str]:
+        missing = [
+            label
+            for label, value in (
+                ("GraphQL key id (extra graphql_key_id or MCD_ID)", self.graphql_key_id),
+                ("GraphQL key secret (extra graphql_key_secret or MCD_TOKEN)", self.graphql_key_secret),
+            )
+            if not value
+        ]
+        if missing:
+            raise MonteCarloConfigError(
+                f"Monte Carlo {' and '.join(missing)} is missing. GraphQL calls (sensor, custom "
+                "lineage, deletes, test_connection) need an API key, which is not the ingestion key: "
+                f"create one in {CREATE_GRAPHQL_KEY}."
+            )
+        return self.graphql_key_id, self.graphql_key_secret  # type: ignore[return-value]
+
+    def require_resource_uuid(self, override: str | None = None) -> str:
+        uuid = override or self.resource_uuid
+        if not uuid:
+            raise MonteCarloConfigError(
+                "No Monte Carlo resource (warehouse) UUID: set the connection extra resource_uuid, "
+                "the manifest's resource_uuid, or MCD_RESOURCE_UUID. Find it with the GraphQL query "
+                "`getUser { account { warehouses { uuid name connectionType } } }` or "
+                "`montecarlo integrations list`."
+            )
+        return uuid
+
+
+class MonteCarloHook(BaseHook):
+    """Interact with Monte Carlo's push-ingestion gateway and GraphQL API.
+
+    Connection (type ``monte_carlo``): ``login`` = ingestion key id, ``password`` = ingestion key
+    secret; extras ``graphql_key_id``, ``graphql_key_secret``, ``resource_uuid``,
+    ``ingest_endpoint``, ``graphql_endpoint``, ``timeout_s``. Empty fields fall back to
+    ``MCD_INGEST_ID``, ``MCD_INGEST_TOKEN``, ``MCD_ID``, ``MCD_TOKEN``, ``MCD_RESOURCE_UUID``.
+    """
+
+    conn_name_attr = "monte_carlo_conn_id"
+    default_conn_name = "monte_carlo_default"
+    conn_type = "monte_carlo"
+    hook_name = "Monte Carlo"
+
+    def __init__(self, monte_carlo_conn_id: str = default_conn_name, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.monte_carlo_conn_id = monte_carlo_conn_id
+        self._credentials: MonteCarloCredentials | None = None
+
+    def __repr__(self) -> str:
+        return f"MonteCarloHook(monte_carlo_conn_id={self.monte_carlo_conn_id!r})"
+
+    # -- credentials ---------------------------------------------------------------------------
+
+    def get_credentials(self) -> MonteCarloCredentials:
+        if self._credentials is not None:
+            return self._credentials
+        conn = self.get_connection(self.monte_carlo_conn_id)
+        extra = conn.extra_dejson or {}
+        values: dict[str, Any] = {
+            "ingest_key_id": conn.login,
+            "ingest_key_secret": conn.password,
+            "graphql_key_id": extra.get("graphql_key_id"),
+            "graphql_key_secret": extra.get("graphql_key_secret"),
+            "resource_uuid": extra.get("resource_uuid"),
+        }
+        sources = {}
+        for key, env_name in ENV_FALLBACKS.items():
+            if values[key]:
+                sources[key] = "connection"
+            elif os.environ.get(env_name):
+                values[key] = os.environ[env_name]
+                sources[key] = env_name
+        for secret_key in ("ingest_key_secret", "graphql_key_secret"):
+            _mask(values[secret_key])
+        try:
+            timeout_s = float(extra.get("timeout_s") or DEFAULT_TIMEOUT_S)
+        except (TypeError, ValueError):
+            raise MonteCarloConfigError(
+                f"Connection {self.monte_carlo_conn_id!r}: extra timeout_s must be a number of "
+                f"seconds, got {extra.get('timeout_s')!r}"
+            ) from None
+        self._credentials = MonteCarloCredentials(
+            **values,
+            ingest_endpoint=(extra.get("ingest_endpoint") or DEFAULT_INGEST_ENDPOINT).rstrip("/"),
+            graphql_endpoint=extra.get("graphql_endpoint") or DEFAULT_GRAPHQL_ENDPOINT,
+            timeout_s=timeout_s,
+            sources=sources,
+        )
+        return self._credentials
+
+    @property
+    def resource_uuid(self) -> str | None:
+        return self.get_credentials().resource_uuid
+
+    # -- pycarlo clients -----------------------------------------------------------------------
+
+    def get_ingestion_client(self) -> Client:
+        """A pycarlo ``Client`` whose session has the ``Ingestion`` scope (for ``/ingest/v1/*``)."""
+        quiet_pycarlo()
+        from pycarlo.core import Client, Session
+
+        creds = self.get_credentials()
+        key_id, secret = creds.require_ingestion_key()
+        return Client(
+            session=Session(mcd_id=key_id, mcd_token=secret, scope="Ingestion", endpoint=creds.ingest_endpoint)
+        )
+
+    def get_graphql_client(self) -> Client:
+        """A pycarlo ``Client`` for the GraphQL API (no scope)."""
+        quiet_pycarlo()
+        from pycarlo.core import Client, Session
+
+        creds = self.get_credentials()
+        key_id, secret = creds.require_graphql_key()
+        return Client(session=Session(mcd_id=key_id, mcd_token=secret, endpoint=creds.graphql_endpoint))
+
+    def get_ingestion_service(self) -> Any:
+        from pycarlo.features.ingestion import IngestionService
+
+        return IngestionService(mc_client=self.get_ingestion_client())
+
+    def graphql(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Run a GraphQL document through pycarlo and return its ``data`` as a plain dict.
+
+        Keys come back in snake_case (``get_user``, ``connection_type``): pycarlo's client
+        converts them for string queries, and this keeps what it returns.
+        """
+        from pycarlo.common.retries import ExponentialBackoffJitter
+
+        from monte_carlo_push_provider.utils.errors import explain_graphql_error
+
+        client = self.get_graphql_client()
+        try:
+            # A short backoff: pycarlo's default retries every GqlError (validation errors
+            # included) for minutes.
+            response = client(
+                query,
+                variables=variables,
+                timeout_in_seconds=int(self.get_credentials().timeout_s),
+                retry_backoff=ExponentialBackoffJitter(0.5, 4),
+            )
+        except Exception as err:  # pycarlo raises GqlError / HTTPError subclasses
+            raise explain_graphql_error(err, self.get_credentials()) from None
+        return response.to_dict() if hasattr(response, "to_dict") else dict(response or {})
+
+    # -- connection test -----------------------------------------------------------------------
+
+    def test_connection(self) -> tuple[bool, str]:
+        """Check both keys and the resource UUID without pushing anything.
+
+        The ingestion key is checked with an empty metadata request: the gateway authenticates
+        before it validates, so a 400 ("events required") proves the key while a 401/403 names
+        the problem. The GraphQL key is checked with ``getUser``, which also lists the account's
+        warehouses so an unknown ``resource_uuid`` is caught.
+        """
+        from monte_carlo_push_provider.utils.errors import MonteCarloPushError, explain_http_error
+
+        try:
+            creds = self.get_credentials()
+            messages = []
+            client = self.get_ingestion_client()
+            try:
+                client.make_request(
+                    "/ingest/v1/metadata",
+                    body={"event_type": "METADATA", "resource": {"uuid": creds.resource_uuid}, "events": []},
+                    timeout_in_seconds=int(creds.timeout_s),
+                    should_retry=lambda _err: False,
+                )
+            except Exception as err:
+                status = getattr(getattr(err, "response", None), "status_code", None)
+                if status != 400:
+                    raise explain_http_error(err, creds, path="/ingest/v1/metadata") from None
+            messages.append(f"ingestion key {creds.ingest_key_id} accepted by {creds.ingest_endpoint}")
+            if creds.graphql_key_id or creds.graphql_key_secret:
+                data = self.graphql(
+                    "query { getUser { email account { uuid warehouses { uuid name connectionType } } } }"
+                )
+                user = data.get("get_user") or {}
+                warehouses = ((user.get("account") or {}).get("warehouses")) or []
+                messages.append(f"GraphQL key works (user {user.get('email')})")
+                if creds.resource_uuid:
+                    match = [w for w in warehouses if w.get("uuid") == creds.resource_uuid]
+                    if not match:
+                        known = ", ".join(
+                            f"{w.get('name')} ({w.get('connection_type')}): {w.get('uuid')}" for w in warehouses
+                        )
+                        return False, (
+                            f"resource_uuid {creds.resource_uuid} is not a warehouse of this account; "
+                            f"known warehouses: {known or 'none'}"
+                        )
+                    messages.append(f"resource {match[0].get('name')} ({match[0].get('connection_type')})")
+            return True, "; ".join(messages)
+        except (MonteCarloConfigError, MonteCarloPushError) as err:
+            return False, str(err)
+

@@ -1,0 +1,480 @@
+"""MonteCarloPushOperator: manifests in, pycarlo pushes out, every invocation_id recorded.
+
+Flow of one task run:
+
+1. resolve and validate the manifests (one, a list, or what mapped collectors returned);
+2. group their events by push unit (kind, resource, resource_type / log_type), encode each event
+   once and plan size-aware batches under the 1 MB gzip limit;
+3. skip metadata units pushed less than ``min_push_interval`` ago (detectors train on hourly
+   buckets), unless this same task run pushed them (a retry);
+4. for each batch: build the body with pycarlo's ``build_*_payload``; if this task run's
+   checkpoint says the gateway already accepted exactly this body, skip it; otherwise send it
+   through ``Client.make_request`` with our retry policy, log its invocation_id and write the
+   checkpoint (and the push-result manifest at ``output_path``) before the next batch.
+
+pycarlo is imported in ``execute`` only: DAG files that import this module stay cheap to parse.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseOperator
+
+from monte_carlo_push_provider.hooks.monte_carlo import MonteCarloHook
+from monte_carlo_push_provider.utils.wire import MAX_COMPRESSED_BYTES
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+PUSH_RESULT_VERSION = 1
+PATHS = {"metadata": "/ingest/v1/metadata", "lineage": "/ingest/v1/lineage", "query_logs": "/ingest/v1/querylogs"}
+ASSET_SAMPLE = 1000  # fullTableIds kept per kind in the result, for the sensor and for humans
+
+
+class _Prebuilt:
+    """Quacks like a pycarlo event dataclass: ``build_*_payload`` only calls ``to_dict()``.
+
+    Manifest events are already exactly ``to_dict()`` of pycarlo's models (validated on read), so
+    rebuilding dataclasses through dataclasses-json would only cost time on large pushes.
+    """
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: dict[str, Any]):
+        self._data = data
+
+    def to_dict(self, encode_json: bool = False) -> dict[str, Any]:
+        return self._data
+
+    @property
+    def fields(self) -> Any:  # build_lineage_payload checks ``e.fields`` to pick the event type
+        return self._data.get("fields")
+
+
+@dataclass
+class PushUnit:
+    kind: str
+    resource_uuid: str
+    resource_type: str | None
+    log_type: str | None
+    encoded: list[bytes] = field(default_factory=list)
+    origins: list[tuple[int, int, int]] = field(default_factory=list)  # (manifest, first event, unit offset)
+    assets: list[str] = field(default_factory=list)
+    asset_count: int = 0
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind} ({self.log_type or self.resource_type}, resource {self.resource_uuid})"
+
+    def origin_of(self, offset: int) -> str:
+        for manifest_index, first_event, unit_offset in reversed(self.origins):
+            if offset >= unit_offset:
+                return f"manifest[{manifest_index}].events[{first_event + offset - unit_offset}]"
+        return f"event {offset}"
+
+
+def iter_manifests(value: Any) -> Iterator[Any]:
+    """Flatten what ``manifests`` resolves to: a manifest dict, a list of them, or a (lazy)
+    sequence of those from mapped collector tasks. ``None`` entries (a mapped task that returned
+    nothing) are skipped."""
+    if value is None:
+        return
+    if isinstance(value, Mapping):
+        yield value
+        return
+    if isinstance(value, (str, bytes)):
+        yield value  # validation reports it
+        return
+    if isinstance(value, Iterable):
+        for item in value:
+            if item is None:
+                continue
+            if isinstance(item, Mapping) or isinstance(item, (str, bytes)):
+                yield item
+            else:
+                yield from iter_manifests(item)
+        return
+    yield value
+
+
+def _full_table_id(event: Mapping[str, Any], kind: str) -> str | None:
+    ref = event.get("metadata") if kind == "metadata" else event.get("destination")
+    if not isinstance(ref, Mapping):
+        return None
+    return f"{ref.get('database')}:{ref.get('schema')}.{ref.get('name')}"
+
+
+class MonteCarloPushOperator(BaseOperator):
+    """Push manifests (v1) to Monte Carlo's ingestion gateway.
+
+    :param manifests: one manifest, a list of them, or an XComArg resolving to either (e.g. the
+        output of ``.expand()``-ed collector tasks). Templated.
+    :param monte_carlo_conn_id: the ``monte_carlo`` connection.
+    :param output_path: where to write the push-result manifest (every batch with its
+        invocation_id), as a path or ``ObjectStoragePath`` (``s3://…``, ``gs://…``). Templated.
+    :param resource_uuid: warehouse UUID for manifests that do not name one (default: the
+        connection's ``resource_uuid``).
+    :param max_compressed_bytes: the gzip size each request body stays under (default 1 MB;
+        lower it, never raise it).
+    :param request_timeout_s: per-request timeout (default: the connection's ``timeout_s``).
+    :param max_attempts: attempts per batch for 429 / 5xx / connection errors / timeouts.
+    :param min_push_interval: metadata for one (resource, flow) is pushed at most this often;
+        ``None`` or ``0`` disables the guard.
+    :param flow: name of this metadata flow for the interval guard (default ``"metadata"``).
+    :param state_path: root of the checkpoint and ledger documents (default
+        ``$MONTE_CARLO_PUSH_STATE_PATH`` or ``$AIRFLOW_HOME/monte_carlo_push_state``). Use shared
+        storage on multi-worker deployments so a retry on another worker resumes.
+    """
+
+    template_fields = ("manifests", "output_path", "resource_uuid", "flow", "state_path")
+    ui_color = "#e8f0fe"
+
+    def __init__(
+        self,
+        *,
+        manifests: Any,
+        monte_carlo_conn_id: str = MonteCarloHook.default_conn_name,
+        output_path: Any = None,
+        resource_uuid: str | None = None,
+        max_compressed_bytes: int = MAX_COMPRESSED_BYTES,
+        request_timeout_s: float | None = None,
+        max_attempts: int = 8,
+        retry_base_delay_s: float = 1.0,
+        retry_max_delay_s: float = 60.0,
+        min_push_interval: timedelta | float | None = timedelta(hours=1),
+        flow: str | None = None,
+        state_path: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if max_compressed_bytes > MAX_COMPRESSED_BYTES:
+            raise ValueError(
+                f"max_compressed_bytes={max_compressed_bytes:,} is over the gateway's "
+                f"{MAX_COMPRESSED_BYTES:,}-byte limit; use a value <= {MAX_COMPRESSED_BYTES:,}"
+            )
+        if max_attempts < 1:
+            raise ValueError(f"max_attempts must be >= 1, got {max_attempts}")
+        self.manifests = manifests
+        self.monte_carlo_conn_id = monte_carlo_conn_id
+        self.output_path = output_path
+        self.resource_uuid = resource_uuid
+        self.max_compressed_bytes = max_compressed_bytes
+        self.request_timeout_s = request_timeout_s
+        self.max_attempts = max_attempts
+        self.retry_base_delay_s = retry_base_delay_s
+        self.retry_max_delay_s = retry_max_delay_s
+        if isinstance(min_push_interval, (int, float)):
+            min_push_interval = timedelta(seconds=min_push_interval)
+        self.min_push_interval = min_push_interval
+        self.flow = flow
+        self.state_path = state_path
+
+    # ------------------------------------------------------------------------------------------
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        from monte_carlo_push_provider.manifest import validate_manifest
+        from monte_carlo_push_provider.utils.push_state import PushState, as_path, read_json
+        from monte_carlo_push_provider.utils.sender import RetryPolicy
+
+        hook = MonteCarloHook(self.monte_carlo_conn_id)
+        creds = hook.get_credentials()
+        creds.require_ingestion_key()
+
+        units: dict[tuple[str, str, str], PushUnit] = {}
+        manifest_count = 0
+        for index, manifest in enumerate(iter_manifests(self.manifests)):
+            manifest_count += 1
+            validate_manifest(manifest, index=index)
+            self._add_to_units(units, manifest, index, creds)
+        if not units:
+            self.log.info("%d manifest(s) with no events: nothing to push", manifest_count)
+
+        ti = context["ti"]
+        identity = {
+            "dag_id": ti.dag_id,
+            "run_id": ti.run_id,
+            "task_id": ti.task_id,
+            "map_index": getattr(ti, "map_index", -1),
+        }
+        state = PushState(self.state_path)
+        checkpoint_path = state.checkpoint_path(**identity)
+        previous = read_json(checkpoint_path) or {}
+        accepted = {b["fingerprint"]: b for b in previous.get("batches", []) if b.get("fingerprint")}
+        if accepted:
+            self.log.info(
+                "resuming: %d batch(es) already accepted by earlier tries of this task run (%s)",
+                len(accepted),
+                ", ".join(b["invocation_id"] for b in accepted.values()),
+            )
+        now = datetime.now(timezone.utc)
+        result: dict[str, Any] = {
+            "push_result_version": PUSH_RESULT_VERSION,
+            **identity,
+            "try_number": getattr(ti, "try_number", None),
+            "status": "running",
+            "started_at": previous.get("started_at") or _iso(now),
+            "updated_at": _iso(now),
+            "manifests": manifest_count,
+            "invocation_ids": [],
+            "batches": [],
+            "skipped": [],
+            "oversized_events": [],
+            "assets": {},
+            "totals": {"events": 0, "requests": 0, "gzip_bytes": 0, "resumed_batches": 0, "retried_attempts": 0},
+        }
+        output = as_path(self.output_path) if self.output_path else None
+
+        def save() -> None:
+            from monte_carlo_push_provider.utils.push_state import write_json
+
+            result["updated_at"] = _iso(datetime.now(timezone.utc))
+            write_json(checkpoint_path, result)
+            if output is not None:
+                write_json(output, result)
+
+        policy = RetryPolicy(self.max_attempts, self.retry_base_delay_s, self.retry_max_delay_s)
+        timeout_s = float(self.request_timeout_s or creds.timeout_s)
+        plans = self._plan_all(units, result)
+        client = hook.get_ingestion_client() if plans else None
+        total = len(plans)
+        pushed_units: set[tuple[str, str, str]] = set()
+        try:
+            number = 0
+            for key, unit, batch in plans:
+                if key in {tuple(s["unit"]) for s in result["skipped"]}:
+                    continue
+                if key not in pushed_units and unit.kind == "metadata" and not self._interval_allows(
+                    state, unit, identity, result, key
+                ):
+                    continue
+                for events, payload, body_gzip, raw_len in self._fit(unit, batch):
+                    number += 1
+                    self._push_batch(
+                        client, creds, unit, key, events, payload, body_gzip, raw_len,
+                        number=number, total=total, accepted=accepted, result=result,
+                        policy=policy, timeout_s=timeout_s, state=state, identity=identity,
+                        first_of_unit=key not in pushed_units, save=save,
+                    )
+                    pushed_units.add(key)
+        except BaseException:
+            result["status"] = "failed"
+            save()
+            self.log.error(
+                "push failed after %d accepted batch(es); invocation_ids so far: %s",
+                len(result["batches"]), ", ".join(result["invocation_ids"]) or "none",
+            )
+            raise
+        for unit in units.values():
+            result["assets"][unit.kind] = {
+                "count": result["assets"].get(unit.kind, {}).get("count", 0) + unit.asset_count,
+                "sample": (result["assets"].get(unit.kind, {}).get("sample", []) + unit.assets)[:ASSET_SAMPLE],
+            }
+        if result["oversized_events"]:
+            result["status"] = "partial"
+            save()
+            listed = "; ".join(e["message"] for e in result["oversized_events"][:10])
+            from monte_carlo_push_provider.utils.errors import MonteCarloPushError
+
+            raise MonteCarloPushError(
+                f"{len(result['oversized_events'])} event(s) are too large to push on their own and were "
+                f"not sent (everything else was: invocation_ids {', '.join(result['invocation_ids']) or 'none'}): "
+                f"{listed}",
+                invocation_ids=result["invocation_ids"],
+            )
+        result["status"] = "success"
+        save()
+        totals = result["totals"]
+        self.log.info(
+            "pushed %s events in %d request(s), %s gzip; invocation_ids: %s%s",
+            f"{totals['events']:,}", totals["requests"], _size(totals["gzip_bytes"]),
+            ", ".join(result["invocation_ids"]) or "none",
+            f"; push result written to {output}" if output is not None else "",
+        )
+        if output is not None:
+            result["output_path"] = str(output)
+        return result
+
+    # -- planning ------------------------------------------------------------------------------
+
+    def _add_to_units(self, units: dict, manifest: Mapping[str, Any], index: int, creds: Any) -> None:
+        kind = manifest["kind"]
+        events = manifest["events"]
+        if not events:
+            self.log.info("manifest[%d] (%s %s): no events", index, manifest.get("resource_type") or manifest.get("log_type"), kind)
+            return
+        resource_uuid = creds.require_resource_uuid(manifest.get("resource_uuid") or self.resource_uuid)
+        flavour = manifest.get("log_type") if kind == "query_logs" else manifest.get("resource_type")
+        key = (kind, resource_uuid, flavour)
+        unit = units.get(key)
+        if unit is None:
+            unit = units[key] = PushUnit(
+                kind=kind,
+                resource_uuid=resource_uuid,
+                resource_type=None if kind == "query_logs" else flavour,
+                log_type=flavour if kind == "query_logs" else None,
+            )
+        unit.origins.append((index, 0, len(unit.encoded)))
+        dumps = json.dumps
+        if kind == "metadata":
+            unit.encoded.extend(dumps({"relational_asset": e}).encode() for e in events)
+        else:
+            unit.encoded.extend(dumps(e).encode() for e in events)
+        if kind != "query_logs":
+            unit.asset_count += len(events)
+            room = ASSET_SAMPLE - len(unit.assets)
+            if room > 0:
+                unit.assets.extend(t for t in (_full_table_id(e, kind) for e in events[:room]) if t)
+        else:
+            unit.asset_count += len(events)
+
+    def _plan_all(self, units: dict, result: dict[str, Any]) -> list[tuple[tuple, PushUnit, Any]]:
+        from monte_carlo_push_provider.utils.batching import EventTooLargeError, plan_batches
+
+        plans = []
+        for key, unit in units.items():
+
+            def too_large(err: EventTooLargeError, unit: PushUnit = unit, key: tuple = key) -> None:
+                where = unit.origin_of(err.index)
+                message = f"{where}: {err}"
+                self.log.error("%s %s", unit.label, message)
+                result["oversized_events"].append({"unit": list(key), "event": where, "message": message})
+
+            for batch in plan_batches(unit.encoded, limit=self.max_compressed_bytes, on_too_large=too_large):
+                plans.append((key, unit, batch))
+        return plans
+
+    def _fit(self, unit: PushUnit, batch: Any) -> Iterator[tuple[list[dict], dict, int, int]]:
+        """Build the real body for a planned batch and measure it; a body that still comes out
+        over the limit (rare: the plan's estimate is conservative) is split."""
+        from monte_carlo_push_provider.utils.wire import gzip_size, json_body
+
+        pending = [(batch.start, batch.end)]
+        while pending:
+            start, end = pending.pop(0)
+            events = [json.loads(b) for b in unit.encoded[start:end]]
+            payload = _build_payload(unit, events)
+            body = json_body(payload)
+            size = gzip_size(body)
+            if size > self.max_compressed_bytes and end - start > 1:
+                cut = start + max(1, int((end - start) * 0.9))
+                pending[:0] = [(start, cut), (cut, end)]
+                continue
+            yield events, payload, size, len(body)
+
+    def _interval_allows(self, state: Any, unit: PushUnit, identity: dict, result: dict, key: tuple) -> bool:
+        interval = self.min_push_interval
+        if not interval or interval <= timedelta(0):
+            return True
+        flow = self.flow or "metadata"
+        ledger = state.read_ledger(unit.resource_uuid, flow)
+        if not ledger:
+            return True
+        if ledger.get("owner") == identity:
+            return True  # this task run pushed it: a retry resuming, not a second push
+        last = datetime.fromisoformat(ledger["last_push_at"].replace("Z", "+00:00"))
+        next_allowed = last + interval
+        now = datetime.now(timezone.utc)
+        if now >= next_allowed:
+            return True
+        owner = ledger.get("owner") or {}
+        reason = (
+            f"metadata for resource {unit.resource_uuid} (flow {flow!r}) was pushed at {_iso(last)} by "
+            f"{owner.get('dag_id')}/{owner.get('run_id')}/{owner.get('task_id')} "
+            f"(invocation_id={ledger.get('invocation_id')}); Monte Carlo's detectors train on hourly "
+            f"buckets, so the next push is allowed at {_iso(next_allowed)}. Skipping {len(unit.encoded):,} "
+            "events; set min_push_interval=None (or a different flow=) to push anyway."
+        )
+        self.log.warning("skipped: %s", reason)
+        result["skipped"].append(
+            {"unit": list(key), "events": len(unit.encoded), "reason": reason, "next_allowed_at": _iso(next_allowed)}
+        )
+        return False
+
+    # -- sending -------------------------------------------------------------------------------
+
+    def _push_batch(
+        self, client: Any, creds: Any, unit: PushUnit, key: tuple, events: list, payload: dict,
+        body_gzip: int, raw_len: int, *, number: int, total: int, accepted: dict, result: dict,
+        policy: Any, timeout_s: float, state: Any, identity: dict, first_of_unit: bool, save: Any,
+    ) -> None:
+        from monte_carlo_push_provider.utils.sender import send_with_retries
+        from monte_carlo_push_provider.utils.wire import json_body
+
+        fingerprint = hashlib.sha256(json_body(payload)).hexdigest()[:32]
+        label = f"batch {number}/{total}"
+        record = {
+            "batch": number,
+            "of": total,
+            "kind": unit.kind,
+            "resource_uuid": unit.resource_uuid,
+            "resource_type": unit.resource_type,
+            "log_type": unit.log_type,
+            "event_type": payload["event_type"],
+            "event_count": len(events),
+            "gzip_bytes": body_gzip,
+            "raw_bytes": raw_len,
+            "fingerprint": fingerprint,
+        }
+        earlier = accepted.get(fingerprint)
+        if earlier:
+            record.update(
+                invocation_id=earlier["invocation_id"], accepted_at=earlier.get("accepted_at"),
+                attempts=0, resumed=True,
+            )
+            result["totals"]["resumed_batches"] += 1
+            self.log.info(
+                "%s: %s events, %s gzip, invocation_id=%s (accepted by an earlier try; not sent again)",
+                label, f"{len(events):,}", _size(body_gzip), earlier["invocation_id"],
+            )
+        else:
+            sent = send_with_retries(
+                client, PATHS[unit.kind], payload, creds=creds, timeout_s=timeout_s, policy=policy,
+                label=f"{label} ({unit.label})", logger=self.log,
+            )
+            record.update(
+                invocation_id=sent.invocation_id, accepted_at=_iso(datetime.now(timezone.utc)),
+                attempts=sent.attempts, timeouts=sent.timeouts,
+            )
+            result["totals"]["retried_attempts"] += sent.attempts - 1
+            self.log.info(
+                "%s: %s events, %s gzip, invocation_id=%s",
+                label, f"{len(events):,}", _size(body_gzip), sent.invocation_id,
+            )
+        result["batches"].append(record)
+        result["invocation_ids"].append(record["invocation_id"])
+        result["totals"]["events"] += len(events)
+        result["totals"]["requests"] += 1
+        result["totals"]["gzip_bytes"] += body_gzip
+        save()
+        if unit.kind == "metadata" and first_of_unit and not earlier:
+            state.record_push(unit.resource_uuid, self.flow or "metadata", owner=identity, invocation_id=record["invocation_id"])
+
+
+def _build_payload(unit: PushUnit, events: list[dict[str, Any]]) -> dict[str, Any]:
+    from pycarlo.features.ingestion.models import (
+        build_lineage_payload,
+        build_metadata_payload,
+        build_query_log_payload,
+    )
+
+    if unit.kind == "metadata":
+        return build_metadata_payload(
+            unit.resource_uuid, unit.resource_type, [_Prebuilt(e["relational_asset"]) for e in events]
+        )
+    if unit.kind == "lineage":
+        return build_lineage_payload(unit.resource_uuid, unit.resource_type, [_Prebuilt(e) for e in events])
+    return build_query_log_payload(unit.resource_uuid, unit.log_type, [_Prebuilt(e) for e in events])
+
+
+def _size(n: int) -> str:
+    return f"{n:,} B" if n < 10_000 else f"{n // 1000:,} KB"
+
+
+def _iso(value: datetime) -> str:
+    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")

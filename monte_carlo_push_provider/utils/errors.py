@@ -1,0 +1,103 @@
+"""Errors this provider raises, and the translation of gateway / GraphQL failures into the
+troubleshooting checkpoint a user should look at (docs/troubleshooting.md).
+
+Messages never include a secret: they name key *ids* and endpoints only.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from monte_carlo_push_provider.hooks.monte_carlo import MonteCarloCredentials
+
+# The five debugging checkpoints of a push (docs/troubleshooting.md has one section each).
+CHECKPOINT_KEY = "checkpoint 1 (key and scope)"
+CHECKPOINT_RESOURCE = "checkpoint 2 (resource UUID and type)"
+CHECKPOINT_PAYLOAD = "checkpoint 3 (payload shape)"
+CHECKPOINT_DELIVERY = "checkpoint 4 (delivery and invocation_id)"
+CHECKPOINT_VISIBILITY = "checkpoint 5 (processing and visibility)"
+
+
+class MonteCarloConfigError(ValueError):
+    """The connection or an operator argument is missing or wrong; the message says the fix."""
+
+
+class MonteCarloPushError(RuntimeError):
+    """A push or GraphQL call failed for a reason a retry will not fix."""
+
+    def __init__(self, message: str, *, status: int | None = None, invocation_ids: list[str] | None = None):
+        super().__init__(message)
+        self.status = status
+        self.invocation_ids = list(invocation_ids or [])
+
+
+def response_message(err: Any) -> str:
+    """The gateway's own message from an HTTPError, trimmed."""
+    response = getattr(err, "response", None)
+    if response is None:
+        return str(err)[:500]
+    try:
+        body = response.json()
+        if isinstance(body, dict):
+            if "message" in body:
+                return str(body["message"])[:2000]
+            if "errors" in body:
+                return "; ".join(str(e.get("message", e)) for e in body["errors"])[:2000]
+        return str(body)[:2000]
+    except ValueError:
+        return (response.text or response.reason or "")[:2000]
+
+
+def explain_http_error(err: Any, creds: MonteCarloCredentials, *, path: str) -> MonteCarloPushError:
+    """Turn a non-retryable HTTP failure from the ingestion gateway into a checkpoint message."""
+    response = getattr(err, "response", None)
+    status = getattr(response, "status_code", None)
+    message = response_message(err)
+    endpoint = f"{creds.ingest_endpoint}{path}"
+    if status == 401:
+        text = (
+            f"{CHECKPOINT_KEY}: {endpoint} answered 401 Unauthorized ({message}). The ingestion key "
+            f"id {creds.ingest_key_id!r} or its secret is wrong or revoked. Check the connection's "
+            "login/password (or MCD_INGEST_ID / MCD_INGEST_TOKEN); create a new key with "
+            "`montecarlo integrations create-key --scope Ingestion`."
+        )
+    elif status == 403:
+        text = (
+            f"{CHECKPOINT_KEY}: {endpoint} answered 403 Forbidden ({message}). The key "
+            f"{creds.ingest_key_id!r} is not an Ingestion-scoped key — a GraphQL API key does not "
+            "work for push. Create one with `montecarlo integrations create-key --scope Ingestion` "
+            "and put it in the connection's login/password; the GraphQL key goes in the extras "
+            "graphql_key_id / graphql_key_secret."
+        )
+    elif status == 404 or (status == 400 and "resource" in message.lower() and "not found" in message.lower()):
+        text = (
+            f"{CHECKPOINT_RESOURCE}: {endpoint} answered {status} ({message}). The resource UUID is "
+            "not a warehouse of this account, or the resource_type does not match its connection "
+            "type. List them with `getUser { account { warehouses { uuid name connectionType } } }`."
+        )
+    elif status == 413 or (status == 400 and ("1 mb" in message.lower() or "too large" in message.lower())):
+        text = f"{CHECKPOINT_PAYLOAD}: {endpoint} refused the body as too large ({message})."
+    elif status is not None and 400 <= status < 500:
+        text = f"{CHECKPOINT_PAYLOAD}: {endpoint} answered {status}: {message}"
+    elif status is not None:
+        text = f"{CHECKPOINT_DELIVERY}: {endpoint} answered {status}: {message}"
+    else:
+        text = f"{CHECKPOINT_DELIVERY}: request to {endpoint} failed: {type(err).__name__}: {message}"
+    return MonteCarloPushError(text, status=status)
+
+
+def explain_graphql_error(err: Any, creds: MonteCarloCredentials) -> MonteCarloPushError:
+    response = getattr(err, "response", None)
+    status = getattr(response, "status_code", None)
+    message = response_message(err) if response is not None else str(err)[:2000]
+    if status in (401, 403) or "unauthorized" in message.lower() or "forbidden" in message.lower():
+        text = (
+            f"{CHECKPOINT_KEY}: the GraphQL API at {creds.graphql_endpoint} refused key "
+            f"{creds.graphql_key_id!r} ({status or ''} {message}). GraphQL needs an API key "
+            "(Settings > API Access), not the ingestion key; put it in the connection extras "
+            "graphql_key_id / graphql_key_secret (or MCD_ID / MCD_TOKEN)."
+        )
+    else:
+        text = f"GraphQL call to {creds.graphql_endpoint} failed: {message}"
+    return MonteCarloPushError(text, status=status)

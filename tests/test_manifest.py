@@ -1,0 +1,168 @@
+"""Manifest v1: builders produce what pycarlo's models render, and validation names the
+manifest, the event index and the field of every problem."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from monte_carlo_push_provider.manifest import (
+    ManifestError,
+    lineage_asset_ref,
+    lineage_event,
+    new_manifest,
+    query_log_entry,
+    relational_asset,
+    validate_manifest,
+)
+
+T0 = datetime(2026, 11, 25, 10, 0, tzinfo=timezone.utc)
+
+
+def _metadata(*events):
+    return new_manifest("metadata", list(events), resource_type="snowflake", collected_at=T0, database="ANALYTICS")
+
+
+def _table(**overrides):
+    base = dict(type="TABLE", name="orders", database="ANALYTICS", schema="PUBLIC")
+    base.update(overrides)
+    return relational_asset(**base)
+
+
+def test_builders_match_pycarlo_to_dict():
+    from pycarlo.features.ingestion.models import (
+        AssetField,
+        AssetFreshness,
+        AssetMetadata,
+        AssetVolume,
+        ColumnLineageField,
+        ColumnLineageSourceField,
+        LineageAssetRef,
+        LineageEvent,
+        QueryLogEntry,
+        RelationalAsset,
+        Tag,
+    )
+
+    ours = relational_asset(
+        type="VIEW", name="v", database="d", schema="s", description="desc", view_query="select 1",
+        fields=[("id", "INTEGER", "pk"), ("x", "TEXT")], tags={"team": "core", "pii": None},
+        row_count=10, byte_count=2048, last_update_time=T0,
+    )
+    theirs = RelationalAsset(
+        type="VIEW",
+        metadata=AssetMetadata(name="v", database="d", schema="s", description="desc", view_query="select 1"),
+        tags=[Tag(key="team", value="core"), Tag(key="pii")],
+        fields=[AssetField(name="id", type="INTEGER", description="pk"), AssetField(name="x", type="TEXT")],
+        volume=AssetVolume(row_count=10, byte_count=2048),
+        freshness=AssetFreshness(last_update_time="2026-11-25T10:00:00Z"),
+    ).to_dict()
+    assert ours == theirs
+
+    src = lineage_asset_ref(name="u", database="d", schema="s", asset_id="src")
+    dst = lineage_asset_ref(name="t", database="d", schema="s", asset_id="dst")
+    ours_lineage = lineage_event(dst, [src], {"c": [("src", "c0")]})
+    theirs_lineage = LineageEvent(
+        destination=LineageAssetRef(type="TABLE", name="t", database="d", schema="s", asset_id="dst"),
+        sources=[LineageAssetRef(type="TABLE", name="u", database="d", schema="s", asset_id="src")],
+        fields=[ColumnLineageField(name="c", source_fields=[ColumnLineageSourceField(asset_id="src", field_name="c0")])],
+    ).to_dict()
+    assert ours_lineage == theirs_lineage
+
+    ours_log = query_log_entry(
+        start_time=T0, end_time=T0 + timedelta(seconds=5), query_text="select 1", query_id="q1",
+        user="a@b.c", returned_rows=1, extra={"warehouse_name": "WH", "bytes_scanned": 10},
+    )
+    theirs_log = QueryLogEntry(
+        start_time=T0, end_time=T0 + timedelta(seconds=5), query_text="select 1", query_id="q1",
+        user="a@b.c", returned_rows=1, extra={"warehouse_name": "WH", "bytes_scanned": 10},
+    ).to_dict()
+    assert ours_log == theirs_log
+
+
+def test_valid_manifests_pass():
+    validate_manifest(_metadata(_table(fields=[("id", "NUMBER")], row_count=3, last_update_time=T0)))
+    ref_a = lineage_asset_ref(name="a", database="d", schema="s", asset_id="a")
+    ref_b = lineage_asset_ref(name="b", database="d", schema="s", asset_id="b")
+    validate_manifest(new_manifest("lineage", [lineage_event(ref_b, [ref_a], {"x": [("a", "y")]})], resource_type="snowflake"))
+    validate_manifest(
+        new_manifest(
+            "query_logs", [query_log_entry(start_time=T0, end_time=T0, query_text="select 1")],
+            log_type="snowflake", window=(T0 - timedelta(hours=1), T0),
+        )
+    )
+
+
+@pytest.mark.parametrize(
+    ("mutate", "expected"),
+    [
+        (lambda m: m.update(manifest_version=2), "manifest[0] (snowflake metadata, database ANALYTICS): manifest_version must be 1, got 2"),
+        (lambda m: m.update(kind="tables"), "kind must be one of metadata, lineage, query_logs, got 'tables'"),
+        (lambda m: m.pop("resource_type"), "resource_type is required for metadata manifests"),
+        (lambda m: m.update(collected_at="2026-11-25T10:00:00"), "collected_at has no time zone"),
+        (lambda m: m.update(collected_at="2026-11-25T10:00:00+02:00"), "collected_at must be in UTC"),
+        (lambda m: m.update(collected_at="yesterday"), "collected_at must be an ISO-8601 timestamp"),
+        (lambda m: m.update(events={}), "events must be a list, got dict"),
+        (lambda m: m["events"][1].update(type="BASE TABLE"), "events[1].type must be TABLE or VIEW, got 'BASE TABLE'"),
+        (lambda m: m["events"][1]["metadata"].pop("schema"), "events[1].metadata.schema is required"),
+        (lambda m: m["events"][0].update(volume={"row_count": math.nan}), "events[0].volume.row_count must be a whole number, got nan"),
+        (lambda m: m["events"][0].update(volume={"row_count": "12"}), "events[0].volume.row_count must be an integer, got str"),
+        (lambda m: m["events"][0].update(volume={"row_count": -1}), "events[0].volume.row_count must be >= 0"),
+        (lambda m: m["events"][0].update(freshness={"last_update_time": "2026-11-25 10:00"}), "events[0].freshness.last_update_time has no time zone"),
+        (lambda m: m["events"][0].update(bytes_scanned=1), "events[0].bytes_scanned is not a field of this event"),
+        (lambda m: m["events"].__setitem__(0, {"relational_asset": {}}), "events[0] is wrapped in 'relational_asset'"),
+        (lambda m: m["events"][0].update(fields=[{"name": "x"}]), "events[0].fields[0].type is required"),
+    ],
+)
+def test_metadata_errors_name_manifest_event_and_field(mutate, expected):
+    manifest = _metadata(_table(), _table(name="items"))
+    mutate(manifest)
+    with pytest.raises(ManifestError) as err:
+        validate_manifest(manifest, index=0)
+    assert expected in str(err.value)
+
+
+def test_lineage_errors():
+    ref_a = lineage_asset_ref(name="a", database="d", schema="s", asset_id="a")
+    ref_b = lineage_asset_ref(name="b", database="d", schema="s", asset_id="b")
+    bad_ref = new_manifest("lineage", [lineage_event(ref_b, [ref_a], {"x": [("zzz", "y")]})], resource_type="snowflake")
+    with pytest.raises(ManifestError, match=r"events\[0\]\.fields\[0\]\.source_fields\[0\]\.asset_id 'zzz' is not declared"):
+        validate_manifest(bad_ref)
+    no_sources = new_manifest("lineage", [lineage_event(ref_b, [])], resource_type="snowflake")
+    with pytest.raises(ManifestError, match=r"events\[0\]\.sources must be a non-empty list"):
+        validate_manifest(no_sources)
+    half_cross = new_manifest(
+        "lineage", [lineage_event(ref_b, [dict(ref_a, resource_uuid="u")])], resource_type="snowflake"
+    )
+    with pytest.raises(ManifestError, match="resource_uuid and resource_type together"):
+        validate_manifest(half_cross)
+
+
+def test_query_log_errors():
+    def logs(**kw):
+        entry = query_log_entry(start_time=T0, end_time=T0 + timedelta(seconds=1), query_text="select 1")
+        entry.update(kw)
+        return new_manifest("query_logs", [entry], log_type="snowflake")
+
+    with pytest.raises(ManifestError, match="Hive query logs use 'hive-s3'"):
+        validate_manifest(dict(logs(), log_type="hive"))
+    with pytest.raises(ManifestError, match=r"events\[0\]\.end_time .* is before start_time"):
+        validate_manifest(logs(end_time="2026-11-25T09:00:00Z"))
+    with pytest.raises(ManifestError, match=r"events\[0\]\.extra\.bytes_scanned is nan"):
+        validate_manifest(logs(extra={"bytes_scanned": math.nan}))
+    with pytest.raises(ManifestError, match=r"events\[0\]\.query_text must not be empty"):
+        validate_manifest(logs(query_text=""))
+    with pytest.raises(ManifestError, match="carries log_type, not resource_type"):
+        validate_manifest(dict(logs(), resource_type="snowflake"))
+
+
+def test_naive_datetimes_are_refused_when_building():
+    with pytest.raises(ManifestError, match="has no time zone"):
+        relational_asset(type="TABLE", name="t", database="d", schema="s", last_update_time=datetime(2026, 1, 1))
+
+
+def test_empty_event_list_is_a_valid_manifest():
+    # An empty database yields an empty manifest; the push operator logs it and sends nothing.
+    validate_manifest(_metadata())
