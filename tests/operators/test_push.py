@@ -190,13 +190,14 @@ def test_metadata_pushed_at_most_hourly(mc_conn, capfd):
 
 def test_retry_resumes_after_last_accepted_batch(mc_conn):
     manifests = [metadata_manifest(300, columns=8)]
-    limit = 8_000
+    limit = 1_500
     # First try: the gateway starts failing hard after a few batches.
     mc_conn.set_faults(fail_503_after=3)
     with pytest.raises(MonteCarloPushError, match="failed after 2 attempts"):
         push(manifests, max_compressed_bytes=limit, max_attempts=2, context={"try_number": 1})
     accepted_first = [p["invocation_id"] for p in mc_conn.pushes("metadata")]
     assert len(accepted_first) == 3
+    assert len(result_batches := _planned(manifests, limit)) > 5, result_batches
     mc_conn.set_faults(fail_503_after=None)
     result = push(manifests, max_compressed_bytes=limit, context={"try_number": 2})
     resumed = [b for b in result["batches"] if b.get("resumed")]
@@ -205,6 +206,14 @@ def test_retry_resumes_after_last_accepted_batch(mc_conn):
     names = [e["event"]["relational_asset"]["metadata"]["name"] for e in events]
     assert len(names) == 300 and len(set(names)) == 300  # nothing pushed twice, nothing lost
     assert result["invocation_ids"][:3] == accepted_first
+
+
+def _planned(manifests, limit):
+    import json as _json
+
+    from monte_carlo_push_provider.utils.batching import plan_batches
+
+    return plan_batches([_json.dumps({"relational_asset": e}).encode() for e in manifests[0]["events"]], limit=limit)
 
 
 def test_gzip_size_matches_what_sandbox_measures(mc_conn):

@@ -1,0 +1,354 @@
+"""Query-log rows -> a lineage manifest v1, with temporary tables resolved away.
+
+Collectors hand over the rows they read from a warehouse's query history. Each statement is
+parsed under a size and a time cap (:mod:`.engine`); a bad one is counted, logged once and skipped.
+Writes are recorded as a graph keyed by (session, table) for session-scoped temporary tables and by
+table alone otherwise. At the end every temporary node is replaced by what it was built from,
+transitively, so ``A -> #t -> B`` is emitted as ``A -> B`` and no event names ``#t``.
+
+Temporary means: ``CREATE TEMP/TEMPORARY TABLE``, Redshift ``#name``, ``SELECT ... INTO #t`` /
+``INTO TEMP``, or any table the batch writes and later drops (in the same session when sessions
+are known).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import ChainMap, OrderedDict
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from ..manifest import lineage_asset_ref, lineage_event, new_manifest
+from .engine import (
+    DEFAULT_MAX_CHARS,
+    DEFAULT_TIMEOUT_S,
+    LineageTimeoutError,
+    QueryTooLargeError,
+    UnparseableSQLError,
+    analyze_statements,
+    normalize_schema,
+)
+from .names import is_temp_name, split_name
+
+log = logging.getLogger(__name__)
+
+Node = tuple[str | None, str]  # (session key for session-scoped temp tables else None, table name)
+
+
+@dataclass(frozen=True)
+class QueryForLineage:
+    """One query-log row. Only ``query_text`` is required."""
+
+    query_text: str
+    query_id: str | None = None
+    start_time: datetime | str | None = None
+    user: str | None = None
+    default_database: str | None = None
+    default_schema: str | None = None
+    session_id: str | None = None
+
+    @classmethod
+    def coerce(cls, row: QueryForLineage | Mapping[str, Any]) -> QueryForLineage:
+        if isinstance(row, QueryForLineage):
+            return row
+        known = {k: row.get(k) for k in cls.__dataclass_fields__ if k in row}
+        return cls(**known)
+
+
+@dataclass
+class LineageStats:
+    """Counters a collector logs after a batch (also returned in the manifest under ``stats``)."""
+
+    queries: int = 0
+    parsed: int = 0
+    statements: int = 0
+    skipped_unparseable: int = 0
+    skipped_too_large: int = 0
+    timed_out: int = 0
+    skipped_empty: int = 0
+    skipped_unqualified: int = 0  # table edges dropped: fewer than db.schema.table after defaults
+    temp_tables_resolved: int = 0
+    edges: int = 0  # distinct source -> destination table edges emitted
+    column_edges: int = 0  # distinct source column -> destination column edges emitted
+    events: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+# query_ids already warned about, so a query retried across batches is not logged again.
+_WARNED: OrderedDict[str, None] = OrderedDict()
+_WARNED_MAX = 10_000
+
+
+def _warn_once(key: str, message: str, *args: object) -> None:
+    if key in _WARNED:
+        return
+    _WARNED[key] = None
+    if len(_WARNED) > _WARNED_MAX:
+        _WARNED.popitem(last=False)
+    log.warning(message, *args)
+
+
+@dataclass
+class _Graph:
+    tables: dict[Node, set[Node]] = field(default_factory=dict)
+    columns: dict[tuple[Node, str], set[tuple[Node, str]]] = field(default_factory=dict)
+    temp: set[Node] = field(default_factory=set)
+    views: set[str] = field(default_factory=set)
+    written: dict[Node, int] = field(default_factory=dict)  # first write, in statement order
+    dropped: dict[Node, int] = field(default_factory=dict)  # last drop
+
+
+def build_lineage_manifest(
+    queries: Iterable[QueryForLineage | Mapping[str, Any]],
+    *,
+    dialect: str,
+    resource_type: str,
+    resource_uuid: str | None = None,
+    default_database: str | None = None,
+    default_schema: str | None = None,
+    schema: Mapping[str, Mapping[str, object]] | None = None,
+    window: Any = None,
+    max_query_chars: int = DEFAULT_MAX_CHARS,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+) -> tuple[dict[str, Any], LineageStats]:
+    """Parse a batch of query-log rows; return (lineage manifest v1, stats).
+
+    The manifest also carries ``stats`` (as a dict) so it survives XCom. Row-level
+    ``default_database`` / ``default_schema`` (the session's current database/schema) win over the
+    batch-level ones. Rows are processed in ``start_time`` order when every row has one.
+    """
+    stats = LineageStats()
+    dialect = dialect or ""
+    user_schema = normalize_schema(schema, dialect)
+    created_columns: dict[str, dict[str, str]] = {}
+    lookup = ChainMap(user_schema, created_columns)  # the caller's schema wins
+    graph = _Graph()
+    order = 0
+
+    for row in _in_order([QueryForLineage.coerce(r) for r in queries]):
+        stats.queries += 1
+        text = row.query_text
+        if not text or not text.strip():
+            stats.skipped_empty += 1
+            continue
+        key = row.query_id or f"text:{hash(text)}"
+        try:
+            results = analyze_statements(
+                text,
+                dialect,
+                row.default_database or default_database,
+                row.default_schema or default_schema,
+                lookup,
+                max_chars=max_query_chars,
+                timeout_s=timeout_s,
+            )
+        except QueryTooLargeError:
+            stats.skipped_too_large += 1
+            _warn_once(key, "lineage: skipped query %s: %d characters, over the %d cap", row.query_id, len(text), max_query_chars)
+            continue
+        except LineageTimeoutError:
+            stats.timed_out += 1
+            _warn_once(key, "lineage: skipped query %s: parsing ran over %ss: %.200s", row.query_id, timeout_s, text)
+            continue
+        except UnparseableSQLError as e:
+            stats.skipped_unparseable += 1
+            _warn_once(key, "lineage: skipped unparseable query %s (%s): %.200s", row.query_id, e, text)
+            continue
+        stats.parsed += 1
+        session = row.session_id or None
+        for result in results:
+            stats.statements += 1
+            order += 1
+            _record(graph, result, session, order, created_columns, user_schema)
+
+    # A table the batch writes and later drops was scratch space: resolve through it too.
+    for node, drop_order in graph.dropped.items():
+        if node in graph.written and graph.written[node] < drop_order:
+            graph.temp.add(node)
+    stats.temp_tables_resolved = len(graph.temp)
+
+    events = _events(graph, stats)
+    manifest = new_manifest(
+        "lineage",
+        events,
+        resource_type=resource_type,
+        resource_uuid=resource_uuid,
+        window=window,
+        stats=stats.as_dict(),
+    )
+    return manifest, stats
+
+
+def lineage_manifest_from_queries(
+    queries: Iterable[QueryForLineage | Mapping[str, Any]],
+    *,
+    dialect: str,
+    resource_type: str,
+    resource_uuid: str | None = None,
+    default_database: str | None = None,
+    default_schema: str | None = None,
+    schema: Mapping[str, Mapping[str, object]] | None = None,
+    window: Any = None,
+    max_query_chars: int = DEFAULT_MAX_CHARS,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+) -> dict[str, Any]:
+    """:func:`build_lineage_manifest` returning only the manifest (stats are in ``manifest["stats"]``)."""
+    manifest, _ = build_lineage_manifest(
+        queries,
+        dialect=dialect,
+        resource_type=resource_type,
+        resource_uuid=resource_uuid,
+        default_database=default_database,
+        default_schema=default_schema,
+        schema=schema,
+        window=window,
+        max_query_chars=max_query_chars,
+        timeout_s=timeout_s,
+    )
+    return manifest
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def _in_order(rows: list[QueryForLineage]) -> list[QueryForLineage]:
+    """Rows by start_time (stable) when all rows have one; otherwise as given."""
+    keys = []
+    for row in rows:
+        ts = row.start_time
+        if isinstance(ts, str):
+            try:
+                ts = datetime.fromisoformat(ts.replace("Z", "+00:00"))
+            except ValueError:
+                return rows
+        if not isinstance(ts, datetime):
+            return rows
+        keys.append(ts.timestamp() if ts.tzinfo else ts.replace(tzinfo=None).timestamp())
+    return [row for _, row in sorted(zip(keys, rows, strict=True), key=lambda pair: pair[0])]
+
+
+def _record(
+    graph: _Graph,
+    result: Any,
+    session: str | None,
+    order: int,
+    created_columns: dict[str, dict[str, str]],
+    user_schema: Mapping[str, Any],
+) -> None:
+    explicit_temp = set(result.temp_tables)
+
+    def node(name: str) -> Node:
+        if is_temp_name(name) or (session, name) in graph.temp:
+            return (session, name)
+        return (None, name)
+
+    for name in explicit_temp:
+        graph.temp.add((session, name))
+    for name in result.dropped_tables:
+        graph.dropped[node(name)] = order
+    if "CREATE_VIEW" in result.statement_types:
+        graph.views.update(result.out_tables)
+    for name, columns in result.defined_columns.items():
+        if name not in user_schema and columns:
+            created_columns[name] = dict.fromkeys(columns, "")
+
+    sources = {node(name) for name in result.in_tables}
+    for name in result.out_tables:
+        target = node(name)
+        graph.written.setdefault(target, order)
+        graph.tables.setdefault(target, set()).update(sources - {target})
+    for item in result.column_lineage:
+        if item.downstream_table is None:
+            continue
+        target = node(item.downstream_table)
+        upstream = graph.columns.setdefault((target, item.downstream_column), set())
+        upstream.update((node(u.table), u.column) for u in item.upstreams)
+
+
+def _expand_tables(graph: _Graph, start: Node) -> set[str]:
+    """Real tables ``start`` stands for: itself, or (for a temp table) what it was built from."""
+    out: set[str] = set()
+    stack, seen = [start], {start}
+    while stack:
+        current = stack.pop()
+        if current not in graph.temp:
+            out.add(current[1])
+            continue
+        for source in graph.tables.get(current, ()):
+            if source not in seen:
+                seen.add(source)
+                stack.append(source)
+    return out
+
+
+def _expand_column(graph: _Graph, start: tuple[Node, str]) -> set[tuple[str, str]]:
+    out: set[tuple[str, str]] = set()
+    stack, seen = [start], {start}
+    while stack:
+        current = stack.pop()
+        if current[0] not in graph.temp:
+            out.add((current[0][1], current[1]))
+            continue
+        for source in graph.columns.get(current, ()):
+            if source not in seen:
+                seen.add(source)
+                stack.append(source)
+    return out
+
+
+def _asset_ref(name: str, views: set[str]) -> dict[str, Any] | None:
+    split = split_name(name)
+    if split is None:
+        return None
+    database, schema, table = split
+    return lineage_asset_ref(
+        name=table, database=database, schema=schema, type="VIEW" if name in views else "TABLE", asset_id=name
+    )
+
+
+def _events(graph: _Graph, stats: LineageStats) -> list[dict[str, Any]]:
+    columns_by_target: dict[Node, list[tuple[str, set[tuple[Node, str]]]]] = {}
+    for (target, column), upstream in graph.columns.items():
+        columns_by_target.setdefault(target, []).append((column, upstream))
+
+    events = []
+    for target in sorted(graph.tables, key=lambda n: n[1]):
+        if target in graph.temp:
+            continue
+        name = target[1]
+        sources: set[str] = set()
+        for source in graph.tables[target]:
+            sources |= _expand_tables(graph, source)
+        sources.discard(name)  # UPDATE t ... FROM t reads itself; that is not lineage
+        if not sources:
+            continue
+        destination = _asset_ref(name, graph.views)
+        if destination is None:
+            stats.skipped_unqualified += len(sources)
+            continue
+        refs = {}
+        for source in sorted(sources):
+            ref = _asset_ref(source, graph.views)
+            if ref is None:
+                stats.skipped_unqualified += 1
+            else:
+                refs[source] = ref
+        if not refs:
+            continue
+        fields: dict[str, list[tuple[str, str]]] = {}
+        for column, upstream in sorted(columns_by_target.get(target, []), key=lambda pair: pair[0]):
+            resolved: set[tuple[str, str]] = set()
+            for item in upstream:
+                resolved |= _expand_column(graph, item)
+            pairs = sorted((t, c) for t, c in resolved if t in refs and t != name)
+            if pairs:
+                fields[column] = pairs
+        stats.edges += len(refs)
+        stats.column_edges += sum(len(p) for p in fields.values())
+        events.append(lineage_event(destination, list(refs.values()), fields or None))
+    stats.events = len(events)
+    return events
