@@ -226,7 +226,7 @@ class MonteCarloHook(BaseHook):
                 query,
                 variables=variables,
                 timeout_in_seconds=int(self.get_credentials().timeout_s),
-                retry_backoff=ExponentialBackoffJitter(0.5, 4),
+                retry_backoff=ExponentialBackoffJitter(0.25, 2),
             )
         except Exception as err:  # pycarlo raises GqlError / HTTPError subclasses
             raise explain_graphql_error(err, self.get_credentials()) from None

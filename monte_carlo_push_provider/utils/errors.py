@@ -91,7 +91,9 @@ def explain_graphql_error(err: Any, creds: MonteCarloCredentials) -> MonteCarloP
     response = getattr(err, "response", None)
     status = getattr(response, "status_code", None)
     message = response_message(err) if response is not None else str(err)[:2000]
-    if status in (401, 403) or "unauthorized" in message.lower() or "forbidden" in message.lower():
+    lowered = message.lower()
+    auth_words = ("unauthorized", "forbidden", "invalid token", "not authorized", "authenticat", "api key")
+    if status in (401, 403) or any(word in lowered for word in auth_words):
         text = (
             f"{CHECKPOINT_KEY}: the GraphQL API at {creds.graphql_endpoint} refused key "
             f"{creds.graphql_key_id!r} ({status or ''} {message}). GraphQL needs an API key "

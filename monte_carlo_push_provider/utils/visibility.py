@@ -694,8 +694,47 @@ def _same_number(value: Any, expected: int) -> bool:
 
 
 # ---------------------------------------------------------------------------------------------
-# Drivers
+# Drivers and transport
 # ---------------------------------------------------------------------------------------------
+
+
+class GraphQLTransportError(RuntimeError):
+    """A poll failed for a reason that may pass (5xx, 429, network, timeout, field errors)."""
+
+
+class GraphQLFatalError(RuntimeError):
+    """A poll failed for a reason waiting will not fix (key refused, document refused)."""
+
+
+def graphql_data(endpoint: str, status: int, content: bytes) -> Any:
+    """The ``data`` of one raw GraphQL HTTP answer, or the error the poll loop acts on.
+
+    Shared by the sensor (httpx.Client) and the trigger (httpx.AsyncClient) so both modes treat
+    every answer the same way. Messages carry Monte Carlo's text, never the key secret.
+    """
+    try:
+        body = json.loads(content)
+    except ValueError:
+        body = None
+    errors = body.get("errors") if isinstance(body, dict) else None
+    messages = "; ".join(str(e.get("message", e)) if isinstance(e, dict) else str(e) for e in errors or [])
+    text = messages or content[:300].decode("utf-8", "replace")
+    if status in (401, 403):
+        raise GraphQLFatalError(
+            f"checkpoint 1 (key and scope): the GraphQL API at {endpoint} refused the key ({status} {text}). "
+            "It needs a GraphQL API key (Settings > API Access) in the connection extras graphql_key_id / "
+            "graphql_key_secret (or MCD_ID / MCD_TOKEN), not the ingestion key."
+        )
+    if status == 400:
+        # A document Monte Carlo refuses will be refused again: no point waiting.
+        raise GraphQLFatalError(f"GraphQL request refused by {endpoint} (400): {text}")
+    if status >= 400 or not isinstance(body, dict):
+        raise GraphQLTransportError(f"{endpoint} answered {status}: {text}")
+    if errors:
+        # Field errors (HTTP 200): possibly transient on Monte Carlo's side; counted, not fatal at once.
+        raise GraphQLTransportError(f"GraphQL errors from {endpoint}: {text}")
+    return body.get("data") or {}
+
 
 
 def run_sync(check: Check, call: Callable[[str, dict[str, Any]], Any]) -> VisibilityStatus:

@@ -238,3 +238,20 @@ def test_wire_gzip_size_is_gzip():
     body = b'{"a": 1}' * 1000
     assert gzip.decompress(gzip.compress(body)) == body
     assert abs(gzip_size(body) - len(gzip.compress(body, compresslevel=6))) <= 4
+
+
+def test_timeout_after_accept_is_retried_and_counted(mc_conn, monkeypatch):
+    # The gateway stores the push but never answers: the client times out, retries, and the
+    # batch may land twice — the only duplicates allowed. Every event still arrives.
+    conn = json.loads(mc_conn.connection_uri_json("snowflake", timeout_s=1))
+    monkeypatch.setenv("AIRFLOW_CONN_MONTE_CARLO_DEFAULT", json.dumps(conn))
+    mc_conn.set_faults(drop_after_accept=0.5, drop_hold_s=3, seed=3)
+    result = push([metadata_manifest(60)], max_compressed_bytes=3_000, max_attempts=20)
+    names = [e["event"]["relational_asset"]["metadata"]["name"] for e in mc_conn.events("metadata")]
+    assert set(names) == {f"t_{i}" for i in range(60)}
+    timeouts = sum(b["timeouts"] for b in result["batches"])
+    dropped = mc_conn.stats()["dropped_after_accept"]
+    assert timeouts >= 1 and dropped >= 1
+    # duplicates exist only for requests the gateway accepted without answering
+    duplicated_pushes = len(mc_conn.pushes("metadata")) - len(result["batches"])
+    assert duplicated_pushes == dropped
