@@ -7,7 +7,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 UV := $(BIN)/uv
 # Extras the test suite exercises (each warehouse's provider plus its local stand-in).
-TEST_EXTRAS ?= test,sandbox,sqlite,postgres,standins
+TEST_EXTRAS ?= test,sandbox,sqlite,postgres,amazon,standins
 PYTEST_ARGS ?=
 
 .PHONY: venv install-demo install-test demo test lint bench clean

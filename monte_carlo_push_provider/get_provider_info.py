@@ -32,7 +32,20 @@ def get_provider_info() -> dict[str, Any]:
                 "python-modules": [
                     "monte_carlo_push_provider.operators.push",
                     "monte_carlo_push_provider.operators.sql",
+                    "monte_carlo_push_provider.operators.graphql",
                 ],
+            }
+        ],
+        "sensors": [
+            {
+                "integration-name": "Monte Carlo",
+                "python-modules": ["monte_carlo_push_provider.sensors.monte_carlo"],
+            }
+        ],
+        "triggers": [
+            {
+                "integration-name": "Monte Carlo",
+                "python-modules": ["monte_carlo_push_provider.triggers.monte_carlo"],
             }
         ],
         "hooks": [

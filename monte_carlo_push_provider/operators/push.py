@@ -65,8 +65,11 @@ class PushUnit:
     log_type: str | None
     encoded: list[bytes] = field(default_factory=list)
     origins: list[tuple[int, int, int]] = field(default_factory=list)  # (manifest, first event, unit offset)
-    assets: list[str] = field(default_factory=list)
+    # What the sensor needs to check visibility, for the first ASSET_SAMPLE assets: metadata
+    # tables with their columns and row count, lineage edges with sources and column mappings.
+    details: list[dict[str, Any]] = field(default_factory=list)
     asset_count: int = 0
+    window: list[str] | None = None  # query logs: [min start_time, max end_time]
 
     @property
     def label(self) -> str:
@@ -103,11 +106,31 @@ def iter_manifests(value: Any) -> Iterator[Any]:
     yield value
 
 
-def _full_table_id(event: Mapping[str, Any], kind: str) -> str | None:
-    ref = event.get("metadata") if kind == "metadata" else event.get("destination")
-    if not isinstance(ref, Mapping):
-        return None
+def _full_table_id(ref: Mapping[str, Any]) -> str:
+    """Monte Carlo's fullTableId: ``<database>:<schema>.<table>``."""
     return f"{ref.get('database')}:{ref.get('schema')}.{ref.get('name')}"
+
+
+def _asset_detail(event: Mapping[str, Any], kind: str, resource_uuid: str) -> dict[str, Any]:
+    if kind == "metadata":
+        volume = event.get("volume") or {}
+        return {
+            "full_table_id": _full_table_id(event["metadata"]),
+            "resource_uuid": resource_uuid,
+            "fields": [f["name"] for f in event.get("fields") or []],
+            "row_count": volume.get("row_count"),
+        }
+    sources = {s.get("asset_id"): _full_table_id(s) for s in event["sources"]}
+    return {
+        "destination": _full_table_id(event["destination"]),
+        "resource_uuid": resource_uuid,
+        "sources": sorted(set(sources.values())),
+        "columns": [
+            [f["name"], sources.get(sf["asset_id"]), sf["field_name"]]
+            for f in event.get("fields") or []
+            for sf in f["source_fields"]
+        ],
+    }
 
 
 class MonteCarloPushOperator(BaseOperator):
@@ -270,11 +293,11 @@ class MonteCarloPushOperator(BaseOperator):
                 len(result["batches"]), ", ".join(result["invocation_ids"]) or "none",
             )
             raise
-        for unit in units.values():
-            result["assets"][unit.kind] = {
-                "count": result["assets"].get(unit.kind, {}).get("count", 0) + unit.asset_count,
-                "sample": (result["assets"].get(unit.kind, {}).get("sample", []) + unit.assets)[:ASSET_SAMPLE],
-            }
+        skipped_units = {tuple(s["unit"]) for s in result["skipped"]}
+        for key, unit in units.items():
+            if key in skipped_units:
+                continue  # not pushed: nothing for a sensor to wait for
+            self._describe_assets(result["assets"], unit)
         if result["oversized_events"]:
             result["status"] = "partial"
             save()
@@ -299,6 +322,24 @@ class MonteCarloPushOperator(BaseOperator):
         if output is not None:
             result["output_path"] = str(output)
         return result
+
+    @staticmethod
+    def _describe_assets(assets: dict[str, Any], unit: PushUnit) -> None:
+        """Summarise what a unit pushed for the sensor and for humans (merged across units)."""
+        entry = assets.setdefault(unit.kind, {"count": 0})
+        entry["count"] += unit.asset_count
+        if unit.kind == "query_logs":
+            if unit.window:
+                old = entry.get("window")
+                entry["window"] = (
+                    {"start": min(old["start"], unit.window[0]), "end": max(old["end"], unit.window[1])}
+                    if old else {"start": unit.window[0], "end": unit.window[1]}
+                )
+            return
+        list_key, id_key = ("tables", "full_table_id") if unit.kind == "metadata" else ("edges", "destination")
+        details = entry.setdefault(list_key, [])
+        details.extend(unit.details[: max(ASSET_SAMPLE - len(details), 0)])
+        entry["sample"] = [d[id_key] for d in details]
 
     # -- planning ------------------------------------------------------------------------------
 
@@ -325,13 +366,16 @@ class MonteCarloPushOperator(BaseOperator):
             unit.encoded.extend(dumps({"relational_asset": e}).encode() for e in events)
         else:
             unit.encoded.extend(dumps(e).encode() for e in events)
-        if kind != "query_logs":
-            unit.asset_count += len(events)
-            room = ASSET_SAMPLE - len(unit.assets)
-            if room > 0:
-                unit.assets.extend(t for t in (_full_table_id(e, kind) for e in events[:room]) if t)
+        unit.asset_count += len(events)
+        if kind == "query_logs":
+            starts = [e["start_time"] for e in events]
+            ends = [e["end_time"] for e in events]
+            # ISO-8601 UTC strings with the same format sort chronologically
+            lo, hi = min(starts), max(ends)
+            unit.window = [min(lo, unit.window[0]), max(hi, unit.window[1])] if unit.window else [lo, hi]
         else:
-            unit.asset_count += len(events)
+            room = ASSET_SAMPLE - len(unit.details)
+            unit.details.extend(_asset_detail(e, kind, resource_uuid) for e in events[: max(room, 0)])
 
     def _plan_all(self, units: dict, result: dict[str, Any]) -> list[tuple[tuple, PushUnit, Any]]:
         from monte_carlo_push_provider.utils.batching import EventTooLargeError, plan_batches

@@ -1,0 +1,577 @@
+"""Redshift: catalog and query-history SQL, and the normalisation of their rows.
+
+Everything here goes through a ``RedshiftSQLHook`` (``redshift_connector``) passed in by the
+operators; nothing here imports the amazon provider or the connector.
+
+Metadata, per database listed by ``svv_redshift_databases`` (local databases only; a Redshift
+connection sees one database, so each gets its own connection)::
+
+    svv_table_info                 volume: rows (estimated_visible_rows), size in 1 MB blocks
+    svv_tables + pg_views          tables and views, table comments (remarks), view text
+    svv_columns                    columns and column comments (remarks)
+    svv_external_schemas/_tables/_columns   Spectrum tables (location, formats, partition keys)
+
+Query logs, for the run's window, selected by ``end_time`` so that each finished query belongs to
+exactly one window (a running query is picked up by the window it ends in)::
+
+    sys_query_history + sys_query_text      source="sys" (Serverless, current provisioned clusters)
+    stl_query + stl_querytext              source="stl" (provisioned clusters without SYS views)
+
+History rows keep only the first 4,000 characters of a statement; the full text is reassembled
+here, in Python, from the text rows in ``sequence`` order. Not with ``LISTAGG``: it caps its result
+at 65,535 bytes and is one of the Redshift-only forms below.
+
+Redshift-only SQL
+-----------------
+This module uses none, on purpose: every statement here also runs on the PostgreSQL stand-in the
+tests use (``tests/standins/``), so all of it is exercised through the real hook and connector.
+These forms were avoided, and must stay out (or be added to :data:`REDSHIFT_ONLY_SQL` with a
+Redshift-only test), because PostgreSQL cannot emulate them:
+
+- ``LISTAGG(...) WITHIN GROUP (ORDER BY ...)`` for query text: replaced by Python reassembly
+  (which also has no 64 KB cap).
+- ``DATEADD(day, ...)`` with an unquoted date part, ``CONVERT_TIMEZONE``, ``GETDATE()`` in the
+  window: the window is bound as parameters instead.
+- ``LIKE 'pg\\_temp%'`` escapes: Redshift and PostgreSQL read backslashes in literals differently,
+  so system-schema prefixes are filtered in Python.
+- joins between leader-node catalog tables (``pg_user``) and system tables: Redshift may reject
+  them, so user names are read once with a separate query.
+
+Types: Redshift reports system-view timestamps in UTC without a zone; UTC is attached here.
+``character(n)`` columns come back blank-padded; they are right-stripped.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from monte_carlo_push_provider.collectors.common import (
+    NameFilter,
+    check_memory,
+    iter_cursor,
+    normalize_table_type,
+)
+from monte_carlo_push_provider.manifest import query_log_entry, relational_asset
+
+log = logging.getLogger(__name__)
+
+RESOURCE_TYPE = "redshift"
+LOG_TYPE = "redshift"
+LINEAGE_DIALECT = "redshift"
+#: SYS views show a query a few minutes after it ends (STL tables are flushed on a similar
+#: cadence); a window that ends this far in the past has all its queries.
+DEFAULT_LAG = timedelta(minutes=10)
+SOURCES = ("sys", "stl")
+BYTES_PER_BLOCK = 1024 * 1024  # svv_table_info.size counts 1 MB blocks
+HISTORY_TEXT_CHARS = 4000  # sys_query_history.query_text / stl_query.querytxt keep this much
+
+#: Redshift-only SQL forms this module needs. Empty by design (see the module docstring): every
+#: query below runs unchanged on the PostgreSQL stand-in. Add an entry (name -> SQL) only with a
+#: test that runs it against a real cluster.
+REDSHIFT_ONLY_SQL: dict[str, str] = {}
+
+#: Schemas Redshift lists in svv_tables/svv_columns that hold no user data (TABLES_SQL and
+#: COLUMNS_SQL spell the same list out; the Python check also covers the pg_temp_ prefixes).
+SYSTEM_SCHEMAS = frozenset(
+    {"pg_catalog", "information_schema", "pg_internal", "pg_automv", "pg_auto_copy", "pg_mv", "pg_s3", "catalog_history"}
+)
+SYSTEM_SCHEMA_PREFIXES = ("pg_temp_", "pg_toast")
+#: Databases svv_redshift_databases may list that are Redshift's own.
+SYSTEM_DATABASES = frozenset({"padb_harvest", "template0", "template1", "sys:internal"})
+
+# ---------------------------------------------------------------------------------------------
+# SQL. Values are bind parameters (%s, redshift_connector's "format" paramstyle); no identifier
+# is ever formatted into these strings: a database is chosen by connecting to it.
+# ---------------------------------------------------------------------------------------------
+
+DATABASES_SQL = """
+SELECT database_name, database_type
+FROM svv_redshift_databases
+ORDER BY database_name
+"""
+
+EXTERNAL_SCHEMAS_SQL = """
+SELECT schemaname, databasename
+FROM svv_external_schemas
+ORDER BY schemaname
+"""
+
+TABLES_SQL = """
+SELECT t.table_schema, t.table_name, t.table_type, t.remarks, v.definition
+FROM svv_tables AS t
+LEFT JOIN pg_views AS v ON v.schemaname = t.table_schema AND v.viewname = t.table_name
+WHERE t.table_catalog = %s
+  AND t.table_type <> 'EXTERNAL TABLE'
+  AND t.table_schema NOT IN ('catalog_history', 'information_schema', 'pg_auto_copy', 'pg_automv', 'pg_catalog', 'pg_internal', 'pg_mv', 'pg_s3')
+ORDER BY t.table_schema, t.table_name
+"""
+
+COLUMNS_SQL = """
+SELECT table_schema, table_name, column_name, data_type, character_maximum_length,
+       numeric_precision, numeric_scale, remarks
+FROM svv_columns
+WHERE table_catalog = %s
+  AND table_schema NOT IN ('catalog_history', 'information_schema', 'pg_auto_copy', 'pg_automv', 'pg_catalog', 'pg_internal', 'pg_mv', 'pg_s3')
+ORDER BY table_schema, table_name, ordinal_position
+"""
+
+TABLE_INFO_SQL = """
+SELECT "schema", "table", size, tbl_rows, estimated_visible_rows, create_time
+FROM svv_table_info
+WHERE "database" = %s
+"""
+
+EXTERNAL_TABLES_SQL = """
+SELECT schemaname, tablename, location, input_format, serialization_lib
+FROM svv_external_tables
+WHERE redshift_database_name = %s
+ORDER BY schemaname, tablename
+"""
+
+EXTERNAL_COLUMNS_SQL = """
+SELECT schemaname, tablename, columnname, external_type, part_key
+FROM svv_external_columns
+WHERE redshift_database_name = %s
+ORDER BY schemaname, tablename, columnnum
+"""
+
+USERS_SQL = "SELECT usesysid, usename FROM pg_user"
+
+SYS_QUERIES_SQL = """
+SELECT h.query_id, h.session_id, h.transaction_id, h.user_id, h.database_name, h.query_type,
+       h.status, h.start_time, h.end_time, h.elapsed_time, h.queue_time, h.execution_time,
+       h.returned_rows, h.returned_bytes, h.error_message, h.query_label, h.result_cache_hit,
+       h.query_text, t.sequence, t.text
+FROM sys_query_history AS h
+LEFT JOIN sys_query_text AS t ON t.query_id = h.query_id
+WHERE h.end_time >= %s AND h.end_time < %s
+  AND h.status IN ('success', 'failed', 'canceled')
+ORDER BY h.start_time, h.query_id, t.sequence
+"""
+
+STL_QUERIES_SQL = """
+SELECT q.query, q.pid, q.xid, q.userid, q.database, q.starttime, q.endtime, q.aborted, q.label,
+       q.querytxt, t.sequence, t.text
+FROM stl_query AS q
+LEFT JOIN stl_querytext AS t ON t.query = q.query
+WHERE q.endtime >= %s AND q.endtime < %s
+ORDER BY q.starttime, q.query, t.sequence
+"""
+
+
+# ---------------------------------------------------------------------------------------------
+# Small normalisers
+# ---------------------------------------------------------------------------------------------
+
+
+def _text(value: Any) -> str | None:
+    """A character(n) value without its blank padding; None stays None."""
+    if value is None:
+        return None
+    return str(value).rstrip()
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    # Redshift system views store UTC as ``timestamp without time zone``: attaching UTC (not the
+    # worker's local zone) is what keeps freshness and query times right.
+    if value is None:
+        return None
+    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+def _naive_utc(value: datetime) -> datetime:
+    # The SYS/STL columns are UTC without zone; a zone-aware parameter would be converted through
+    # the session time zone first, so bind the same instant as a naive UTC value.
+    return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def _int(value: Any) -> int | None:
+    """Counts arrive as int, or as Decimal for numeric(38,0) columns (svv_table_info rows)."""
+    return None if value is None else int(value)
+
+
+def is_system_schema(schema: str) -> bool:
+    return schema in SYSTEM_SCHEMAS or schema.startswith(SYSTEM_SCHEMA_PREFIXES)
+
+
+def column_type(data_type: str | None, char_length: Any = None, precision: Any = None, scale: Any = None) -> str:
+    """``svv_columns`` type with its size: ``character varying(256)``, ``numeric(12,2)``."""
+    base = (_text(data_type) or "unknown").strip()
+    if char_length is not None and base in ("character varying", "character", "varchar", "char", "bpchar"):
+        return f"{base}({int(char_length)})"
+    if precision is not None and base in ("numeric", "decimal"):
+        return f"{base}({int(precision)},{int(scale or 0)})"
+    return base
+
+
+# ---------------------------------------------------------------------------------------------
+# Connections: one per database
+# ---------------------------------------------------------------------------------------------
+
+
+def connect(hook: Any, database: str | None = None) -> Any:
+    """A ``redshift_connector`` connection to ``database`` with ``hook``'s credentials.
+
+    A Redshift session is bound to one database (``svv_table_info`` and ``svv_tables`` show only
+    the current one), so the metadata collector opens one connection per database. The hook's
+    Airflow connection is copied with another database name: host, user, password, IAM settings
+    and extras stay those of the connection the user configured.
+    """
+    if database is None or database == hook.conn.schema:
+        return hook.get_conn()
+    clone = type(hook)(redshift_conn_id=hook.redshift_conn_id, aws_conn_id=hook.aws_conn_id)
+    connection = copy.copy(hook.conn)
+    connection.schema = database
+    # RedshiftSQLHook.conn is a cached_property: pinning it makes get_conn() use the copy.
+    clone.conn = connection
+    return clone.get_conn()
+
+
+def list_databases(conn: Any, database_filter: NameFilter | None = None) -> list[str]:
+    """Local databases, without Redshift's own and without datashare consumers (which cannot be
+    connected to for their catalog; collect them on the producer)."""
+    cur = conn.cursor()
+    try:
+        cur.execute(DATABASES_SQL)
+        names = []
+        for name, database_type in iter_cursor(cur):
+            name, database_type = _text(name), (_text(database_type) or "local").lower()
+            if not name or name in SYSTEM_DATABASES:
+                continue
+            if database_type != "local":
+                log.info("skipping %s database %s (collect it where it is local)", database_type, name)
+                continue
+            if database_filter is None or database_filter(name):
+                names.append(name)
+        return names
+    finally:
+        cur.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# Metadata
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Table:
+    schema: str
+    name: str
+    type: str
+    description: str | None
+    view_query: str | None
+    fields: list[tuple[str, str, str | None]]
+
+
+def collect_database_metadata(
+    conn: Any,
+    database: str,
+    *,
+    schema_filter: NameFilter,
+    only_freshness_and_volume: bool = False,
+    include_external: bool = True,
+    include_volume: bool = True,
+    fetch_size: int = 10_000,
+) -> Iterator[dict[str, Any]]:
+    """Yield metadata events for one database, through a connection to that database.
+
+    ``include_volume=False`` leaves row and byte counts out (a daily schema push next to an
+    hourly volume push, so the hourly detectors get one sample per hour).
+    """
+    cur = conn.cursor()
+    try:
+        cur.execute(EXTERNAL_SCHEMAS_SQL)
+        external_schemas = {_text(s): _text(db) for s, db in iter_cursor(cur, fetch_size)}
+
+        volume: dict[tuple[str, str], tuple[int | None, int | None, datetime | None]] = {}
+        cur.execute(TABLE_INFO_SQL, (database,))
+        for schema, name, size, tbl_rows, visible_rows, create_time in iter_cursor(cur, fetch_size):
+            # estimated_visible_rows leaves out deleted rows not yet vacuumed; tbl_rows counts them.
+            rows = _int(visible_rows) if visible_rows is not None else _int(tbl_rows)
+            size_blocks = _int(size)
+            volume[(_text(schema) or "", _text(name) or "")] = (
+                rows,
+                None if size_blocks is None else size_blocks * BYTES_PER_BLOCK,
+                _utc(create_time),
+            )
+
+        tables: dict[tuple[str, str], _Table] = {}
+        cur.execute(TABLES_SQL, (database,))
+        for schema, name, table_type, remarks, definition in iter_cursor(cur, fetch_size):
+            schema, name = _text(schema) or "", _text(name) or ""
+            if is_system_schema(schema) or schema in external_schemas or not schema_filter(schema):
+                continue
+            kind = normalize_table_type(_text(table_type))
+            tables[(schema, name)] = _Table(
+                schema, name, kind,
+                description=None if only_freshness_and_volume else (remarks or None),
+                view_query=None if only_freshness_and_volume or kind != "VIEW" else definition,
+                fields=[],
+            )
+        check_memory(len(tables), what=f"Redshift metadata of {database}")
+
+        if not only_freshness_and_volume:
+            cur.execute(COLUMNS_SQL, (database,))
+            for schema, name, column, data_type, length, precision, scale, remarks in iter_cursor(cur, fetch_size):
+                table = tables.get((_text(schema) or "", _text(name) or ""))
+                if table is not None:
+                    table.fields.append((_text(column) or "", column_type(data_type, length, precision, scale),
+                                         remarks or None))
+
+        for (schema, name), table in tables.items():
+            rows, size_bytes, created = volume.get((schema, name), (None, None, None))
+            yield relational_asset(
+                type=table.type,
+                name=name,
+                database=database,
+                schema=schema,
+                description=table.description,
+                view_query=table.view_query,
+                created_on=created,
+                fields=table.fields or None,
+                row_count=rows if table.type == "TABLE" and include_volume else None,
+                byte_count=size_bytes if table.type == "TABLE" and include_volume else None,
+            )
+
+        # Spectrum tables carry no volume in Redshift: only their schema is worth a push.
+        if include_external and external_schemas and not only_freshness_and_volume:
+            yield from _external_tables(cur, database, external_schemas, schema_filter, fetch_size)
+    finally:
+        cur.close()
+
+
+def _external_tables(
+    cur: Any, database: str, external_schemas: Mapping[str | None, str | None], schema_filter: NameFilter,
+    fetch_size: int,
+) -> Iterator[dict[str, Any]]:
+    tables: dict[tuple[str, str], dict[str, Any]] = {}
+    cur.execute(EXTERNAL_TABLES_SQL, (database,))
+    for schema, name, location, input_format, serde in iter_cursor(cur, fetch_size):
+        schema, name = _text(schema) or "", _text(name) or ""
+        if not schema_filter(schema):
+            continue
+        tags = {
+            "external_database": external_schemas.get(schema),
+            "location": _text(location),
+            "input_format": _text(input_format),
+            "serialization_lib": _text(serde),
+        }
+        tables[(schema, name)] = {"tags": {k: v for k, v in tags.items() if v}, "fields": [], "partitions": []}
+    cur.execute(EXTERNAL_COLUMNS_SQL, (database,))
+    for schema, name, column, external_type, part_key in iter_cursor(cur, fetch_size):
+        table = tables.get((_text(schema) or "", _text(name) or ""))
+        if table is None:
+            continue
+        column = _text(column) or ""
+        table["fields"].append((column, _text(external_type) or "unknown"))
+        if part_key:
+            table["partitions"].append((int(part_key), column))
+    for (schema, name), table in tables.items():
+        tags = dict(table["tags"])
+        if table["partitions"]:
+            tags["partition_keys"] = ",".join(c for _, c in sorted(table["partitions"]))
+        yield relational_asset(
+            type="TABLE",  # Spectrum tables hold data: TABLE for Monte Carlo
+            name=name, database=database, schema=schema, fields=table["fields"] or None, tags=tags or None,
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Query history
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class RedshiftQuery:
+    """One finished statement from the query history, with its full text."""
+
+    query_id: str
+    session_id: str | None
+    transaction_id: int | None
+    user: str | None
+    database: str | None
+    query_type: str | None
+    status: str
+    start_time: datetime
+    end_time: datetime
+    text: str
+    elapsed_time: int | None = None
+    queue_time: int | None = None
+    execution_time: int | None = None
+    returned_rows: int | None = None
+    returned_bytes: int | None = None
+    error_message: str | None = None
+    label: str | None = None
+    result_cache_hit: bool | None = None
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status == "success"
+
+
+def reassemble(chunks: Iterable[str | None], *, unescape_newlines: bool = False) -> str:
+    """Join text rows (already in ``sequence`` order) into the statement.
+
+    Rows are ``character(n)``: blank padding exists only after the statement's end, so every row
+    but the last is kept verbatim (a row may end in a space that belongs to the statement: the
+    ``RTRIM`` per row of the usual ``LISTAGG`` recipe turns ``FROM t`` split as ``FROM |t`` into
+    ``FROMt``) and only the last is right-stripped. ``stl_querytext`` writes newlines as the two
+    characters ``\\n``; ``unescape_newlines`` turns them back.
+    """
+    parts = [c or "" for c in chunks]
+    if not parts:
+        return ""
+    parts[-1] = parts[-1].rstrip()
+    text = "".join(parts)
+    if unescape_newlines:
+        text = text.replace("\\n", "\n")
+    return text
+
+
+def load_users(conn: Any) -> dict[int, str]:
+    cur = conn.cursor()
+    try:
+        cur.execute(USERS_SQL)
+        return {int(uid): _text(name) or "" for uid, name in iter_cursor(cur)}
+    finally:
+        cur.close()
+
+
+def iter_queries(
+    conn: Any,
+    *,
+    start: datetime,
+    end: datetime,
+    source: str = "sys",
+    user_filter: NameFilter | None = None,
+    fetch_size: int = 10_000,
+) -> Iterator[RedshiftQuery]:
+    """Finished statements whose end time is in ``[start, end)``, each with its full text, in
+    start-time order. Streams: one history row group in memory at a time."""
+    if source not in SOURCES:
+        raise ValueError(f"source must be one of {', '.join(SOURCES)}, got {source!r}")
+    users = load_users(conn)
+    cur = conn.cursor()
+    try:
+        if source == "sys":
+            cur.execute(SYS_QUERIES_SQL, (_naive_utc(start), _naive_utc(end)))
+            rows = _group(iter_cursor(cur, fetch_size), key=0, chunk_at=18)
+            for head, chunks in rows:
+                query = _sys_query(head, chunks, users)
+                if user_filter is None or user_filter(query.user or ""):
+                    yield query
+        else:
+            cur.execute(STL_QUERIES_SQL, (_naive_utc(start), _naive_utc(end)))
+            for head, chunks in _group(iter_cursor(cur, fetch_size), key=0, chunk_at=10):
+                query = _stl_query(head, chunks, users)
+                if user_filter is None or user_filter(query.user or ""):
+                    yield query
+    finally:
+        cur.close()
+
+
+def _group(rows: Iterator[tuple[Any, ...]], *, key: int, chunk_at: int) -> Iterator[tuple[tuple[Any, ...], list[str | None]]]:
+    """Consecutive rows of one query (the history row joined with each text row) -> the history
+    row and the text rows in order. ``chunk_at`` is the index of the sequence column."""
+    current: tuple[Any, ...] | None = None
+    chunks: list[str | None] = []
+    for row in rows:
+        if current is None or row[key] != current[key]:
+            if current is not None:
+                yield current, chunks
+            current, chunks = row, []
+        if row[chunk_at] is not None:
+            chunks.append(row[chunk_at + 1])
+    if current is not None:
+        yield current, chunks
+
+
+def _sys_query(row: tuple[Any, ...], chunks: list[str | None], users: Mapping[int, str]) -> RedshiftQuery:
+    (query_id, session_id, transaction_id, user_id, database, query_type, status, start_time, end_time,
+     elapsed, queue, execution, returned_rows, returned_bytes, error_message, label, cache_hit,
+     history_text) = row[:18]
+    # No text rows (the view can trail the history by a moment): the truncated text beats none.
+    text = reassemble(chunks) if chunks else (_text(history_text) or "")
+    return RedshiftQuery(
+        query_id=str(query_id),
+        session_id=None if session_id is None else str(session_id),
+        transaction_id=_int(transaction_id),
+        user=users.get(int(user_id)) if user_id is not None else None,
+        database=_text(database),
+        query_type=_text(query_type),
+        status=(_text(status) or "").lower(),
+        start_time=_utc(start_time),  # type: ignore[arg-type]
+        end_time=_utc(end_time),  # type: ignore[arg-type]
+        text=text,
+        elapsed_time=_int(elapsed),
+        queue_time=_int(queue),
+        execution_time=_int(execution),
+        returned_rows=_int(returned_rows),
+        returned_bytes=_int(returned_bytes),
+        error_message=_text(error_message) or None,
+        label=_text(label) or None,
+        result_cache_hit=cache_hit,
+    )
+
+
+def _stl_query(row: tuple[Any, ...], chunks: list[str | None], users: Mapping[int, str]) -> RedshiftQuery:
+    query_id, pid, xid, user_id, database, start_time, end_time, aborted, label, history_text = row[:10]
+    text = reassemble(chunks, unescape_newlines=True) if chunks else (_text(history_text) or "")
+    return RedshiftQuery(
+        query_id=str(query_id),
+        session_id=None if pid is None else str(pid),  # stl's pid is the session's process id
+        transaction_id=_int(xid),
+        user=users.get(int(user_id)) if user_id is not None else None,
+        database=_text(database),
+        query_type=None,
+        status="canceled" if aborted else "success",  # stl_query knows only "aborted"
+        start_time=_utc(start_time),  # type: ignore[arg-type]
+        end_time=_utc(end_time),  # type: ignore[arg-type]
+        text=text,
+        elapsed_time=int((end_time - start_time) / timedelta(microseconds=1)) if start_time and end_time else None,
+        label=_text(label) or None,
+    )
+
+
+def query_log_event(query: RedshiftQuery) -> dict[str, Any]:
+    """A ``QueryLogEntry.to_dict()``; Redshift's own column names (times in microseconds) in extra."""
+    return query_log_entry(
+        start_time=query.start_time,
+        end_time=query.end_time,
+        query_text=query.text,
+        query_id=query.query_id,
+        user=query.user,
+        error_text=query.error_message if not query.succeeded else None,
+        returned_rows=query.returned_rows,
+        extra={
+            "database_name": query.database,
+            "session_id": query.session_id,
+            "transaction_id": query.transaction_id,
+            "query_type": query.query_type,
+            "status": query.status,
+            "elapsed_time": query.elapsed_time,
+            "queue_time": query.queue_time,
+            "execution_time": query.execution_time,
+            "returned_bytes": query.returned_bytes,
+            "query_label": query.label,
+            "result_cache_hit": query.result_cache_hit,
+        },
+    )
+
+
+def lineage_row(query: RedshiftQuery) -> dict[str, Any]:
+    """The lineage engine's input for one statement. The session id lets it resolve ``#temp``
+    tables per session (two sessions may each have their own ``#t``)."""
+    return {
+        "query_text": query.text,
+        "query_id": query.query_id,
+        "start_time": query.start_time,
+        "user": query.user,
+        "default_database": query.database,
+        "session_id": query.session_id,
+    }
