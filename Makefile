@@ -6,11 +6,15 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 UV := $(BIN)/uv
-# Extras the test suite exercises (each warehouse's provider plus its local stand-in).
-TEST_EXTRAS ?= test,sandbox,sqlite,postgres,amazon,standins
+# Every warehouse's Airflow provider plus the local stand-ins the tests talk to.
+TEST_EXTRAS ?= test,sandbox,sqlite,postgres,amazon,snowflake,google,databricks,hive,standins
+# Stand-in servers that pin versions the main venv cannot share (bqemulator: sqlglot<30.12 and
+# DuckDB 1.5.5; brickhouse: sqlglot==30.24.0; fakesnow: sqlglot~=30.22) each get their own venv;
+# the tests start them as subprocesses.
+STANDINS := .venv-standins
 PYTEST_ARGS ?=
 
-.PHONY: venv install-demo install-test demo test lint bench clean
+.PHONY: venv install-demo install-test standins demo test lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,9 +25,27 @@ venv: $(BIN)/python
 install-demo: venv
 	$(UV) pip install --quiet --python $(BIN)/python -e ".[sandbox,sqlite]"
 
-install-test: venv
+install-test: venv standins
 	bash scripts/install-system-deps.sh
-	$(UV) pip install --quiet --python $(BIN)/python -e ".[$(TEST_EXTRAS)]"
+	$(UV) pip install --quiet --compile-bytecode --python $(BIN)/python -e ".[$(TEST_EXTRAS)]"
+
+standins: venv $(STANDINS)/bqemulator/.done $(STANDINS)/brickhouse/.done $(STANDINS)/fakesnow/.done
+
+$(STANDINS)/bqemulator/.done:
+	$(UV) venv --quiet --python $(BIN)/python $(STANDINS)/bqemulator
+	$(UV) pip install --quiet --python $(STANDINS)/bqemulator/bin/python "bqemulator==1.4.0" "duckdb==1.5.5" \
+		"duckdb-extension-spatial==1.5.5" "duckdb-extensions==1.5.5" numpy google-cloud-bigquery
+	touch $@
+
+$(STANDINS)/brickhouse/.done:
+	$(UV) venv --quiet --python $(BIN)/python $(STANDINS)/brickhouse
+	$(UV) pip install --quiet --python $(STANDINS)/brickhouse/bin/python "brickhouse==0.1.0"
+	touch $@
+
+$(STANDINS)/fakesnow/.done:
+	$(UV) venv --quiet --python $(BIN)/python $(STANDINS)/fakesnow
+	$(UV) pip install --quiet --python $(STANDINS)/fakesnow/bin/python "fakesnow[server]==0.12.1" uvicorn
+	touch $@
 
 demo: install-demo
 	$(BIN)/python scripts/demo.py
@@ -32,6 +54,7 @@ test: install-test
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 lint: venv
+	$(UV) pip install --quiet --python $(BIN)/python "ruff>=0.6"
 	$(BIN)/ruff check .
 
 bench: install-test

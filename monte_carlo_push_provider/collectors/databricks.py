@@ -13,7 +13,7 @@ metadata            ``system.information_schema.catalogs`` once (unless catalogs
 volume_source       ``"information_schema"`` (default): freshness from ``tables.last_altered``,
                     no extra query, no byte count. ``"describe_detail"``: one
                     ``DESCRIBE DETAIL`` per Delta table (bytes + last data commit) — see
-                    :data:`DESCRIBE_DETAIL_SQL` for the cost. ``None``: schema only.
+                    :func:`describe_detail_sql` for the cost. ``None``: schema only.
 lineage             one query on ``table_lineage`` and one on ``column_lineage`` for the window
 query logs          one query on ``system.query.history`` for the window
 ==================  =====================================================================
@@ -58,7 +58,7 @@ RESOURCE_TYPE = "databricks"
 LOG_TYPES = ("databricks", "databricks-metastore-sql-warehouse")
 VOLUME_SOURCES = ("information_schema", "describe_detail", None)
 
-#: Catalogs never collected unless included by name: ``system`` is Databricks' own,
+#: Catalogs excluded by default (``exclude_catalogs=None`` collects them): ``system`` is Databricks' own,
 #: ``__databricks_internal`` holds pipeline internals, ``hive_metastore`` has no
 #: ``information_schema`` (the legacy metastore), ``samples`` is read-only demo data.
 DEFAULT_EXCLUDED_CATALOGS = ("system", "__databricks_internal", "hive_metastore", "samples")
@@ -320,7 +320,7 @@ def collect_metadata(
 
 
 def _describe_detail(cur: Any, catalog: str, tables: dict[tuple[str, str], _Table], limit: int | None) -> None:
-    """One DESCRIBE DETAIL per Delta table (see the cost note at :data:`describe_detail_sql`).
+    """One DESCRIBE DETAIL per Delta table (see the cost note above :func:`describe_detail_sql`).
 
     A table that fails (dropped since the catalog query, no SELECT grant) keeps no volume and the
     run goes on: one bad table must not cost the whole catalog its freshness.

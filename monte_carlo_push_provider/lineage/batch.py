@@ -275,7 +275,9 @@ def _expand_tables(graph: _Graph, start: Node) -> set[str]:
     stack, seen = [start], {start}
     while stack:
         current = stack.pop()
-        if current not in graph.temp:
+        # A '#name' is session-temporary even when this batch never saw it created (its session
+        # began before the window): never a real table, so it contributes only known sources.
+        if current not in graph.temp and not is_temp_name(current[1]):
             out.add(current[1])
             continue
         for source in graph.tables.get(current, ()):
@@ -290,7 +292,7 @@ def _expand_column(graph: _Graph, start: tuple[Node, str]) -> set[tuple[str, str
     stack, seen = [start], {start}
     while stack:
         current = stack.pop()
-        if current[0] not in graph.temp:
+        if current[0] not in graph.temp and not is_temp_name(current[0][1]):
             out.add((current[0][1], current[1]))
             continue
         for source in graph.columns.get(current, ()):
@@ -317,7 +319,7 @@ def _events(graph: _Graph, stats: LineageStats) -> list[dict[str, Any]]:
 
     events = []
     for target in sorted(graph.tables, key=lambda n: n[1]):
-        if target in graph.temp:
+        if target in graph.temp or is_temp_name(target[1]):
             continue
         name = target[1]
         sources: set[str] = set()

@@ -102,8 +102,8 @@ class DatabricksMetadataCollectorOperator(_DatabricksCollectorOperator):
     Catalog catalogs and return one metadata manifest (resource_type ``databricks``).
 
     :param catalogs: include patterns for catalog names (globs, or ``re:`` regexes), or one name;
-        ``None`` means every catalog in ``system.information_schema.catalogs``. Exact names
-        (no glob characters) are used as given, without listing catalogs.
+        ``None`` means every catalog in ``system.information_schema.catalogs``. Plain names
+        (no glob characters) skip that listing query; exclude patterns still apply to them.
     :param exclude_catalogs: exclude patterns (default: ``system``, ``__databricks_internal``,
         ``hive_metastore``, ``samples``).
     :param schemas: include patterns for schema names.

@@ -64,7 +64,8 @@ class PushUnit:
     resource_type: str | None
     log_type: str | None
     encoded: list[bytes] = field(default_factory=list)
-    origins: list[tuple[int, int, int]] = field(default_factory=list)  # (manifest, first event, unit offset)
+    # (manifest index, event index in that manifest, offset in this unit) at each contiguous run
+    origins: list[tuple[int, int, int]] = field(default_factory=list)
     # What the sensor needs to check visibility, for the first ASSET_SAMPLE assets: metadata
     # tables with their columns and row count, lineage edges with sources and column mappings.
     details: list[dict[str, Any]] = field(default_factory=list)
@@ -94,16 +95,22 @@ def iter_manifests(value: Any) -> Iterator[Any]:
     if isinstance(value, (str, bytes)):
         yield value  # validation reports it
         return
-    if isinstance(value, Iterable):
-        for item in value:
-            if item is None:
-                continue
-            if isinstance(item, Mapping) or isinstance(item, (str, bytes)):
-                yield item
-            else:
-                yield from iter_manifests(item)
+    if hasattr(value, "__len__") and hasattr(value, "__getitem__"):
+        # A mapped task's LazyXComSequence: index it rather than iterate, because iterating runs
+        # one lookup past the end and Airflow logs that miss as an error.
+        items: Iterable[Any] = (value[i] for i in range(len(value)))
+    elif isinstance(value, Iterable):
+        items = value
+    else:
+        yield value
         return
-    yield value
+    for item in items:
+        if item is None:
+            continue
+        if isinstance(item, Mapping) or isinstance(item, (str, bytes)):
+            yield item
+        else:
+            yield from iter_manifests(item)
 
 
 def _full_table_id(ref: Mapping[str, Any]) -> str:
@@ -209,7 +216,7 @@ class MonteCarloPushOperator(BaseOperator):
         creds = hook.get_credentials()
         creds.require_ingestion_key()
 
-        units: dict[tuple[str, str, str], PushUnit] = {}
+        units: dict[tuple[str, ...], PushUnit] = {}
         manifest_count = 0
         for index, manifest in enumerate(iter_manifests(self.manifests)):
             manifest_count += 1
@@ -266,7 +273,7 @@ class MonteCarloPushOperator(BaseOperator):
         plans = self._plan_all(units, result)
         client = hook.get_ingestion_client() if plans else None
         total = len(plans)
-        pushed_units: set[tuple[str, str, str]] = set()
+        pushed_units: set[tuple[str, ...]] = set()
         try:
             number = 0
             for key, unit, batch in plans:
@@ -331,10 +338,11 @@ class MonteCarloPushOperator(BaseOperator):
         if unit.kind == "query_logs":
             if unit.window:
                 old = entry.get("window")
-                entry["window"] = (
-                    {"start": min(old["start"], unit.window[0]), "end": max(old["end"], unit.window[1])}
-                    if old else {"start": unit.window[0], "end": unit.window[1]}
-                )
+                start, end = unit.window
+                if old:
+                    start = _iso(min(_parse(old["start"]), _parse(start)))
+                    end = _iso(max(_parse(old["end"]), _parse(end)))
+                entry["window"] = {"start": start, "end": end}
             return
         list_key, id_key = ("tables", "full_table_id") if unit.kind == "metadata" else ("edges", "destination")
         details = entry.setdefault(list_key, [])
@@ -351,16 +359,38 @@ class MonteCarloPushOperator(BaseOperator):
             return
         resource_uuid = creds.require_resource_uuid(manifest.get("resource_uuid") or self.resource_uuid)
         flavour = manifest.get("log_type") if kind == "query_logs" else manifest.get("resource_type")
-        key = (kind, resource_uuid, flavour)
-        unit = units.get(key)
-        if unit is None:
-            unit = units[key] = PushUnit(
-                kind=kind,
-                resource_uuid=resource_uuid,
-                resource_type=None if kind == "query_logs" else flavour,
-                log_type=flavour if kind == "query_logs" else None,
-            )
-        unit.origins.append((index, 0, len(unit.encoded)))
+        if kind == "lineage":
+            # Table-level and column-level events go in separate requests: pycarlo tags a whole
+            # batch COLUMN_LINEAGE when any event has fields, and column lineage expires after
+            # 10 days while table lineage never does.
+            table_only = [(i, e) for i, e in enumerate(events) if not e.get("fields")]
+            with_columns = [(i, e) for i, e in enumerate(events) if e.get("fields")]
+            groups = [("LINEAGE", table_only), ("COLUMN_LINEAGE", with_columns)]
+        else:
+            groups = [(kind.upper(), list(enumerate(events)))]
+        for event_type, indexed in groups:
+            if not indexed:
+                continue
+            key = (kind, resource_uuid, flavour, event_type)
+            unit = units.get(key)
+            if unit is None:
+                unit = units[key] = PushUnit(
+                    kind=kind,
+                    resource_uuid=resource_uuid,
+                    resource_type=None if kind == "query_logs" else flavour,
+                    log_type=flavour if kind == "query_logs" else None,
+                )
+            self._encode_into(unit, index, indexed, resource_uuid)
+
+    def _encode_into(
+        self, unit: PushUnit, index: int, indexed: list[tuple[int, dict[str, Any]]], resource_uuid: str
+    ) -> None:
+        kind = unit.kind
+        events = [e for _, e in indexed]
+        for first, (event_index, _) in enumerate(indexed):
+            # record where each contiguous run of this manifest's events starts in the unit
+            if first == 0 or indexed[first - 1][0] != event_index - 1:
+                unit.origins.append((index, event_index, len(unit.encoded) + first))
         dumps = json.dumps
         if kind == "metadata":
             unit.encoded.extend(dumps({"relational_asset": e}).encode() for e in events)
@@ -368,11 +398,13 @@ class MonteCarloPushOperator(BaseOperator):
             unit.encoded.extend(dumps(e).encode() for e in events)
         unit.asset_count += len(events)
         if kind == "query_logs":
-            starts = [e["start_time"] for e in events]
-            ends = [e["end_time"] for e in events]
-            # ISO-8601 UTC strings with the same format sort chronologically
-            lo, hi = min(starts), max(ends)
-            unit.window = [min(lo, unit.window[0]), max(hi, unit.window[1])] if unit.window else [lo, hi]
+            # compare as datetimes: '…00Z' and '…00.5Z' do not sort as strings
+            starts = [_parse(e["start_time"]) for e in events]
+            ends = [_parse(e["end_time"]) for e in events]
+            if unit.window:
+                starts.append(_parse(unit.window[0]))
+                ends.append(_parse(unit.window[1]))
+            unit.window = [_iso(min(starts)), _iso(max(ends))]
         else:
             room = ASSET_SAMPLE - len(unit.details)
             unit.details.extend(_asset_detail(e, kind, resource_uuid) for e in events[: max(room, 0)])
@@ -515,6 +547,10 @@ def _build_payload(unit: PushUnit, events: list[dict[str, Any]]) -> dict[str, An
     if unit.kind == "lineage":
         return build_lineage_payload(unit.resource_uuid, unit.resource_type, [_Prebuilt(e) for e in events])
     return build_query_log_payload(unit.resource_uuid, unit.log_type, [_Prebuilt(e) for e in events])
+
+
+def _parse(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 def _size(n: int) -> str:

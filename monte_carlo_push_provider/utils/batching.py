@@ -33,7 +33,7 @@ class EventTooLargeError(ValueError):
 
     def __init__(self, index: int, compressed: int, limit: int):
         super().__init__(
-            f"event {index} is {compressed:,} bytes gzip-compressed on its own, over the "
+            f"this event is {compressed:,} bytes gzip-compressed on its own, over the "
             f"{limit:,}-byte request limit; it cannot be pushed in any batch (trim its "
             "view_query / query_text or split its fields)"
         )

@@ -221,3 +221,21 @@ def test_validate_manifest_rejects_broken_events() -> None:
     manifest["events"][0]["fields"][0]["source_fields"][0]["asset_id"] = "nope"
     with pytest.raises(ManifestError):
         validate_manifest(manifest)
+
+
+def test_temp_table_created_before_the_window_is_never_emitted():
+    # '#stage' was created in an earlier batch (its session started before the window): it is
+    # still session-temporary, so neither a source nor a destination named '#stage' is emitted.
+    from monte_carlo_push_provider.lineage import build_lineage_manifest
+
+    manifest, stats = build_lineage_manifest(
+        [
+            {"query_id": "1", "session_id": "s1", "query_text": "INSERT INTO dev.public.target SELECT id FROM #stage"},
+            {"query_id": "2", "session_id": "s1", "query_text": "INSERT INTO #stage2 SELECT id FROM dev.public.src"},
+        ],
+        dialect="redshift", resource_type="redshift",
+    )
+    names = [
+        ref["name"] for event in manifest["events"] for ref in [event["destination"], *event["sources"]]
+    ]
+    assert not any(n.startswith("#") for n in names)

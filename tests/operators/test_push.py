@@ -8,6 +8,7 @@ through ``dag.test()`` in tests/test_example_dags.py.
 from __future__ import annotations
 
 import json
+import random
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -255,3 +256,30 @@ def test_timeout_after_accept_is_retried_and_counted(mc_conn, monkeypatch):
     # duplicates exist only for requests the gateway accepted without answering
     duplicated_pushes = len(mc_conn.pushes("metadata")) - len(result["batches"])
     assert duplicated_pushes == dropped
+
+
+def test_table_and_column_lineage_go_in_separate_requests(mc_conn):
+    # Column lineage expires after 10 days, table lineage never: a table-only edge must not ride
+    # in a COLUMN_LINEAGE request.
+    a = lineage_asset_ref(name="a", database="D", schema="S", asset_id="a")
+    b = lineage_asset_ref(name="b", database="D", schema="S", asset_id="b")
+    c = lineage_asset_ref(name="c", database="D", schema="S", asset_id="c")
+    manifest = new_manifest(
+        "lineage", [lineage_event(b, [a]), lineage_event(c, [b], {"x": [("b", "y")]}), lineage_event(c, [a])],
+        resource_type="snowflake",
+    )
+    push(manifest)
+    by_type = {p["event_type"]: p["event_count"] for p in mc_conn.pushes("lineage")}
+    assert by_type == {"LINEAGE": 2, "COLUMN_LINEAGE": 1}
+
+
+def test_oversized_event_is_named_by_its_manifest_index_across_units(mc_conn):
+    a = lineage_asset_ref(name="a", database="D", schema="S", asset_id="a")
+    big = lineage_asset_ref(name="b" * 10, database="D", schema="S", asset_id="b")
+    rng = random.Random(5)
+    columns = {f"c{rng.getrandbits(96):x}": [("a", f"s{rng.getrandbits(96):x}")] for _ in range(40_000)}
+    events = [lineage_event(big, [a], columns), lineage_event(a, [big])]
+    manifest = new_manifest("lineage", events, resource_type="snowflake")
+    with pytest.raises(MonteCarloPushError, match=r"manifest\[1\]\.events\[0\]: this event is 1,2\d\d,\d\d\d bytes gzip"):
+        push([metadata_manifest(1), manifest])
+    assert len(mc_conn.events("lineage")) == 1  # the table-only edge still went

@@ -1,0 +1,307 @@
+"""HiveServer2 log files -> query-log rows (log_type ``hive-s3``) and lineage input.
+
+HiveServer2 logs each statement through ``ql.Driver`` with log4j2's ``%d{ISO8601}`` stamp in the
+host's local time; Hive 2+ says ``Executing command``, Hive 1.x ``Starting command``::
+
+    2026-11-25T10:00:01,123  INFO [HiveServer2-Background-Pool: Thread-42] ql.Driver: Executing command(queryId=hive_20261125100001_9f0c…): INSERT INTO …
+    2026-11-25T10:00:01,123 INFO  [HiveServer2-Background-Pool: Thread-42]: ql.Driver (:()) - Executing command(queryId=…): …   (HDP/Ambari layout)
+    2026-11-25T10:00:04,456  INFO [HiveServer2-Background-Pool: Thread-42] ql.Driver: Completed executing command(queryId=…); Time taken: 3.333 seconds
+    2026-11-25T10:00:04,400 ERROR [HiveServer2-Background-Pool: Thread-42] ql.Driver: FAILED: Execution Error, return code 2 from …
+
+A statement's text runs on over the following lines until the next line that starts with a
+timestamp. ``start_time`` is the Executing line, ``end_time`` its Completed line (the start when
+none was logged: still running, or the log was cut), and a ``FAILED:`` line on the same thread in
+between marks it failed.
+
+Files: a directory (or one file) as any ``ObjectStoragePath`` (``file:///var/log/hive``,
+``s3://bucket/emr-logs/…``); ``hive.log``, daily rotations ``hive.log.2026-11-25`` and numbered
+``hive.log.1`` / ``.gz`` are read oldest first, streamed line by line (gzip too), and files that
+cannot hold the window (modified before it, or dated days away from it) are not opened.
+
+Stdlib only at module level.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import logging
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone, tzinfo
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from monte_carlo_push_provider.manifest import query_log_entry
+
+log = logging.getLogger(__name__)
+
+LOG_TYPE = "hive-s3"
+LINEAGE_DIALECT = "hive"
+DEFAULT_PATTERN = "*.log*"
+
+_RECORD = re.compile(
+    r"^(?P<ts>\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[,.]\d{1,9})?)\s+(?P<level>[A-Z]+)\s+"
+    r"\[(?P<thread>[^\]]*)\]:?\s*(?P<rest>.*)$"
+)
+_STARTING = re.compile(r"\b(?:Executing|Starting) command\(queryId=(?P<qid>[^)\s]*)\):\s?(?P<sql>.*)$")
+_COMPLETED = re.compile(r"\bCompleted executing command\(queryId=(?P<qid>[^)\s]*)\)")
+_FAILED = re.compile(r"\bFAILED:\s*(?P<text>.*)$")
+_RETURN_CODE = re.compile(r"return code (\d+)")
+_DATED = re.compile(r"\.(\d{4}-\d{2}-\d{2})(?:[._-]\d+)?(?:\.gz)?$")
+_NUMBERED = re.compile(r"\.(\d+)(?:\.gz)?$")
+
+
+@dataclass
+class HiveQuery:
+    """One statement HiveServer2 executed."""
+
+    query_id: str
+    query_text: str
+    start_time: datetime
+    end_time: datetime | None = None
+    thread: str | None = None
+    log_file: str | None = None
+    error_code: int | None = None
+    error_text: str | None = None
+
+    @property
+    def succeeded(self) -> bool:
+        return self.error_text is None
+
+
+@dataclass
+class ParseStats:
+    files: int = 0
+    files_skipped: int = 0
+    lines: int = 0
+    statements: int = 0  # Executing/Starting lines seen (any time)
+    in_window: int = 0
+    malformed: int = 0  # Executing lines without a query id or a statement; unparseable stamps
+    skipped_files: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, int]:
+        return {k: v for k, v in self.__dict__.items() if isinstance(v, int)}
+
+
+def _zone(name: str | tzinfo) -> tzinfo:
+    return name if isinstance(name, tzinfo) else (timezone.utc if name.upper() == "UTC" else ZoneInfo(name))
+
+
+def parse_timestamp(text: str, zone: tzinfo) -> datetime:
+    """``2026-11-25T10:00:01,123`` in the HiveServer2 host's zone -> aware UTC datetime."""
+    text = text.replace(",", ".").replace(" ", "T")
+    naive = datetime.fromisoformat(text[:26])  # fromisoformat takes at most microseconds
+    return naive.replace(tzinfo=zone).astimezone(timezone.utc)
+
+
+def _order_key(name: str) -> tuple[int, str, int]:
+    """Oldest first: daily rotations by date, numbered ones by descending number, the live file last."""
+    if m := _DATED.search(name):
+        return (0, m.group(1), 0)
+    if m := _NUMBERED.search(name):
+        return (1, "", -int(m.group(1)))
+    return (2, "", 0)
+
+
+def _file_date(name: str) -> date | None:
+    m = _DATED.search(name)
+    if not m:
+        return None
+    try:
+        return date.fromisoformat(m.group(1))
+    except ValueError:
+        return None
+
+
+def _modified(path: Any) -> datetime | None:
+    try:
+        info = path.stat()
+    except (OSError, NotImplementedError, ValueError):
+        return None
+    raw = getattr(info, "st_mtime", None)
+    if raw is None and isinstance(info, dict):
+        raw = info.get("mtime") or info.get("LastModified") or info.get("last_modified")
+    if isinstance(raw, (int, float)):
+        return datetime.fromtimestamp(raw, tz=timezone.utc)
+    if isinstance(raw, datetime):
+        return raw if raw.tzinfo else raw.replace(tzinfo=timezone.utc)
+    return None
+
+
+def list_log_files(
+    root: Any, *, pattern: str = DEFAULT_PATTERN, recursive: bool = True,
+    window: tuple[datetime, datetime] | None = None, zone: tzinfo = timezone.utc, stats: ParseStats | None = None,
+) -> list[Any]:
+    """The files under ``root`` (an ``ObjectStoragePath``) that may hold lines in ``window``,
+    oldest first within each directory."""
+    if root.is_file():
+        candidates = [root]
+    else:
+        candidates = [p for p in (root.rglob(pattern) if recursive else root.glob(pattern)) if p.is_file()]
+    chosen = []
+    for path in candidates:
+        if window is not None:
+            day = _file_date(path.name)
+            # A dated rotation holds that local day; a day of slack covers zone offsets.
+            if day is not None and not (
+                window[0].astimezone(zone).date() - timedelta(days=1) <= day
+                <= window[1].astimezone(zone).date() + timedelta(days=1)
+            ):
+                _skip(stats, path)
+                continue
+            modified = _modified(path)
+            # Nothing in a file last written before the window starts can fall in it (an upload
+            # time on object storage is later than the last write, so this stays safe there).
+            if modified is not None and modified < window[0] - timedelta(minutes=5):
+                _skip(stats, path)
+                continue
+        chosen.append(path)
+    return sorted(chosen, key=lambda p: (str(p.parent), _order_key(p.name)))
+
+
+def _skip(stats: ParseStats | None, path: Any) -> None:
+    if stats is not None:
+        stats.files_skipped += 1
+        stats.skipped_files.append(path.name)
+
+
+def _lines(path: Any) -> Iterator[str]:
+    """Stream a log file's lines (gzip by suffix or magic bytes); undecodable bytes are replaced."""
+    with path.open("rb") as raw:
+        head = raw.read(2)
+        try:
+            raw.seek(0)
+            stream: Any = raw
+        except (OSError, io.UnsupportedOperation):
+            stream = io.BufferedReader(_Prefixed(head, raw))  # type: ignore[arg-type]
+        if head == b"\x1f\x8b" or path.name.endswith(".gz"):
+            stream = gzip.GzipFile(fileobj=stream)
+        text = io.TextIOWrapper(stream, encoding="utf-8", errors="replace", newline=None)
+        try:
+            yield from text
+        except (EOFError, gzip.BadGzipFile, OSError) as e:
+            # A gzip still being written (or cut by a crash): keep what was readable.
+            log.warning("%s: stopped reading at a damaged part (%s)", path.name, e)
+
+
+class _Prefixed(io.RawIOBase):
+    """A non-seekable stream with its first bytes put back."""
+
+    def __init__(self, head: bytes, rest: Any) -> None:
+        self._head, self._rest = head, rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self._head:
+            n = min(len(buffer), len(self._head))
+            buffer[:n], self._head = self._head[:n], self._head[n:]
+            return n
+        data = self._rest.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def iter_log_queries(
+    files: Iterable[Any],
+    *,
+    start: datetime,
+    end: datetime,
+    zone: str | tzinfo = "UTC",
+    stats: ParseStats | None = None,
+) -> Iterator[HiveQuery]:
+    """Statements whose Executing line falls in ``[start, end)``, from ``files`` read in order.
+
+    A statement is yielded once its record is complete (its Completed line, or the end of input),
+    in start-time order per file set.
+    """
+    stats = stats if stats is not None else ParseStats()
+    tz = _zone(zone)
+    pending: dict[str, HiveQuery] = {}  # in-window statements waiting for their Completed line
+    by_thread: dict[str, str] = {}  # thread -> query id it is running, to attach FAILED lines
+    done: list[HiveQuery] = []
+
+    current: HiveQuery | None = None  # the statement whose text may continue on the next lines
+    text_lines: list[str] = []
+
+    def finish_text() -> None:
+        nonlocal current, text_lines
+        if current is not None:
+            sql = "\n".join(text_lines).strip()
+            if sql:
+                current.query_text = sql
+                pending[current.query_id] = current
+            else:
+                stats.malformed += 1
+        current, text_lines = None, []
+
+    for path in files:
+        stats.files += 1
+        name = path.name
+        for raw_line in _lines(path):
+            stats.lines += 1
+            line = raw_line.rstrip("\r\n")
+            m = _RECORD.match(line)
+            if m is None:
+                if current is not None:
+                    text_lines.append(line)
+                continue
+            finish_text()
+            rest = m.group("rest")
+            if "command(queryId=" not in rest and "FAILED:" not in rest:
+                continue  # the bulk of a HiveServer2 log: cheap substring gate before regexes
+            try:
+                ts = parse_timestamp(m.group("ts"), tz)
+            except ValueError:
+                stats.malformed += 1
+                continue
+            thread = m.group("thread")
+            if s := _STARTING.search(rest):
+                stats.statements += 1
+                qid = s.group("qid")
+                if not qid:
+                    stats.malformed += 1
+                    continue
+                by_thread[thread] = qid
+                if start <= ts < end:
+                    stats.in_window += 1
+                    current = HiveQuery(query_id=qid, query_text="", start_time=ts, thread=thread, log_file=name)
+                    text_lines = [s.group("sql")]
+            elif c := _COMPLETED.search(rest):
+                q = pending.pop(c.group("qid"), None)
+                if q is not None:
+                    q.end_time = max(ts, q.start_time)
+                    done.append(q)
+                if by_thread.get(thread) == c.group("qid"):
+                    del by_thread[thread]
+            elif f := _FAILED.search(rest):
+                q = pending.get(by_thread.get(thread, ""))
+                if q is not None and q.error_text is None:
+                    q.error_text = f.group("text").strip()[:2000]
+                    code = _RETURN_CODE.search(q.error_text)
+                    q.error_code = int(code.group(1)) if code else 1
+        finish_text()  # a file ends a record; the next file starts with its own stamp
+    done.extend(pending.values())  # still running or never completed in these files
+    done.sort(key=lambda q: (q.start_time, q.query_id))
+    yield from done
+
+
+def query_log_event(q: HiveQuery) -> dict[str, Any]:
+    """A ``QueryLogEntry.to_dict()`` for one statement."""
+    extra = {"thread": q.thread, "log_file": q.log_file, "completed": q.end_time is not None}
+    return query_log_entry(
+        start_time=q.start_time,
+        end_time=q.end_time or q.start_time,
+        query_text=q.query_text,
+        query_id=q.query_id,
+        error_code=q.error_code,
+        error_text=q.error_text,
+        extra=extra,
+    )
+
+
+def lineage_row(q: HiveQuery) -> dict[str, Any]:
+    return {"query_text": q.query_text, "query_id": q.query_id, "start_time": q.start_time}

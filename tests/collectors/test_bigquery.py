@@ -1,0 +1,57 @@
+"""BigQuery collector functions that need no server: jobs -> lineage queries with the job's
+default dataset and exact-case names, nested type flattening, option literals, timestamps."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from monte_carlo_push_provider.collectors.bigquery import (
+    Job,
+    _option_string,
+    as_utc,
+    lineage_queries,
+    restore_case,
+    shard_name,
+)
+from monte_carlo_push_provider.lineage import build_lineage_manifest
+from monte_carlo_push_provider.manifest import validate_manifest
+
+T = datetime(2026, 11, 25, 10, 0, tzinfo=timezone.utc)
+
+
+def job(job_id: str, query: str, statement_type: str, **kw: object) -> Job:
+    base: dict[str, object] = dict(
+        job_id=job_id, project="Proj-1", created=T, started=T, ended=T, user="u@example.com", query=query,
+        statement_type=statement_type, job_type="QUERY", total_bytes_billed=None, total_bytes_processed=None,
+        error_reason=None, error_message=None, default_dataset=None, destination=None, referenced=[], labels={},
+    )
+    base.update(kw)
+    return Job(**base)  # type: ignore[arg-type]
+
+
+def test_default_dataset_qualifies_and_case_is_restored() -> None:
+    names: dict[str, tuple[str, str, str]] = {}
+    jobs = [
+        job("a", "INSERT INTO Daily (id) SELECT id FROM Orders", "INSERT", default_dataset=("proj-1", "Sales"),
+            destination=("proj-1", "Sales", "Daily"), referenced=[("proj-1", "Sales", "Orders")]),
+        job("b", "SELECT * FROM Orders", "SELECT", default_dataset=("proj-1", "Sales")),  # a read: not parsed
+        job("c", "INSERT INTO x.y SELECT 1", "INSERT", error_reason="invalidQuery"),  # failed: not parsed
+    ]
+    queries = list(lineage_queries(jobs, names))
+    assert [q["query_id"] for q in queries] == ["a"]
+    assert queries[0]["default_database"] == "proj-1" and queries[0]["default_schema"] == "Sales"
+    manifest, _ = build_lineage_manifest(queries, dialect="bigquery", resource_type="bigquery")
+    restore_case(manifest, names)
+    validate_manifest(manifest)
+    (event,) = manifest["events"]
+    assert {k: event["destination"][k] for k in ("database", "schema", "name")} == {
+        "database": "proj-1", "schema": "Sales", "name": "Daily"}
+    assert [(s["schema"], s["name"]) for s in event["sources"]] == [("Sales", "Orders")]
+
+
+def test_small_helpers() -> None:
+    assert _option_string('"one \\"quoted\\" row"') == 'one "quoted" row'
+    assert as_utc(1_764_064_800_000) == datetime(2025, 11, 25, 10, 0, tzinfo=timezone.utc)
+    assert as_utc(datetime(2026, 1, 1)) == datetime(2026, 1, 1, tzinfo=timezone.utc)
+    assert shard_name("events_20240101") == "events_yyyymmdd"
+    assert shard_name("events_2024") is None
