@@ -21,7 +21,7 @@ from monte_carlo_push_provider.operators.bigquery import (
     BigQueryIcebergCollectorOperator,
     BigQueryLineageCollectorOperator,
     BigQueryMetadataCollectorOperator,
-    BigQueryQueryLogsCollectorOperator,
+    BigQueryQueryLogCollectorOperator,
 )
 from monte_carlo_push_provider.operators.push import MonteCarloPushOperator
 
@@ -39,7 +39,7 @@ with DAG(
         task_id="freshness_and_volume", exclude_datasets=["tmp_*", "re:^_.*"], only_freshness_and_volume=True,
     )
     iceberg = BigQueryIcebergCollectorOperator(task_id="iceberg", region="us", datasets=["lakehouse"])
-    query_logs = BigQueryQueryLogsCollectorOperator(task_id="query_logs", region="us")
+    query_logs = BigQueryQueryLogCollectorOperator(task_id="query_logs", region="us")
     lineage = BigQueryLineageCollectorOperator(task_id="lineage", region="us")
     MonteCarloPushOperator(
         task_id="push", manifests=[volume.output, iceberg.output, query_logs.output, lineage.output],

@@ -34,7 +34,12 @@ def get_provider_info() -> dict[str, Any]:
                     "monte_carlo_push_provider.operators.sql",
                     "monte_carlo_push_provider.operators.graphql",
                 ],
-            }
+            },
+            {"integration-name": "Snowflake", "python-modules": ["monte_carlo_push_provider.operators.snowflake"]},
+            {"integration-name": "Google BigQuery", "python-modules": ["monte_carlo_push_provider.operators.bigquery"]},
+            {"integration-name": "Databricks", "python-modules": ["monte_carlo_push_provider.operators.databricks"]},
+            {"integration-name": "Amazon Redshift", "python-modules": ["monte_carlo_push_provider.operators.redshift"]},
+            {"integration-name": "Apache Hive", "python-modules": ["monte_carlo_push_provider.operators.hive"]},
         ],
         "sensors": [
             {

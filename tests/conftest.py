@@ -8,7 +8,9 @@ session, only when a test asks for it), no example DAGs, and ``tests/dags`` as t
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -21,6 +23,7 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 DAGS_FOLDER = REPO / "tests" / "dags"
 _HOME = Path(tempfile.mkdtemp(prefix="mcpp-airflow-home-"))
+atexit.register(shutil.rmtree, _HOME, ignore_errors=True)
 
 os.environ["AIRFLOW_HOME"] = str(_HOME)
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(DAGS_FOLDER)

@@ -211,7 +211,10 @@ def _two_query(
             if entry is not None:
                 entry["fields"].append((row[2], row[3], row[4] if len(row) > 4 else None))
     cur.close()
-    for (schema, name), t in tables.items():
+    # pop as we go: the raw catalog rows and the events are never both held in full
+    for key in list(tables):
+        schema, name = key
+        t = tables.pop(key)
         yield relational_asset(
             type=t["type"],
             name=name,

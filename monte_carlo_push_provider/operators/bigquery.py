@@ -314,7 +314,7 @@ class _BigQueryJobsCollector(_BigQueryCollector):
         )
 
 
-class BigQueryQueryLogsCollectorOperator(_BigQueryJobsCollector):
+class BigQueryQueryLogCollectorOperator(_BigQueryJobsCollector):
     """Collect the query jobs that ended in the DAG run's data interval (shifted back by ``lag``)
     as query logs with ``log_type`` ``bigquery``. ``extra`` carries ``total_bytes_billed``,
     ``total_bytes_processed``, ``statement_type``, ``job_type``, ``default_dataset``,

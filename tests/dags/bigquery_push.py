@@ -16,7 +16,7 @@ from monte_carlo_push_provider.operators.bigquery import (
     BigQueryIcebergCollectorOperator,
     BigQueryLineageCollectorOperator,
     BigQueryMetadataCollectorOperator,
-    BigQueryQueryLogsCollectorOperator,
+    BigQueryQueryLogCollectorOperator,
 )
 from monte_carlo_push_provider.operators.push import MonteCarloPushOperator
 
@@ -33,7 +33,7 @@ with DAG(
         task_id="iceberg", region="us", datasets=["lake"], tables=["ice_*"],
         table_storage_table="{project}.mc_standins.TABLE_STORAGE",
     )
-    query_logs = BigQueryQueryLogsCollectorOperator(task_id="query_logs", jobs_table=JOBS)
+    query_logs = BigQueryQueryLogCollectorOperator(task_id="query_logs", jobs_table=JOBS)
     lineage = BigQueryLineageCollectorOperator(task_id="lineage", jobs_table=JOBS, schemata_links=False)
     MonteCarloPushOperator(
         task_id="push",

@@ -20,7 +20,7 @@ from monte_carlo_push_provider.operators.bigquery import (
     BigQueryIcebergCollectorOperator,
     BigQueryLineageCollectorOperator,
     BigQueryMetadataCollectorOperator,
-    BigQueryQueryLogsCollectorOperator,
+    BigQueryQueryLogCollectorOperator,
 )
 from monte_carlo_push_provider.operators.push import MonteCarloPushOperator
 from tests.conftest import DAGS_FOLDER, make_context
@@ -170,7 +170,7 @@ def test_iceberg_table_storage(bigquery_conn: BigQueryStandIn, mc_conn: Any) -> 
 
 
 def test_query_logs_from_jobs_by_project(bigquery_conn: BigQueryStandIn, mc_conn: Any) -> None:
-    op = BigQueryQueryLogsCollectorOperator(task_id="logs", jobs_source="information_schema", jobs_table=JOBS_TABLE)
+    op = BigQueryQueryLogCollectorOperator(task_id="logs", jobs_source="information_schema", jobs_table=JOBS_TABLE)
     manifest = op.execute(ctx())
     assert manifest["source"] == "information_schema"
     assert manifest["window"] == {"start": "2026-11-25T10:00:00Z", "end": "2026-11-25T11:00:00Z"}
@@ -206,7 +206,7 @@ def test_query_logs_and_lineage_from_list_jobs(bigquery_conn: BigQueryStandIn, m
     time.sleep(0.05)
     end = datetime.now(timezone.utc) + timedelta(seconds=1)
     window = {"start": start.isoformat(), "end": end.isoformat()}
-    logs = BigQueryQueryLogsCollectorOperator(task_id="logs", **window).execute(ctx())
+    logs = BigQueryQueryLogCollectorOperator(task_id="logs", **window).execute(ctx())
     lineage = BigQueryLineageCollectorOperator(task_id="lineage", **window, schemata_links=False).execute(ctx())
     assert logs["source"] == lineage["source"] == "list_jobs"
     push(mc_conn, logs, lineage)
@@ -259,7 +259,7 @@ def test_lineage_from_jobs_by_project_and_schemata_links(bigquery_conn: BigQuery
 def test_jobs_source_information_schema_fails_loudly_without_the_view(bigquery_conn: BigQueryStandIn) -> None:
     from google.api_core.exceptions import BadRequest
 
-    op = BigQueryQueryLogsCollectorOperator(task_id="logs", jobs_source="information_schema")
+    op = BigQueryQueryLogCollectorOperator(task_id="logs", jobs_source="information_schema")
     with pytest.raises(BadRequest, match="region-us"):
         op.execute(ctx())
 

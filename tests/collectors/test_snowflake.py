@@ -1,0 +1,123 @@
+"""Snowflake collector helpers that need no warehouse: name parsing, time zones, the folding of
+ACCESS_HISTORY rows into lineage events, and cheap imports. The SQL itself is tested through the
+real hook in tests/operators/test_snowflake.py."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+
+from monte_carlo_push_provider.collectors.snowflake import (
+    LineageStats,
+    _add_access_row,
+    _lineage_events,
+    account_usage_parts,
+    as_utc,
+    snowflake_case,
+    split_object_name,
+)
+from monte_carlo_push_provider.manifest import new_manifest, validate_manifest
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("DB.SCH.T", ("DB", "SCH", "T")),
+        ('"My DB"."Sch ""q"";--".T', ("My DB", 'Sch "q";--', "T")),
+        ('DB."a.b.c"."Tåble -- x"', ("DB", "a.b.c", "Tåble -- x")),
+        ("DB.SCH", None),
+        ("DB.SCH.T.X", None),
+        ('DB."unterminated.T', None),
+        ('DB."x"y.T', None),
+        ("DB..T", None),
+    ],
+)
+def test_split_object_name(name: str, expected: tuple[str, ...] | None) -> None:
+    assert split_object_name(name) == expected
+
+
+def test_account_usage_schema_follows_snowflake_identifier_rules() -> None:
+    assert account_usage_parts("snowflake.account_usage") == ("SNOWFLAKE", "ACCOUNT_USAGE")
+    assert account_usage_parts('"Ops Copy".usage') == ("Ops Copy", "USAGE")
+    assert account_usage_parts(("ops", "Usage")) == ("ops", "Usage")
+    with pytest.raises(ValueError, match="<database>.<schema>"):
+        account_usage_parts("SNOWFLAKE")
+
+
+def test_naive_timestamps_are_utc_and_aware_ones_are_converted() -> None:
+    naive = datetime(2026, 11, 25, 9, 15)
+    assert as_utc(naive) == datetime(2026, 11, 25, 9, 15, tzinfo=timezone.utc)
+    pacific = datetime(2026, 11, 25, 1, 15, tzinfo=timezone(timedelta(hours=-8)))
+    assert as_utc(pacific) == datetime(2026, 11, 25, 9, 15, tzinfo=timezone.utc)
+    assert as_utc(None) is None
+
+
+def _src(name: str, column: str, domain: str = "Table") -> dict[str, Any]:
+    return {"objectName": name, "objectDomain": domain, "columnName": column}
+
+
+def _events(*rows: tuple[list[Any], list[Any]]) -> tuple[list[dict[str, Any]], LineageStats]:
+    graph: dict[Any, Any] = {}
+    stats = LineageStats()
+    for modified, accessed in rows:
+        _add_access_row(graph, modified, accessed, stats)
+    return _lineage_events(graph, True, stats), stats
+
+
+def test_self_reads_stages_and_streams_make_no_edges() -> None:
+    events, stats = _events(
+        # UPDATE T SET A = B: reads itself
+        ([{"objectName": "D.S.T", "objectDomain": "Table",
+           "columns": [{"columnName": "A", "directSources": [_src("D.S.T", "B")]}]}], []),
+        # COPY INTO from a stage, INSERT from a stream
+        ([{"objectName": "D.S.T", "objectDomain": "Table"}],
+         [{"objectName": "D.S.STG", "objectDomain": "Stage"}, {"objectName": "D.S.STR", "objectDomain": "Stream"}]),
+        # writes into a stage are not lineage destinations
+        ([{"objectName": "D.S.STG", "objectDomain": "Stage"}], [{"objectName": "D.S.T", "objectDomain": "Table"}]),
+    )
+    assert events == []
+    assert stats.modified_objects == 3
+
+
+def test_materialized_view_and_external_table_domains() -> None:
+    events, stats = _events(
+        ([{"objectName": "D.S.MV", "objectDomain": "Materialized view",
+           "columns": [{"columnName": "C", "directSources": [_src("D.S.EXT", "V", "External table")]}]}], []),
+    )
+    manifest = new_manifest("lineage", events, resource_type="snowflake")
+    validate_manifest(manifest)
+    assert events[0]["destination"]["type"] == "VIEW"
+    assert events[0]["sources"] == [
+        {"type": "TABLE", "name": "EXT", "database": "D", "schema": "S", "asset_id": '"D"."S"."EXT"'}
+    ]
+    assert (stats.edges, stats.column_edges, stats.events) == (1, 1, 1)
+
+
+def test_snowflake_case_folds_names_not_asset_ids() -> None:
+    manifest = {
+        "events": [
+            {
+                "destination": {"type": "TABLE", "name": "t", "database": "db", "schema": "s", "asset_id": "db.s.t"},
+                "sources": [{"type": "TABLE", "name": "u", "database": "db", "schema": "s", "asset_id": "db.s.u"}],
+                "fields": [{"name": "a", "source_fields": [{"asset_id": "db.s.u", "field_name": "b"}]}],
+            }
+        ]
+    }
+    event = snowflake_case(manifest)["events"][0]
+    assert (event["destination"]["database"], event["destination"]["name"]) == ("DB", "T")
+    assert event["fields"] == [{"name": "A", "source_fields": [{"asset_id": "db.s.u", "field_name": "B"}]}]
+
+
+def test_operator_module_imports_no_warehouse_sdk() -> None:
+    # Airflow itself imports the ``airflow.providers.snowflake`` package (not its hook) at start-up
+    code = (
+        "import sys; import monte_carlo_push_provider.operators.snowflake; "
+        "heavy = [m for m in ('snowflake.connector', 'airflow.providers.snowflake.hooks.snowflake', 'sqlglot', "
+        "'pycarlo', 'monte_carlo_push_provider.lineage') if m in sys.modules]; print(heavy)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    assert out.stdout.strip().splitlines()[-1] == "[]"

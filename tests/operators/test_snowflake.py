@@ -1,0 +1,464 @@
+"""Snowflake collectors end to end: the real SnowflakeHook against fakesnow's server over TLS
+(``tests/standins/snowflake.py``), manifests pushed by MonteCarloPushOperator to the sandbox, and
+assertions on the events the sandbox stored."""
+
+from __future__ import annotations
+
+import importlib
+import itertools
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from monte_carlo_push_provider.manifest import validate_manifest
+from monte_carlo_push_provider.operators.push import MonteCarloPushOperator
+from monte_carlo_push_provider.operators.snowflake import (
+    SnowflakeLineageCollectorOperator,
+    SnowflakeMetadataCollectorOperator,
+    SnowflakeQueryLogCollectorOperator,
+)
+from tests.conftest import make_context
+from tests.standins.snowflake import (
+    DB,
+    EMPTY_DB,
+    HOSTILE_COLUMNS,
+    HOSTILE_DB,
+    HOSTILE_SCHEMA,
+    HOSTILE_TABLE,
+    HOSTILE_VIEW,
+    STANDARD_ACCOUNT_USAGE,
+    ts,
+)
+
+pytestmark = pytest.mark.usefixtures("snowflake_conn")
+
+_runs = itertools.count()
+
+
+def push(*manifests: dict[str, Any]) -> dict[str, Any]:
+    """Push through the real operator; each call is its own task run (no resume between calls)."""
+    run_id = f"manual__snowflake_{next(_runs)}"
+    return MonteCarloPushOperator(task_id="push", manifests=list(manifests), min_push_interval=None).execute(
+        make_context(task_id="push", run_id=run_id)
+    )
+
+
+def stored(mc: Any, kind: str) -> list[dict[str, Any]]:
+    """The events the sandbox stored, as the push body carried them (metadata unwrapped)."""
+    events = [e["event"] for e in mc.events(kind)]
+    return [e.get("relational_asset", e) for e in events]
+
+
+def interval(start: Any, end: Any) -> dict[str, Any]:
+    return make_context(data_interval_start=start, data_interval_end=end)
+
+
+@pytest.fixture
+def executed_sql(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Every statement the Snowflake connector sends (a spy around the real cursor)."""
+    from snowflake.connector.cursor import SnowflakeCursor
+
+    seen: list[str] = []
+    original = SnowflakeCursor.execute
+
+    def spy(self: Any, command: str, *args: Any, **kwargs: Any) -> Any:
+        seen.append(" ".join(command.split()))
+        return original(self, command, *args, **kwargs)
+
+    monkeypatch.setattr(SnowflakeCursor, "execute", spy)
+    yield seen
+
+
+EPOCH = "1970-01-01T00:00:00Z"  # fakesnow's CREATED / LAST_ALTERED
+HOSTILE_TABLE_EVENT = {
+    "type": "TABLE",
+    "metadata": {"name": HOSTILE_TABLE, "database": HOSTILE_DB, "schema": HOSTILE_SCHEMA, "created_on": EPOCH},
+    "fields": [
+        {"name": HOSTILE_COLUMNS[0], "type": "NUMBER"},
+        {"name": HOSTILE_COLUMNS[1], "type": "TEXT"},
+        {"name": HOSTILE_COLUMNS[2], "type": "BOOLEAN"},
+    ],
+    "volume": {"row_count": 2, "byte_count": 0},
+    "freshness": {"last_update_time": EPOCH},
+}
+HOSTILE_VIEW_EVENT = {
+    "type": "VIEW",
+    "metadata": {
+        "name": HOSTILE_VIEW,
+        "database": HOSTILE_DB,
+        "schema": HOSTILE_SCHEMA,
+        "view_query": 'CREATE VIEW "Sch; --ünï"."lower view" AS SELECT "Col ""x""" '
+        'FROM "Sch; --ünï"."Tåble ""q""; DROP --";',
+        "created_on": EPOCH,
+    },
+    "fields": [{"name": HOSTILE_COLUMNS[0], "type": "NUMBER"}],
+}
+ORDERS_EVENT = {
+    "type": "TABLE",
+    "metadata": {
+        "name": "ORDERS", "database": DB, "schema": "PUBLIC", "description": "one row per order", "created_on": EPOCH,
+    },
+    "fields": [
+        {"name": "ID", "type": "NUMBER"},
+        {"name": "AMOUNT", "type": "FLOAT"},
+        {"name": "CREATED_AT", "type": "TIMESTAMP_NTZ"},
+    ],
+    "volume": {"row_count": 3, "byte_count": 0},
+    "freshness": {"last_update_time": EPOCH},
+}
+ORDERS_V_EVENT = {
+    "type": "VIEW",
+    "metadata": {
+        "name": "ORDERS_V",
+        "database": DB,
+        "schema": "PUBLIC",
+        "view_query": "CREATE VIEW PUBLIC.ORDERS_V AS SELECT ID, AMOUNT FROM PUBLIC.ORDERS WHERE (AMOUNT > 8);",
+        "created_on": EPOCH,
+    },
+    "fields": [{"name": "ID", "type": "NUMBER"}, {"name": "AMOUNT", "type": "FLOAT"}],
+}
+RAW_ORDERS_EVENT = {
+    "type": "TABLE",
+    "metadata": {"name": "RAW_ORDERS", "database": DB, "schema": "STAGING", "created_on": EPOCH},
+    "fields": [{"name": "ID", "type": "NUMBER"}, {"name": "PAYLOAD", "type": "VARIANT"}],
+    "volume": {"row_count": 0, "byte_count": 0},
+    "freshness": {"last_update_time": EPOCH},
+}
+
+
+# --- metadata: INFORMATION_SCHEMA ----------------------------------------------------------------
+
+
+def test_full_schema_with_hostile_identifiers_is_pushed(mc_conn: Any, executed_sql: list[str]) -> None:
+    manifest = SnowflakeMetadataCollectorOperator(
+        task_id="metadata", databases=[DB, "mixed_*"]
+    ).execute(make_context())
+
+    assert manifest["databases"] == [DB, HOSTILE_DB]
+    assert manifest["resource_type"] == "snowflake"
+    push(manifest)
+    assert stored(mc_conn, "metadata") == [
+        ORDERS_EVENT, ORDERS_V_EVENT, RAW_ORDERS_EVENT, HOSTILE_TABLE_EVENT, HOSTILE_VIEW_EVENT,
+    ]
+    # one TABLES and one COLUMNS query per database, the names quoted, nothing per schema/table
+    catalog_queries = [q for q in executed_sql if "INFORMATION_SCHEMA" in q]
+    assert len(catalog_queries) == 4
+    assert [q.count(f'FROM "{DB}".INFORMATION_SCHEMA.') for q in catalog_queries[:2]] == [1, 1]
+    assert 'FROM "Mixed_Ünïcode".INFORMATION_SCHEMA.TABLES' in catalog_queries[2]
+    assert 'FROM "Mixed_Ünïcode".INFORMATION_SCHEMA.COLUMNS' in catalog_queries[3]
+    assert executed_sql[0] == "SHOW DATABASES"
+
+
+def test_freshness_and_volume_only_skips_columns_view_text_and_comments(
+    mc_conn: Any, executed_sql: list[str]
+) -> None:
+    manifest = SnowflakeMetadataCollectorOperator(
+        task_id="hourly", database=DB, exclude_schemas="staging", only_freshness_and_volume=True
+    ).execute(make_context())
+
+    push(manifest)
+    assert stored(mc_conn, "metadata") == [
+        {
+            "type": "TABLE",
+            "metadata": {"name": "ORDERS", "database": DB, "schema": "PUBLIC", "created_on": EPOCH},
+            "volume": {"row_count": 3, "byte_count": 0},
+            "freshness": {"last_update_time": EPOCH},
+        },
+        {"type": "VIEW", "metadata": {"name": "ORDERS_V", "database": DB, "schema": "PUBLIC", "created_on": EPOCH}},
+    ]
+    assert not any("INFORMATION_SCHEMA.COLUMNS" in q for q in executed_sql)
+    assert not any("SHOW DATABASES" in q for q in executed_sql)  # an explicit database is not listed
+
+
+def test_empty_database_gives_an_empty_manifest_and_no_push(mc_conn: Any) -> None:
+    manifest = SnowflakeMetadataCollectorOperator(task_id="empty", database=EMPTY_DB).execute(make_context())
+
+    assert manifest["events"] == []
+    assert manifest["database"] == EMPTY_DB
+    validate_manifest(manifest)
+    push(manifest)
+    assert mc_conn.pushes("metadata") == []
+
+
+def test_every_database_but_the_system_one_by_default() -> None:
+    manifest = SnowflakeMetadataCollectorOperator(
+        task_id="all", exclude_databases=["AU_*"], only_freshness_and_volume=True
+    ).execute(make_context())
+
+    # SNOWFLAKE (the shared system database) is never collected unless named
+    assert manifest["databases"] == [DB, EMPTY_DB, HOSTILE_DB]
+    assert {e["metadata"]["database"] for e in manifest["events"]} == {DB, HOSTILE_DB}
+
+
+# --- metadata: ACCOUNT_USAGE ---------------------------------------------------------------------
+
+
+def test_account_wide_mode_reads_account_usage_once(mc_conn: Any, executed_sql: list[str]) -> None:
+    manifest = SnowflakeMetadataCollectorOperator(
+        task_id="account", account_usage=True, exclude_databases="OTHER_DB"
+    ).execute(make_context())
+
+    push(manifest)
+    assert stored(mc_conn, "metadata") == [
+        {
+            "type": "VIEW",
+            "metadata": {"name": "DAILY_MV", "database": DB, "schema": "PUBLIC", "created_on": "2026-11-25T03:00:00Z"},
+            "fields": [{"name": "DAY", "type": "DATE"}],
+        },
+        {
+            "type": "TABLE",
+            "metadata": {
+                "name": "ORDERS", "database": DB, "schema": "PUBLIC", "description": "one row per order",
+                "created_on": "2026-11-25T01:00:00Z",
+            },
+            "fields": [{"name": "ID", "type": "NUMBER", "description": "order id"}, {"name": "AMOUNT", "type": "FLOAT"}],
+            "volume": {"row_count": 1000, "byte_count": 123456},
+            "freshness": {"last_update_time": "2026-11-25T09:30:05Z"},
+        },
+        {
+            "type": "VIEW",
+            "metadata": {
+                "name": "ORDERS_V", "database": DB, "schema": "PUBLIC",
+                "view_query": "create view ORDERS_V as select ID from ORDERS", "created_on": "2026-11-25T02:00:00Z",
+            },
+            "fields": [{"name": "ID", "type": "NUMBER"}],
+        },
+        {
+            "type": "TABLE",
+            "metadata": {"name": "EXT_EVENTS", "database": DB, "schema": "STAGING", "created_on": "2026-11-25T04:00:00Z"},
+            "fields": [{"name": "VALUE", "type": "VARIANT"}],
+            "freshness": {"last_update_time": "2026-11-25T04:00:00Z"},
+        },
+        {
+            "type": "TABLE",
+            "metadata": {
+                "name": HOSTILE_TABLE, "database": HOSTILE_DB, "schema": HOSTILE_SCHEMA, "description": "ünï",
+                "created_on": "2026-11-25T05:00:00Z",
+            },
+            "fields": [
+                {"name": HOSTILE_COLUMNS[0], "type": "NUMBER"},
+                {"name": HOSTILE_COLUMNS[1], "type": "TEXT", "description": "semi"},
+            ],
+            "volume": {"row_count": 2, "byte_count": 1024},
+            "freshness": {"last_update_time": "2026-11-25T10:00:00.250000Z"},
+        },
+    ]
+    account_queries = [q for q in executed_sql if "ACCOUNT_USAGE" in q]
+    assert len(account_queries) == 2  # TABLES (views joined) and COLUMNS, for the whole account
+    assert '"SNOWFLAKE"."ACCOUNT_USAGE".TABLES' in account_queries[0]
+    assert '"SNOWFLAKE"."ACCOUNT_USAGE".COLUMNS' in account_queries[1]
+    assert not any("SHOW DATABASES" in q for q in executed_sql)
+
+
+def test_account_wide_mode_narrows_to_one_database_in_snowflake(executed_sql: list[str]) -> None:
+    manifest = SnowflakeMetadataCollectorOperator(
+        task_id="account", account_usage=True, database=HOSTILE_DB, only_freshness_and_volume=True
+    ).execute(make_context())
+
+    assert [(e["metadata"]["schema"], e["metadata"]["name"]) for e in manifest["events"]] == [
+        (HOSTILE_SCHEMA, HOSTILE_TABLE)
+    ]
+    assert "fields" not in manifest["events"][0]
+    (query,) = [q for q in executed_sql if "ACCOUNT_USAGE" in q]
+    assert "t.TABLE_CATALOG = %(database)s" in query  # a bind parameter, not the name in the SQL
+
+
+# --- query logs ----------------------------------------------------------------------------------
+
+
+Q_FAILED = {
+    "start_time": "2026-11-25T09:40:00Z",
+    "end_time": "2026-11-25T09:40:01Z",
+    "query_text": "SELECT * FROM ANALYTICS.PUBLIC.MISSING",
+    "query_id": "q-failed",
+    "user": "BOB",
+    "error_code": "002003",
+    "error_text": "SQL compilation error: Object 'ANALYTICS.PUBLIC.MISSING' does not exist or not authorized.",
+    "returned_rows": 0,
+    "extra": {
+        "bytes_scanned": 0, "warehouse_name": "ANALYTICS_WH", "warehouse_size": "X-Small", "role_name": "ANALYST",
+        "execution_status": "FAIL",
+    },
+}
+Q_LONG = {
+    "start_time": "2026-11-25T07:00:00Z",
+    "end_time": "2026-11-25T09:50:00Z",
+    "query_text": "CREATE TEMPORARY TABLE TMP_ORDERS AS SELECT ID, AMOUNT FROM ORDERS",
+    "query_id": "q-long",
+    "user": "ETL",
+    "returned_rows": 3,
+    "extra": {
+        "bytes_scanned": 987654321, "warehouse_name": "ETL_WH", "warehouse_size": "Large", "role_name": "TRANSFORMER",
+        "query_tag": '{"dag_id": "etl", "task": "load"}', "execution_status": "SUCCESS",
+    },
+}
+
+
+def test_query_logs_for_the_shifted_data_interval_are_pushed(mc_conn: Any) -> None:
+    manifest = SnowflakeQueryLogCollectorOperator(task_id="query_logs").execute(interval(ts(10), ts(11)))
+
+    # default lag 45 minutes: [09:15, 10:15), by END_TIME
+    assert manifest["window"] == {"start": "2026-11-25T09:15:00Z", "end": "2026-11-25T10:15:00Z"}
+    assert manifest["log_type"] == "snowflake"
+    push(manifest)
+    events = stored(mc_conn, "query_logs")
+    assert [e["query_id"] for e in events] == ["q-boundary", "q-failed", "q-long", "q-drop", "q-insert"]
+    assert events[1] == Q_FAILED
+    assert events[2] == Q_LONG
+    assert events[4]["end_time"] == "2026-11-25T10:14:59.999999Z"
+    assert {p["log_type"] for p in mc_conn.pushes("query_logs")} == {"snowflake"}
+
+
+def test_consecutive_runs_tile_time_with_no_gap_and_no_overlap() -> None:
+    ids: list[str] = []
+    for hour in (9, 10, 11):  # three hourly runs, as a backfill would make them
+        manifest = SnowflakeQueryLogCollectorOperator(task_id="query_logs").execute(interval(ts(hour), ts(hour + 1)))
+        ids += [e["query_id"] for e in manifest["events"]]
+
+    # every query that ended in [08:15, 11:15) exactly once (q-empty has no text and is skipped)
+    assert sorted(ids) == sorted(["q-before", "q-boundary", "q-failed", "q-long", "q-drop", "q-insert", "q-after"])
+    assert len(ids) == len(set(ids))
+
+
+def test_query_logs_from_an_ntz_copy_read_as_utc() -> None:
+    ltz = SnowflakeQueryLogCollectorOperator(task_id="ltz").execute(interval(ts(10), ts(11)))
+    ntz = SnowflakeQueryLogCollectorOperator(
+        task_id="ntz", account_usage_schema=STANDARD_ACCOUNT_USAGE.lower()
+    ).execute(interval(ts(10), ts(11)))
+
+    assert ntz["events"] == ltz["events"]
+
+
+def test_explicit_lag_and_window() -> None:
+    manifest = SnowflakeQueryLogCollectorOperator(
+        task_id="q", start="2026-11-25T09:40:00Z", end="2026-11-25T09:40:02Z"
+    ).execute(make_context())
+    assert [e["query_id"] for e in manifest["events"]] == ["q-failed"]
+
+    manifest = SnowflakeQueryLogCollectorOperator(task_id="q", lag=timedelta(0)).execute(interval(ts(9), ts(10)))
+    assert [e["query_id"] for e in manifest["events"]] == ["q-before", "q-boundary", "q-failed", "q-long"]
+
+
+# --- lineage -------------------------------------------------------------------------------------
+
+
+def _ref(db: str, schema: str, name: str, type_: str = "TABLE") -> dict[str, Any]:
+    asset_id = ".".join('"' + p.replace('"', '""') + '"' for p in (db, schema, name))
+    return {"type": type_, "name": name, "database": db, "schema": schema, "asset_id": asset_id}
+
+
+ORDERS = _ref(DB, "PUBLIC", "ORDERS")
+ORDERS_V = _ref(DB, "PUBLIC", "ORDERS_V", "VIEW")
+RAW = _ref(DB, "STAGING", "RAW_ORDERS")
+SUMMARY = _ref(DB, "PUBLIC", "ORDERS_SUMMARY")
+HOSTILE = _ref(HOSTILE_DB, HOSTILE_SCHEMA, HOSTILE_TABLE)
+
+ACCESS_HISTORY_EVENTS = [
+    # DELETE … USING: no column record, a table edge from what the statement read
+    {"destination": ORDERS, "sources": [RAW]},
+    # two queries into one table, merged; a view source stays a VIEW (directSources)
+    {
+        "destination": SUMMARY,
+        "sources": [ORDERS, ORDERS_V, RAW],
+        "fields": [
+            {"name": "ID", "source_fields": [{"asset_id": ORDERS_V["asset_id"], "field_name": "ID"}]},
+            {
+                "name": "TOTAL",
+                "source_fields": [
+                    {"asset_id": ORDERS["asset_id"], "field_name": "AMOUNT"},
+                    {"asset_id": RAW["asset_id"], "field_name": "PAYLOAD"},
+                ],
+            },
+        ],
+    },
+    # baseSources where directSources is empty; quoted hostile name parsed back
+    {
+        "destination": HOSTILE,
+        "sources": [RAW],
+        "fields": [{"name": HOSTILE_COLUMNS[0], "source_fields": [{"asset_id": RAW["asset_id"], "field_name": "ID"}]}],
+    },
+]
+
+
+def test_lineage_from_access_history_is_pushed(mc_conn: Any) -> None:
+    manifest = SnowflakeLineageCollectorOperator(task_id="lineage").execute(interval(ts(12), ts(13)))
+
+    # default lag 3 hours (ACCESS_HISTORY's latency): [09:00, 10:00)
+    assert manifest["window"] == {"start": "2026-11-25T09:00:00Z", "end": "2026-11-25T10:00:00Z"}
+    assert manifest["source"] == "access_history"
+    push(manifest)
+    assert stored(mc_conn, "lineage") == ACCESS_HISTORY_EVENTS
+
+
+def test_table_lineage_only() -> None:
+    manifest = SnowflakeLineageCollectorOperator(
+        task_id="lineage", source="access_history", column_lineage=False
+    ).execute(interval(ts(12), ts(13)))
+
+    assert manifest["events"] == [{k: v for k, v in e.items() if k != "fields"} for e in ACCESS_HISTORY_EVENTS]
+
+
+def test_standard_edition_falls_back_to_query_history_sql(mc_conn: Any) -> None:
+    manifest = SnowflakeLineageCollectorOperator(
+        task_id="lineage", account_usage_schema=STANDARD_ACCOUNT_USAGE, lag=timedelta(minutes=45)
+    ).execute(interval(ts(10), ts(11)))
+
+    assert manifest["source"] == "query_history"
+    push(manifest)
+    # the temporary table is resolved away; names folded to Snowflake's upper case
+    assert stored(mc_conn, "lineage") == [
+        {
+            "destination": {"type": "TABLE", "name": "ORDERS_SUMMARY", "database": DB, "schema": "PUBLIC",
+                            "asset_id": "analytics.public.orders_summary"},
+            "sources": [{"type": "TABLE", "name": "ORDERS", "database": DB, "schema": "PUBLIC",
+                         "asset_id": "analytics.public.orders"}],
+            "fields": [
+                {"name": "ID", "source_fields": [{"asset_id": "analytics.public.orders", "field_name": "ID"}]},
+                {"name": "TOTAL", "source_fields": [{"asset_id": "analytics.public.orders", "field_name": "AMOUNT"}]},
+            ],
+        }
+    ]
+
+
+def test_access_history_only_fails_clearly_without_the_view() -> None:
+    from snowflake.connector.errors import ProgrammingError
+
+    operator = SnowflakeLineageCollectorOperator(
+        task_id="lineage", source="access_history", account_usage_schema=STANDARD_ACCOUNT_USAGE
+    )
+    with pytest.raises(ProgrammingError, match="ACCESS_HISTORY"):
+        operator.execute(interval(ts(12), ts(13)))
+
+
+# --- a real Airflow run: one mapped collector per database -------------------------------------
+
+
+def test_mapped_collectors_in_a_real_dag_run(airflow_db: Any, mc_conn: Any, snowflake_conn: Any) -> None:
+    module = importlib.import_module("tests.dags.snowflake_mapped")
+    dag_run = module.dag.test(logical_date=ts(12))
+
+    assert dag_run.state == "success"
+    events = stored(mc_conn, "metadata")
+    assert sorted((e["metadata"]["database"], e["metadata"]["name"]) for e in events) == [
+        (DB, "ORDERS"), (DB, "ORDERS_V"), (DB, "RAW_ORDERS"), (HOSTILE_DB, HOSTILE_TABLE), (HOSTILE_DB, HOSTILE_VIEW),
+    ]
+    assert len(mc_conn.pushes("metadata")) == 1  # the three mapped manifests in one push task
+
+
+@pytest.mark.parametrize(
+    "name", ["snowflake_metadata_hourly", "snowflake_metadata_daily", "snowflake_query_logs_lineage_hourly"]
+)
+def test_example_dags_parse(name: str) -> None:
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "example_dags" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"example_{name}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.dag.dag_id == name
+    assert any(t.task_type == "MonteCarloPushOperator" for t in module.dag.tasks)
+    assert any(t.task_type == "MonteCarloPushedDataSensor" for t in module.dag.tasks)
