@@ -44,7 +44,7 @@ $(STANDINS)/brickhouse/.done:
 
 $(STANDINS)/fakesnow/.done:
 	$(UV) venv --quiet --python $(BIN)/python $(STANDINS)/fakesnow
-	$(UV) pip install --quiet --python $(STANDINS)/fakesnow/bin/python "fakesnow[server]==0.12.1" uvicorn
+	$(UV) pip install --quiet --python $(STANDINS)/fakesnow/bin/python "fakesnow[server]==0.12.1" "snowflake-connector-python<5" uvicorn
 	touch $@
 
 demo: install-demo

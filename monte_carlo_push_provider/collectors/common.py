@@ -67,10 +67,17 @@ def quote_qualified(*parts: str, quote: str = '"') -> str:
     return ".".join(quote_identifier(p, quote) for p in parts)
 
 
-def quote_literal(value: str) -> str:
+def quote_literal(value: str, *, backslash_escapes: bool = True) -> str:
     """A single-quoted SQL string literal. Prefer bind parameters; use this only where a
-    warehouse cannot bind (e.g. some ``SHOW … LIKE`` forms)."""
-    return "'" + str(value).replace("\\", "\\\\").replace("'", "''") + "'"
+    warehouse cannot bind (e.g. some ``SHOW … LIKE`` forms).
+
+    ``backslash_escapes``: Snowflake, MySQL, BigQuery and Databricks read ``\\`` as an escape,
+    so backslashes are doubled; PostgreSQL and Redshift (standard_conforming_strings) read it
+    literally: pass False there."""
+    text = str(value)
+    if backslash_escapes:
+        text = text.replace("\\", "\\\\")
+    return "'" + text.replace("'", "''") + "'"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -3,14 +3,19 @@
 Flow of one task run:
 
 1. resolve and validate the manifests (one, a list, or what mapped collectors returned);
-2. group their events by push unit (kind, resource, resource_type / log_type), encode each event
-   once and plan size-aware batches under the 1 MB gzip limit;
+2. group their events by push unit (kind, resource, resource_type / log_type, lineage event
+   type), encode each event once and plan size-aware batches under the 1 MB gzip limit, keeping
+   only the batch boundaries (pass 1);
 3. skip metadata units pushed less than ``min_push_interval`` ago (detectors train on hourly
    buckets), unless this same task run pushed them (a retry);
-4. for each batch: build the body with pycarlo's ``build_*_payload``; if this task run's
+4. read the manifests again and, as each planned batch fills (pass 2), build its body with
+   pycarlo's ``build_*_payload``; if this task run's
    checkpoint says the gateway already accepted exactly this body, skip it; otherwise send it
    through ``Client.make_request`` with our retry policy, log its invocation_id and write the
    checkpoint (and the push-result manifest at ``output_path``) before the next batch.
+
+Two passes keep memory bounded by one manifest plus one batch, whatever the warehouse's size
+(a mapped collector's output is a lazy sequence: each pass reads one manifest at a time).
 
 pycarlo is imported in ``execute`` only: DAG files that import this module stay cheap to parse.
 """
@@ -63,7 +68,13 @@ class PushUnit:
     resource_uuid: str
     resource_type: str | None
     log_type: str | None
-    encoded: list[bytes] = field(default_factory=list)
+    planner: Any = None  # utils.batching.BatchPlanner (pass 1)
+    event_count: int = 0
+    plans: list[Any] = field(default_factory=list)  # BatchPlan boundaries, in unit offsets
+    oversized: set[int] = field(default_factory=set)  # unit offsets of events never sent
+    next_plan: int = 0  # pass 2: index into plans of the batch being filled
+    buffer: list[dict[str, Any]] = field(default_factory=list)  # pass 2: that batch's events
+    fed: int = 0  # pass 2: unit offset of the next event
     # (manifest index, event index in that manifest, offset in this unit) at each contiguous run
     origins: list[tuple[int, int, int]] = field(default_factory=list)
     # What the sensor needs to check visibility, for the first ASSET_SAMPLE assets: metadata
@@ -216,14 +227,9 @@ class MonteCarloPushOperator(BaseOperator):
         creds = hook.get_credentials()
         creds.require_ingestion_key()
 
-        units: dict[tuple[str, ...], PushUnit] = {}
-        manifest_count = 0
-        for index, manifest in enumerate(iter_manifests(self.manifests)):
-            manifest_count += 1
-            validate_manifest(manifest, index=index)
-            self._add_to_units(units, manifest, index, creds)
-        if not units:
-            self.log.info("%d manifest(s) with no events: nothing to push", manifest_count)
+        manifests = self.manifests
+        if isinstance(manifests, Iterator):
+            manifests = list(manifests)  # read twice below
 
         ti = context["ti"]
         identity = {
@@ -236,12 +242,6 @@ class MonteCarloPushOperator(BaseOperator):
         checkpoint_path = state.checkpoint_path(**identity)
         previous = read_json(checkpoint_path) or {}
         accepted = {b["fingerprint"]: b for b in previous.get("batches", []) if b.get("fingerprint")}
-        if accepted:
-            self.log.info(
-                "resuming: %d batch(es) already accepted by earlier tries of this task run (%s)",
-                len(accepted),
-                ", ".join(b["invocation_id"] for b in accepted.values()),
-            )
         now = datetime.now(timezone.utc)
         result: dict[str, Any] = {
             "push_result_version": PUSH_RESULT_VERSION,
@@ -250,7 +250,7 @@ class MonteCarloPushOperator(BaseOperator):
             "status": "running",
             "started_at": previous.get("started_at") or _iso(now),
             "updated_at": _iso(now),
-            "manifests": manifest_count,
+            "manifests": 0,
             "invocation_ids": [],
             "batches": [],
             "skipped": [],
@@ -258,6 +258,32 @@ class MonteCarloPushOperator(BaseOperator):
             "assets": {},
             "totals": {"events": 0, "requests": 0, "gzip_bytes": 0, "resumed_batches": 0, "retried_attempts": 0},
         }
+
+        # Pass 1: validate everything before anything is sent, and plan the batches.
+        units: dict[tuple[str, ...], PushUnit] = {}
+        for index, manifest in enumerate(iter_manifests(manifests)):
+            result["manifests"] += 1
+            validate_manifest(manifest, index=index)
+            self._plan_manifest(units, manifest, index, creds, result)
+        total = 0
+        for unit in units.values():
+            unit.plans = unit.planner.finish()
+            unit.planner = None
+            total += len(unit.plans)
+        if not units:
+            self.log.info("%d manifest(s) with no events: nothing to push", result["manifests"])
+        else:
+            self.log.info(
+                "%s events from %d manifest(s) planned into %d request(s) of <= %s gzip",
+                f"{sum(u.event_count for u in units.values()):,}", result["manifests"], total,
+                _size(self.max_compressed_bytes),
+            )
+        if accepted:
+            self.log.info(
+                "resuming: %d batch(es) already accepted by earlier tries of this task run (%s)",
+                len(accepted),
+                ", ".join(b["invocation_id"] for b in accepted.values()),
+            )
         output = as_path(self.output_path) if self.output_path else None
 
         def save() -> None:
@@ -268,30 +294,26 @@ class MonteCarloPushOperator(BaseOperator):
             if output is not None:
                 write_json(output, result)
 
-        policy = RetryPolicy(self.max_attempts, self.retry_base_delay_s, self.retry_max_delay_s)
-        timeout_s = float(self.request_timeout_s or creds.timeout_s)
-        plans = self._plan_all(units, result)
-        client = hook.get_ingestion_client() if plans else None
-        total = len(plans)
-        pushed_units: set[tuple[str, ...]] = set()
+        sender = _BatchSender(
+            operator=self,
+            client=hook.get_ingestion_client() if total else None,
+            creds=creds,
+            policy=RetryPolicy(self.max_attempts, self.retry_base_delay_s, self.retry_max_delay_s),
+            timeout_s=float(self.request_timeout_s or creds.timeout_s),
+            state=state,
+            identity=identity,
+            accepted=accepted,
+            result=result,
+            total=total,
+            save=save,
+        )
+        # Pass 2: read the manifests again; send each planned batch as soon as it is full.
         try:
-            number = 0
-            for key, unit, batch in plans:
-                if key in {tuple(s["unit"]) for s in result["skipped"]}:
-                    continue
-                if key not in pushed_units and unit.kind == "metadata" and not self._interval_allows(
-                    state, unit, identity, result, key
-                ):
-                    continue
-                for events, payload, body_gzip, body in self._fit(unit, batch):
-                    number += 1
-                    self._push_batch(
-                        client, creds, unit, key, events, payload, body_gzip, body,
-                        number=number, total=total, accepted=accepted, result=result,
-                        policy=policy, timeout_s=timeout_s, state=state, identity=identity,
-                        first_of_unit=key not in pushed_units, save=save,
-                    )
-                    pushed_units.add(key)
+            if total:
+                for manifest in iter_manifests(manifests):
+                    for key, unit, indexed in self._groups(units, manifest, creds):
+                        for _, event in indexed:
+                            self._feed(sender, key, unit, event)
         except BaseException:
             result["status"] = "failed"
             save()
@@ -351,11 +373,14 @@ class MonteCarloPushOperator(BaseOperator):
 
     # -- planning ------------------------------------------------------------------------------
 
-    def _add_to_units(self, units: dict, manifest: Mapping[str, Any], index: int, creds: Any) -> None:
+    def _groups(
+        self, units: dict, manifest: Mapping[str, Any], creds: Any
+    ) -> Iterator[tuple[tuple[str, ...], PushUnit | None, list[tuple[int, dict[str, Any]]]]]:
+        """A manifest's events split by push unit, with their index in the manifest. Yields the
+        existing unit, or None when this manifest opens a new one."""
         kind = manifest["kind"]
         events = manifest["events"]
         if not events:
-            self.log.info("manifest[%d] (%s %s): no events", index, manifest.get("resource_type") or manifest.get("log_type"), kind)
             return
         resource_uuid = creds.require_resource_uuid(manifest.get("resource_uuid") or self.resource_uuid)
         flavour = manifest.get("log_type") if kind == "query_logs" else manifest.get("resource_type")
@@ -363,39 +388,60 @@ class MonteCarloPushOperator(BaseOperator):
             # Table-level and column-level events go in separate requests: pycarlo tags a whole
             # batch COLUMN_LINEAGE when any event has fields, and column lineage expires after
             # 10 days while table lineage never does.
-            table_only = [(i, e) for i, e in enumerate(events) if not e.get("fields")]
-            with_columns = [(i, e) for i, e in enumerate(events) if e.get("fields")]
-            groups = [("LINEAGE", table_only), ("COLUMN_LINEAGE", with_columns)]
+            groups = [
+                ("LINEAGE", [(i, e) for i, e in enumerate(events) if not e.get("fields")]),
+                ("COLUMN_LINEAGE", [(i, e) for i, e in enumerate(events) if e.get("fields")]),
+            ]
         else:
             groups = [(kind.upper(), list(enumerate(events)))]
         for event_type, indexed in groups:
-            if not indexed:
-                continue
-            key = (kind, resource_uuid, flavour, event_type)
-            unit = units.get(key)
+            if indexed:
+                key = (kind, resource_uuid, flavour, event_type)
+                yield key, units.get(key), indexed
+
+    def _plan_manifest(
+        self, units: dict, manifest: Mapping[str, Any], index: int, creds: Any, result: dict[str, Any]
+    ) -> None:
+        from monte_carlo_push_provider.utils.batching import BatchPlanner, EventTooLargeError
+
+        if not manifest["events"]:
+            flavour = manifest.get("resource_type") or manifest.get("log_type")
+            self.log.info("manifest[%d] (%s %s): no events", index, flavour, manifest["kind"])
+            return
+        for key, existing, indexed in self._groups(units, manifest, creds):
+            unit = existing
             if unit is None:
+                kind, resource_uuid, flavour, _ = key
                 unit = units[key] = PushUnit(
                     kind=kind,
                     resource_uuid=resource_uuid,
                     resource_type=None if kind == "query_logs" else flavour,
                     log_type=flavour if kind == "query_logs" else None,
                 )
-            self._encode_into(unit, index, indexed, resource_uuid)
 
-    def _encode_into(
-        self, unit: PushUnit, index: int, indexed: list[tuple[int, dict[str, Any]]], resource_uuid: str
-    ) -> None:
+                def too_large(err: EventTooLargeError, unit: PushUnit = unit, key: tuple = key) -> None:
+                    where = unit.origin_of(err.index)
+                    message = f"{where}: {err}"
+                    self.log.error("%s %s", unit.label, message)
+                    result["oversized_events"].append({"unit": list(key), "event": where, "message": message})
+                    unit.oversized.add(err.index)
+
+                unit.planner = BatchPlanner(limit=self.max_compressed_bytes, on_too_large=too_large)
+            self._plan_events(unit, index, indexed)
+
+    def _plan_events(self, unit: PushUnit, index: int, indexed: list[tuple[int, dict[str, Any]]]) -> None:
         kind = unit.kind
-        events = [e for _, e in indexed]
         for first, (event_index, _) in enumerate(indexed):
             # record where each contiguous run of this manifest's events starts in the unit
             if first == 0 or indexed[first - 1][0] != event_index - 1:
-                unit.origins.append((index, event_index, len(unit.encoded) + first))
-        dumps = json.dumps
-        if kind == "metadata":
-            unit.encoded.extend(dumps({"relational_asset": e}).encode() for e in events)
-        else:
-            unit.encoded.extend(dumps(e).encode() for e in events)
+                unit.origins.append((index, event_index, unit.event_count + first))
+        # Encode each event exactly as it will sit in the request body's "events" list; only its
+        # size reaches the planner, the bytes are dropped at once.
+        dumps, add = json.dumps, unit.planner.add
+        for _, event in indexed:
+            add(dumps({"relational_asset": event} if kind == "metadata" else event).encode())
+        unit.event_count += len(indexed)
+        events = [e for _, e in indexed]
         unit.asset_count += len(events)
         if kind == "query_logs":
             # compare as datetimes: '…00Z' and '…00.5Z' do not sort as strings
@@ -407,41 +453,40 @@ class MonteCarloPushOperator(BaseOperator):
             unit.window = [_iso(min(starts)), _iso(max(ends))]
         else:
             room = ASSET_SAMPLE - len(unit.details)
-            unit.details.extend(_asset_detail(e, kind, resource_uuid) for e in events[: max(room, 0)])
+            unit.details.extend(_asset_detail(e, kind, unit.resource_uuid) for e in events[: max(room, 0)])
 
-    def _plan_all(self, units: dict, result: dict[str, Any]) -> list[tuple[tuple, PushUnit, Any]]:
-        from monte_carlo_push_provider.utils.batching import EventTooLargeError, plan_batches
+    def _feed(self, sender: _BatchSender, key: tuple, unit: PushUnit | None, event: dict[str, Any]) -> None:
+        """Pass 2: add one event to its unit's open batch; send the batch when it is complete."""
+        assert unit is not None  # pass 1 created every unit
+        offset = unit.fed
+        unit.fed += 1
+        if unit.next_plan >= len(unit.plans) or offset in unit.oversized:
+            return
+        plan = unit.plans[unit.next_plan]
+        if offset < plan.start:
+            return
+        unit.buffer.append(event)
+        if offset == plan.end - 1:
+            events, unit.buffer = unit.buffer, []
+            unit.next_plan += 1
+            sender.send(key, unit, events)
 
-        plans = []
-        for key, unit in units.items():
-
-            def too_large(err: EventTooLargeError, unit: PushUnit = unit, key: tuple = key) -> None:
-                where = unit.origin_of(err.index)
-                message = f"{where}: {err}"
-                self.log.error("%s %s", unit.label, message)
-                result["oversized_events"].append({"unit": list(key), "event": where, "message": message})
-
-            for batch in plan_batches(unit.encoded, limit=self.max_compressed_bytes, on_too_large=too_large):
-                plans.append((key, unit, batch))
-        return plans
-
-    def _fit(self, unit: PushUnit, batch: Any) -> Iterator[tuple[list[dict], dict, int, bytes]]:
+    def _fit(self, unit: PushUnit, events: list[dict[str, Any]]) -> Iterator[tuple[list[dict], dict, int, bytes]]:
         """Build the real body for a planned batch and measure it; a body that still comes out
         over the limit (rare: the plan's estimate is conservative) is split."""
         from monte_carlo_push_provider.utils.wire import gzip_size, json_body
 
-        pending = [(batch.start, batch.end)]
+        pending = [events]
         while pending:
-            start, end = pending.pop(0)
-            events = [json.loads(b) for b in unit.encoded[start:end]]
-            payload = _build_payload(unit, events)
+            chunk = pending.pop(0)
+            payload = _build_payload(unit, chunk)
             body = json_body(payload)
             size = gzip_size(body)
-            if size > self.max_compressed_bytes and end - start > 1:
-                cut = start + max(1, int((end - start) * 0.9))
-                pending[:0] = [(start, cut), (cut, end)]
+            if size > self.max_compressed_bytes and len(chunk) > 1:
+                cut = max(1, int(len(chunk) * 0.9))
+                pending[:0] = [chunk[:cut], chunk[cut:]]
                 continue
-            yield events, payload, size, body
+            yield chunk, payload, size, body
 
     def _interval_allows(self, state: Any, unit: PushUnit, identity: dict, result: dict, key: tuple) -> bool:
         interval = self.min_push_interval
@@ -463,31 +508,69 @@ class MonteCarloPushOperator(BaseOperator):
             f"metadata for resource {unit.resource_uuid} (flow {flow!r}) was pushed at {_iso(last)} by "
             f"{owner.get('dag_id')}/{owner.get('run_id')}/{owner.get('task_id')} "
             f"(invocation_id={ledger.get('invocation_id')}); Monte Carlo's detectors train on hourly "
-            f"buckets, so the next push is allowed at {_iso(next_allowed)}. Skipping {len(unit.encoded):,} "
+            f"buckets, so the next push is allowed at {_iso(next_allowed)}. Skipping {unit.event_count:,} "
             "events; set min_push_interval=None (or a different flow=) to push anyway."
         )
         self.log.warning("skipped: %s", reason)
         result["skipped"].append(
-            {"unit": list(key), "events": len(unit.encoded), "reason": reason, "next_allowed_at": _iso(next_allowed)}
+            {"unit": list(key), "events": unit.event_count, "reason": reason, "next_allowed_at": _iso(next_allowed)}
         )
         return False
 
-    # -- sending -------------------------------------------------------------------------------
+class _BatchSender:
+    """Pass 2 of a push: sends complete batches in order, numbers them, records each in the
+    result and the checkpoint, and applies the hourly guard at a unit's first batch."""
 
-    def _push_batch(
-        self, client: Any, creds: Any, unit: PushUnit, key: tuple, events: list, payload: dict,
-        body_gzip: int, body: bytes, *, number: int, total: int, accepted: dict, result: dict,
-        policy: Any, timeout_s: float, state: Any, identity: dict, first_of_unit: bool, save: Any,
+    def __init__(
+        self, *, operator: MonteCarloPushOperator, client: Any, creds: Any, policy: Any, timeout_s: float,
+        state: Any, identity: dict[str, Any], accepted: dict[str, dict[str, Any]], result: dict[str, Any],
+        total: int, save: Any,
+    ) -> None:
+        self.op = operator
+        self.log = operator.log
+        self.client = client
+        self.creds = creds
+        self.policy = policy
+        self.timeout_s = timeout_s
+        self.state = state
+        self.identity = identity
+        self.accepted = accepted
+        self.result = result
+        self.total = total
+        self.save = save
+        self.number = 0
+        self.started: set[tuple] = set()  # units with a batch sent (or resumed)
+        self.skipped: set[tuple] = set()  # units the hourly guard skipped
+
+    def send(self, key: tuple, unit: PushUnit, events: list[dict[str, Any]]) -> None:
+        if key in self.skipped:
+            return
+        if key not in self.started and unit.kind == "metadata" and not self.op._interval_allows(
+            self.state, unit, self.identity, self.result, key
+        ):
+            self.skipped.add(key)
+            return
+        for chunk, payload, body_gzip, body in self.op._fit(unit, events):
+            if self.number >= self.total:
+                self.total += 1  # _fit split a body: one more request than planned
+            self.number += 1
+            self._push(key, unit, chunk, payload, body_gzip, body, first_of_unit=key not in self.started)
+            self.started.add(key)
+
+    def _push(
+        self, key: tuple, unit: PushUnit, events: list, payload: dict, body_gzip: int, body: bytes,
+        *, first_of_unit: bool,
     ) -> None:
         from monte_carlo_push_provider.utils.sender import send_with_retries
 
+        result = self.result
         # The body is deterministic for the same events, so an identical fingerprint in this task
         # run's checkpoint means the gateway already accepted exactly this request.
         fingerprint = hashlib.sha256(body).hexdigest()[:32]
-        label = f"batch {number}/{total}"
+        label = f"batch {self.number}/{self.total}"
         record = {
-            "batch": number,
-            "of": total,
+            "batch": self.number,
+            "of": self.total,
             "kind": unit.kind,
             "resource_uuid": unit.resource_uuid,
             "resource_type": unit.resource_type,
@@ -498,7 +581,7 @@ class MonteCarloPushOperator(BaseOperator):
             "raw_bytes": len(body),
             "fingerprint": fingerprint,
         }
-        earlier = accepted.get(fingerprint)
+        earlier = self.accepted.get(fingerprint)
         if earlier:
             record.update(
                 invocation_id=earlier["invocation_id"], accepted_at=earlier.get("accepted_at"),
@@ -511,8 +594,8 @@ class MonteCarloPushOperator(BaseOperator):
             )
         else:
             sent = send_with_retries(
-                client, PATHS[unit.kind], payload, creds=creds, timeout_s=timeout_s, policy=policy,
-                label=f"{label} ({unit.label})", logger=self.log,
+                self.client, PATHS[unit.kind], payload, creds=self.creds, timeout_s=self.timeout_s,
+                policy=self.policy, label=f"{label} ({unit.label})", logger=self.log,
             )
             record.update(
                 invocation_id=sent.invocation_id, accepted_at=_iso(datetime.now(timezone.utc)),
@@ -528,9 +611,12 @@ class MonteCarloPushOperator(BaseOperator):
         result["totals"]["events"] += len(events)
         result["totals"]["requests"] += 1
         result["totals"]["gzip_bytes"] += body_gzip
-        save()
+        self.save()
         if unit.kind == "metadata" and first_of_unit and not earlier:
-            state.record_push(unit.resource_uuid, self.flow or "metadata", owner=identity, invocation_id=record["invocation_id"])
+            self.state.record_push(
+                unit.resource_uuid, self.op.flow or "metadata", owner=self.identity,
+                invocation_id=record["invocation_id"],
+            )
 
 
 def _build_payload(unit: PushUnit, events: list[dict[str, Any]]) -> dict[str, Any]:
@@ -541,9 +627,7 @@ def _build_payload(unit: PushUnit, events: list[dict[str, Any]]) -> dict[str, An
     )
 
     if unit.kind == "metadata":
-        return build_metadata_payload(
-            unit.resource_uuid, unit.resource_type, [_Prebuilt(e["relational_asset"]) for e in events]
-        )
+        return build_metadata_payload(unit.resource_uuid, unit.resource_type, [_Prebuilt(e) for e in events])
     if unit.kind == "lineage":
         return build_lineage_payload(unit.resource_uuid, unit.resource_type, [_Prebuilt(e) for e in events])
     return build_query_log_payload(unit.resource_uuid, unit.log_type, [_Prebuilt(e) for e in events])

@@ -55,6 +55,91 @@ class BatchPlan:
         return self.end - self.start
 
 
+class BatchPlanner:
+    """Incremental planner: feed events one at a time with :meth:`add`, then :meth:`finish`.
+
+    It keeps no event bytes, only the compressor state of the open batch and the boundaries, so
+    a push can plan over millions of events and re-encode each batch when it sends it.
+
+    An event that alone exceeds the limit raises :class:`EventTooLargeError`, or, when
+    ``on_too_large`` is given, is reported to it and left out of every plan (its index is in
+    :attr:`oversized`).
+    """
+
+    def __init__(
+        self,
+        *,
+        limit: int = MAX_COMPRESSED_BYTES,
+        fill: float = DEFAULT_FILL,
+        on_too_large: Callable[[EventTooLargeError], None] | None = None,
+    ) -> None:
+        if limit <= ENVELOPE_RESERVE * 2:
+            raise ValueError(f"limit must be larger than {ENVELOPE_RESERVE * 2} bytes, got {limit}")
+        self.limit = limit
+        self.target = int(limit * fill) - ENVELOPE_RESERVE
+        self.on_too_large = on_too_large
+        self.plans: list[BatchPlan] = []
+        self.oversized: list[int] = []
+        self._ratio = 0.35  # first guess at compressed/raw; replaced by measurement asap
+        self._index = 0  # index of the next event
+        self._start = 0
+        self._count = 0
+        self._reset_batch()
+
+    def _reset_batch(self) -> None:
+        self._compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 31)
+        self._exact = 0  # compressed bytes known exactly (output up to the last sync flush)
+        self._emitted = 0  # compressed bytes emitted since the last sync flush
+        self._raw_since_flush = 0
+        self._raw_in_batch = 0
+
+    def _close(self, end: int) -> None:
+        if self._count:
+            estimate = self._exact + self._emitted + int(self._raw_since_flush * self._ratio)
+            self.plans.append(BatchPlan(self._start, end, estimate))
+        self._start, self._count = end, 0
+        self._reset_batch()
+
+    def _sync(self) -> None:
+        self._exact += self._emitted + len(self._compressor.flush(zlib.Z_SYNC_FLUSH))
+        self._emitted = self._raw_since_flush = 0
+        if self._raw_in_batch > 16 * 1024:
+            self._ratio = max(self._exact / self._raw_in_batch, 0.01)
+
+    def add(self, event: bytes) -> None:
+        index = self._index
+        self._index += 1
+        size = len(event) + _SEPARATOR_LEN
+        if size > self.target // 2:
+            # Large enough that it might not fit alone (incompressible text can come out near
+            # its raw size): measure it exactly.
+            alone = gzip_size(event) + ENVELOPE_RESERVE
+            if alone > self.limit:
+                self._close(index)
+                error = EventTooLargeError(index, alone - ENVELOPE_RESERVE, self.limit)
+                if self.on_too_large is None:
+                    raise error
+                self.on_too_large(error)
+                self.oversized.append(index)
+                self._start = index + 1
+                return
+        estimate = self._exact + self._emitted + int((self._raw_since_flush + size) * self._ratio)
+        if self._count and estimate > self.target:
+            self._sync()
+            if self._exact + int(size * self._ratio) > self.target:
+                self._close(index)
+        self._emitted += len(self._compressor.compress(event))
+        self._raw_since_flush += size
+        self._raw_in_batch += size
+        self._count += 1
+        if self._raw_since_flush >= FLUSH_EVERY:
+            self._sync()
+
+    def finish(self) -> list[BatchPlan]:
+        self._close(self._index)
+        return self.plans
+
+
 def plan_batches(
     encoded_events: Iterable[bytes],
     *,
@@ -63,69 +148,11 @@ def plan_batches(
     on_too_large: Callable[[EventTooLargeError], None] | None = None,
 ) -> list[BatchPlan]:
     """Plan batches over ``encoded_events`` (each the ``json.dumps`` bytes of one event as it sits
-    in the request's ``events`` list).
-
-    An event that alone exceeds the limit raises :class:`EventTooLargeError`, or, when
-    ``on_too_large`` is given, is reported to it and left out (it gets a batch of its own that
-    the caller must not send: the returned plans never include it).
-    """
-    if limit <= ENVELOPE_RESERVE * 2:
-        raise ValueError(f"limit must be larger than {ENVELOPE_RESERVE * 2} bytes, got {limit}")
-    target = int(limit * fill) - ENVELOPE_RESERVE
-    plans: list[BatchPlan] = []
-    ratio = 0.35  # first guess at compressed/raw; replaced by measurement as soon as possible
-
-    start = 0
-    count = 0
-    compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 31)
-    exact = 0  # compressed bytes known exactly (output up to the last sync flush)
-    emitted_since_flush = 0
-    raw_since_flush = 0
-    raw_in_batch = 0
-
-    def close(end: int) -> None:
-        nonlocal start, count, compressor, exact, emitted_since_flush, raw_since_flush, raw_in_batch
-        if count:
-            plans.append(BatchPlan(start, end, exact + emitted_since_flush + int(raw_since_flush * ratio)))
-        start, count = end, 0
-        compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 31)
-        exact = emitted_since_flush = raw_since_flush = raw_in_batch = 0
-
-    def sync() -> None:
-        nonlocal exact, emitted_since_flush, raw_since_flush, ratio
-        exact += emitted_since_flush + len(compressor.flush(zlib.Z_SYNC_FLUSH))
-        emitted_since_flush = raw_since_flush = 0
-        if raw_in_batch > 16 * 1024:
-            ratio = max(exact / raw_in_batch, 0.01)
-
-    index = -1
-    for index, event in enumerate(encoded_events):
-        size = len(event) + _SEPARATOR_LEN
-        if size > target // 2:
-            # Large enough that it might not fit alone (incompressible text can come out near
-            # its raw size): measure it exactly.
-            alone = gzip_size(event) + ENVELOPE_RESERVE
-            if alone > limit:
-                close(index)
-                error = EventTooLargeError(index, alone - ENVELOPE_RESERVE, limit)
-                if on_too_large is None:
-                    raise error
-                on_too_large(error)
-                start = index + 1
-                continue
-        estimate = exact + emitted_since_flush + int((raw_since_flush + size) * ratio)
-        if count and estimate > target:
-            sync()
-            if exact + int(size * ratio) > target:
-                close(index)
-        emitted_since_flush += len(compressor.compress(event))
-        raw_since_flush += size
-        raw_in_batch += size
-        count += 1
-        if raw_since_flush >= FLUSH_EVERY:
-            sync()
-    close(index + 1)
-    return plans
+    in the request's ``events`` list). See :class:`BatchPlanner`."""
+    planner = BatchPlanner(limit=limit, fill=fill, on_too_large=on_too_large)
+    for event in encoded_events:
+        planner.add(event)
+    return planner.finish()
 
 
 def lower_bound_requests(encoded_events: Iterable[bytes], limit: int = MAX_COMPRESSED_BYTES) -> tuple[int, int]:

@@ -283,3 +283,16 @@ def test_oversized_event_is_named_by_its_manifest_index_across_units(mc_conn):
     with pytest.raises(MonteCarloPushError, match=r"manifest\[1\]\.events\[0\]: this event is 1,2\d\d,\d\d\d bytes gzip"):
         push([metadata_manifest(1), manifest])
     assert len(mc_conn.events("lineage")) == 1  # the table-only edge still went
+
+
+def test_manifests_from_a_one_shot_iterator_are_read_twice_safely(mc_conn):
+    # Pass 1 plans, pass 2 sends: a generator of manifests is materialised first.
+    result = push(metadata_manifest(5, prefix=f"g{i}") for i in range(3))
+    assert result["totals"]["events"] == 15 and len(mc_conn.events("metadata")) == 15
+
+
+def test_batches_span_manifests_of_the_same_unit(mc_conn):
+    # 20 small manifests (one per database, as mapped collectors give) share requests.
+    manifests = [metadata_manifest(40, database=f"DB{d}", prefix=f"d{d}") for d in range(20)]
+    result = push(manifests)
+    assert len(result["batches"]) == 1 and result["batches"][0]["event_count"] == 800
