@@ -31,7 +31,6 @@ import datetime as dt
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -41,6 +40,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.standins.net import free_port
 
 READY_TIMEOUT_S = 60.0
 PROJECT = "test-proj"
@@ -181,12 +182,6 @@ class BigQueryStandIn:
         job = self.client(project).query(sql, job_config=config, retry=None, job_retry=None, timeout=30)
         job.result(timeout=30, retry=None)
         return job
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _emulator_bin() -> str | None:
@@ -388,7 +383,7 @@ def bigquery_standin() -> Iterator[BigQueryStandIn]:
     home = work / "home"
     home.mkdir()
     _prepare_home(binary, home)
-    rest, grpc = _free_port(), _free_port()
+    rest, grpc = free_port(), free_port()
     log_path = work / "bqemulator.log"
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(

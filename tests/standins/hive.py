@@ -32,6 +32,8 @@ from typing import Any
 
 import pytest
 
+from tests.standins.net import free_port
+
 SHIM_SOURCE = Path(__file__).with_name("hive_bind_shim.c")
 READY_TIMEOUT_S = 120.0  # the Thrift server needs ~20 s on a busy 2-core machine
 STOP_TIMEOUT_S = 15.0
@@ -75,12 +77,6 @@ MATERIALIZED_VIEW = {
     "text": "SELECT customer, SUM(amount) AS total FROM sales.orders GROUP BY customer",
     "parameters": {"numRows": "3", "totalSize": "4096", "transient_lastDdlTime": "1795600000"},
 }
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _pyspark_home() -> Path:
@@ -235,7 +231,7 @@ def hive_standin() -> Iterator[HiveStandin]:
     env = dict(os.environ, LD_PRELOAD=str(shim), HIVE_CONF_DIR=str(conf), SPARK_CONF_DIR=str(conf),
                SPARK_HOME=str(spark_home), SPARK_LOCAL_IP="127.0.0.1")
     env.pop("PYSPARK_SUBMIT_ARGS", None)
-    metastore_port, thrift_port = _free_port(), _free_port()
+    metastore_port, thrift_port = free_port(), free_port()
     metastore = thrift = None
     ms_log, ts_log = workdir / "metastore.log", workdir / "thriftserver.log"
     try:

@@ -38,6 +38,8 @@ from urllib.parse import quote
 
 import pytest
 
+from tests.standins.net import free_port
+
 SYSTEM_VIEWS_SQL = Path(__file__).with_name("redshift_system_views.sql")
 SERVICE_USER = "mcpp_pg"  # the unprivileged OS user the servers run as when tests run as root
 PGBOUNCER = "/usr/sbin/pgbouncer"  # Debian package path (apt-get install pgbouncer)
@@ -53,12 +55,6 @@ SEARCH_PATH = '"$user", public, redshift_sys'
 # Redshift chunk sizes: SYS text rows hold 4,000 characters, STL text rows 200.
 SYS_CHUNK = 4000
 STL_CHUNK = 200
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _postgres_bin() -> Path:
@@ -181,7 +177,7 @@ def _start_postgres(workdir: Path, account: tuple[int, int] | None) -> tuple[Pos
         check=True, capture_output=True, timeout=120,
     )
     pwfile.unlink()
-    port = _free_port()
+    port = free_port()
     log_path = workdir / "postgres.log"
     with open(log_path, "ab") as log:
         proc = subprocess.Popen(
@@ -350,7 +346,7 @@ def _start_pgbouncer(
 ) -> tuple[int, subprocess.Popen[bytes]]:
     if not Path(PGBOUNCER).exists():
         raise RuntimeError(f"{PGBOUNCER} not found: apt-get install -y pgbouncer")
-    port = _free_port()
+    port = free_port()
     userlist = workdir / "userlist.txt"
     userlist.write_text(f'"{user}" "{password}"\n')
     ini = workdir / "pgbouncer.ini"

@@ -43,6 +43,7 @@ from typing import Any
 import pytest
 
 from monte_carlo_push_provider.collectors.common import quote_literal
+from tests.standins.net import free_port, make_self_signed_cert
 
 READY_TIMEOUT_S = 30.0
 UTC = dt.timezone.utc
@@ -292,44 +293,6 @@ def seed_statements() -> list[str]:
 # --- the server --------------------------------------------------------------------------------
 
 
-def _self_signed(directory: Path) -> tuple[Path, Path]:
-    """A key and a certificate valid for IP 127.0.0.1 (what the connector connects to)."""
-    import ipaddress
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-    from cryptography.x509.oid import NameOID
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = dt.datetime.now(UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=2))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    key_path, cert_path = directory / "key.pem", directory / "cert.pem"
-    key_path.write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    return key_path, cert_path
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @dataclass
 class SnowflakeStandIn:
     host: str
@@ -406,8 +369,8 @@ def _fakesnow_python() -> str:
 @pytest.fixture(scope="session")
 def snowflake_standin() -> Iterator[SnowflakeStandIn]:
     workdir = Path(tempfile.mkdtemp(prefix="fakesnow-"))
-    key, cert = _self_signed(workdir)
-    port = _free_port()
+    cert, key = make_self_signed_cert(workdir)
+    port = free_port()
     log_path = workdir / "server.log"
     with open(log_path, "wb") as log_file:
         proc = subprocess.Popen(  # noqa: S603 - our interpreter, fixed arguments
