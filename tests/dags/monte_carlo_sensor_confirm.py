@@ -7,14 +7,14 @@ Monte Carlo (the sandbox) shows everything.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 from airflow.sdk import DAG, task
 
 from monte_carlo_push_provider.operators.push import MonteCarloPushOperator
 from monte_carlo_push_provider.sensors.monte_carlo import MonteCarloPushedDataSensor
 
-ORDERS = "ANALYTICS:PUBLIC.orders"
+ORDERS = "ANALYTICS:PUBLIC.orders"  # the tables tests/sensors/sample_manifests.py pushes
 DAILY = "ANALYTICS:PUBLIC.orders_daily"
 
 with DAG(
@@ -27,36 +27,9 @@ with DAG(
 
     @task
     def collect() -> list[dict]:
-        from monte_carlo_push_provider.manifest import (
-            lineage_asset_ref,
-            lineage_event,
-            new_manifest,
-            query_log_entry,
-            relational_asset,
-        )
+        from tests.sensors.sample_manifests import manifests
 
-        now = datetime.now(timezone.utc)
-        metadata = new_manifest(
-            "metadata",
-            [
-                relational_asset(type="TABLE", name="orders", database="ANALYTICS", schema="PUBLIC",
-                                 fields=[("id", "NUMBER"), ("amount", "NUMBER")], row_count=42, last_update_time=now),
-                relational_asset(type="TABLE", name="orders_daily", database="ANALYTICS", schema="PUBLIC",
-                                 fields=[("day", "DATE"), ("total", "NUMBER")], row_count=7, last_update_time=now),
-            ],
-            resource_type="snowflake",
-        )
-        src = lineage_asset_ref(name="orders", database="ANALYTICS", schema="PUBLIC", asset_id="src")
-        dst = lineage_asset_ref(name="orders_daily", database="ANALYTICS", schema="PUBLIC", asset_id="dst")
-        lineage = new_manifest("lineage", [lineage_event(dst, [src], {"total": [("src", "amount")]})], resource_type="snowflake")
-        logs = new_manifest(
-            "query_logs",
-            [query_log_entry(start_time=now - timedelta(minutes=5), end_time=now - timedelta(minutes=4),
-                             query_text="insert into ANALYTICS.PUBLIC.orders_daily select sum(amount) from ANALYTICS.PUBLIC.orders",
-                             query_id="q1")],
-            log_type="snowflake",
-        )
-        return [metadata, lineage, logs]
+        return manifests()
 
     push = MonteCarloPushOperator(task_id="push", manifests=collect(), min_push_interval=None)
     MonteCarloPushedDataSensor(
