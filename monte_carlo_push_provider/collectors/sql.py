@@ -17,14 +17,11 @@ information_schema --                              --                         --
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator
 from typing import Any
 
 from monte_carlo_push_provider.collectors.common import NameFilter, iter_cursor, normalize_table_type
 from monte_carlo_push_provider.manifest import relational_asset
-
-log = logging.getLogger(__name__)
 
 SQLITE_CATALOG = """
 SELECT m.name, m.type, m.sql, p.name, p.type
