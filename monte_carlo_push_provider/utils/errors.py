@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from airflow.sdk.exceptions import AirflowFailException
+
 if TYPE_CHECKING:
     from monte_carlo_push_provider.hooks.monte_carlo import MonteCarloCredentials
 
@@ -24,12 +26,26 @@ class MonteCarloConfigError(ValueError):
 
 
 class MonteCarloPushError(RuntimeError):
-    """A push or GraphQL call failed for a reason a retry will not fix."""
+    """A push or GraphQL call failed. This base class is *retryable* by Airflow: it is raised as is
+    when transient failures (429 / 5xx / timeouts) outlived the operator's own retries, where a
+    later task try may well succeed. Failures a retry cannot fix raise
+    :class:`MonteCarloRejectedError` instead."""
 
     def __init__(self, message: str, *, status: int | None = None, invocation_ids: list[str] | None = None):
         super().__init__(message)
         self.status = status
         self.invocation_ids = list(invocation_ids or [])
+
+
+class MonteCarloRejectedError(MonteCarloPushError, AirflowFailException):
+    """Monte Carlo refused the request for a reason a retry will not fix (400 / 401 / 403 / 404 /
+    413 that cannot be split): Airflow fails the task at once instead of retrying it."""
+
+
+class MonteCarloManifestError(MonteCarloConfigError, AirflowFailException):
+    """A manifest (or an operator argument about it) is invalid: found before anything is sent,
+    and a task retry would find it again. The message names the manifest, the event, the field
+    and the fix."""
 
 
 def response_message(err: Any) -> str:
@@ -84,6 +100,8 @@ def explain_http_error(err: Any, creds: MonteCarloCredentials, *, path: str) -> 
         text = f"{CHECKPOINT_DELIVERY}: {endpoint} answered {status}: {message}"
     else:
         text = f"{CHECKPOINT_DELIVERY}: request to {endpoint} failed: {type(err).__name__}: {message}"
+    if status is not None and 400 <= status < 500 and status != 429:
+        return MonteCarloRejectedError(text, status=status)
     return MonteCarloPushError(text, status=status)
 
 
@@ -100,6 +118,7 @@ def explain_graphql_error(err: Any, creds: MonteCarloCredentials) -> MonteCarloP
             "(Settings > API Access), not the ingestion key; put it in the connection extras "
             "graphql_key_id / graphql_key_secret (or MCD_ID / MCD_TOKEN)."
         )
+        return MonteCarloRejectedError(text, status=status)
     else:
         text = f"GraphQL call to {creds.graphql_endpoint} failed: {message}"
     return MonteCarloPushError(text, status=status)
