@@ -42,6 +42,12 @@ class MonteCarloRejectedError(MonteCarloPushError, AirflowFailException):
     413 that cannot be split): Airflow fails the task at once instead of retrying it."""
 
 
+class MonteCarloPayloadTooLargeError(MonteCarloRejectedError):
+    """The gateway answered 413 (or its "too large" 400) for one request body. The push operator
+    catches it and splits the batch; it reaches Airflow only for a single event that cannot be
+    split or trimmed any further."""
+
+
 class MonteCarloManifestError(MonteCarloConfigError, AirflowFailException):
     """A manifest (or an operator argument about it) is invalid: found before anything is sent,
     and a task retry would find it again. The message names the manifest, the event, the field
@@ -100,6 +106,8 @@ def explain_http_error(err: Any, creds: MonteCarloCredentials, *, path: str) -> 
         text = f"{CHECKPOINT_DELIVERY}: {endpoint} answered {status}: {message}"
     else:
         text = f"{CHECKPOINT_DELIVERY}: request to {endpoint} failed: {type(err).__name__}: {message}"
+    if status == 413 or (status == 400 and ("1 mb" in message.lower() or "too large" in message.lower())):
+        return MonteCarloPayloadTooLargeError(text, status=status)
     if status is not None and 400 <= status < 500 and status != 429:
         return MonteCarloRejectedError(text, status=status)
     return MonteCarloPushError(text, status=status)
