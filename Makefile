@@ -2,6 +2,10 @@
 #   make demo   - venv, install, seed a SQLite warehouse, start the Monte Carlo sandbox,
 #                 run the example DAG with `airflow dags test`, print invocation_ids, stop
 #   make test   - venv, install the test extras and warehouse stand-ins, run the test suite
+# Release and docs (their tools live in their own small venv, $(TOOLS)):
+#   make dist      - sdist + wheel into dist/, `twine check --strict`, wheel contents checked
+#   make docs      - the docs site from docs/ (MkDocs, --strict) into site/
+#   make typecheck - mypy on the provider package (non-strict; not part of `make lint` yet)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -13,8 +17,11 @@ TEST_EXTRAS ?= test,sandbox,sqlite,postgres,amazon,snowflake,google,databricks,h
 # the tests start them as subprocesses.
 STANDINS := .venv-standins
 PYTEST_ARGS ?=
+# Release/docs tools, kept out of the package's venv so they never move its pins.
+TOOLS := .venv-tools
+TOOLS_REQUIREMENTS := "mkdocs>=1.6,<2" "twine>=6" "mypy>=1.13"
 
-.PHONY: venv install-demo install-test standins demo test lint bench clean
+.PHONY: venv install-demo install-test standins demo test lint bench clean tools dist docs typecheck
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -60,5 +67,26 @@ lint: venv
 bench: install-test
 	$(BIN)/python benchmarks/push_batching.py
 
+tools: venv $(TOOLS)/.done
+
+$(TOOLS)/.done:
+	$(UV) venv --quiet --python $(BIN)/python $(TOOLS)
+	$(UV) pip install --quiet --python $(TOOLS)/bin/python $(TOOLS_REQUIREMENTS)
+	touch $@
+
+# uv builds the sdist, then the wheel from that sdist (so the sdist is proven complete).
+dist: tools
+	rm -rf dist
+	$(UV) build --quiet --out-dir dist .
+	$(TOOLS)/bin/twine check --strict dist/*
+	$(BIN)/python scripts/check_dist.py dist
+
+docs: tools
+	$(TOOLS)/bin/mkdocs build --strict --site-dir site
+
+# mypy runs from $(TOOLS) but resolves imports (Airflow, the providers) in the package's venv.
+typecheck: tools
+	$(TOOLS)/bin/mypy --python-executable $(BIN)/python
+
 clean:
-	rm -rf .demo .pytest_cache
+	rm -rf .demo .pytest_cache dist site

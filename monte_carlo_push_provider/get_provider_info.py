@@ -9,7 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from monte_carlo_push_provider import __version__
+
 PACKAGE_NAME = "monte-carlo-push-provider"
+# Equal to [project.urls] Documentation in pyproject.toml (Airflow's providers page reads that one).
+DOCS_URL = "https://github.com/monte-carlo-push-provider/monte-carlo-push-provider/tree/main/docs"
 
 
 def get_provider_info() -> dict[str, Any]:
@@ -18,7 +22,8 @@ def get_provider_info() -> dict[str, Any]:
         "package-name": PACKAGE_NAME,
         "name": "Monte Carlo Push",
         "description": "Push warehouse metadata, lineage and query logs to Monte Carlo and confirm they arrived.",
-        "versions": ["0.1.0"],
+        "versions": [__version__],
+        "documentation-url": DOCS_URL,
         "integrations": [
             {
                 "integration-name": "Monte Carlo",
