@@ -29,6 +29,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -102,31 +103,66 @@ def databricks(stack: contextlib.ExitStack) -> Running:
     )
 
 
+REDSHIFT_HISTORY = [
+    ("INSERT INTO analytics.big_orders (id, amount) SELECT id, amount FROM analytics.orders WHERE amount > 100",
+     "INSERT"),
+    ("SELECT count(*) FROM analytics.orders", "SELECT"),
+]
+
+
 def redshift(stack: contextlib.ExitStack) -> Running:
     from tests.standins import redshift as rs
 
     server = stack.enter_context(_fixture(rs.postgres_server))
     standin = stack.enter_context(_fixture(rs.redshift_standin, server))
     catalog = getattr(rs.redshift_catalog, "__wrapped__", rs.redshift_catalog)(standin)
+    # The test suite logs its queries per test; log a few here so the query-log and lineage
+    # collectors have history to read (naive UTC, as Redshift stores it).
+    at = datetime(2026, 11, 25, 9, 0)
+    for query_id, (text, query_type) in enumerate(REDSHIFT_HISTORY, start=1):
+        standin.log_query(text, query_id=query_id, start=at + timedelta(minutes=query_id), query_type=query_type)
     return Running(
         env={"AIRFLOW_CONN_REDSHIFT_DEFAULT": standin.connection_json()},
         contents=[
             f"databases {', '.join(repr(d) for d in catalog.databases)} with schema analytics; "
             "Redshift's system views (svv_*, sys_*, stl_*) emulated in every database",
+            f"query history (SYS and STL): {len(REDSHIFT_HISTORY)} queries on 2026-11-25 09:01-09:0"
+            f"{len(REDSHIFT_HISTORY)} UTC",
         ],
         resource_type="redshift",
     )
+
+
+HIVE_LOG = [
+    "Executing command(queryId=local_1): INSERT OVERWRITE TABLE sales.big_orders_daily "
+    "SELECT id, amount FROM sales.orders WHERE amount > 10",
+    "Completed executing command(queryId=local_1); Time taken: 4.2 seconds",
+    "Executing command(queryId=local_2): SELECT customer, count(*) FROM sales.orders GROUP BY customer",
+    "Completed executing command(queryId=local_2); Time taken: 1.3 seconds",
+]
 
 
 def hive(stack: contextlib.ExitStack) -> Running:
     from tests.standins import hive as hv
 
     standin = stack.enter_context(_fixture(hv.hive_standin))
+    # Spark's Thrift server does not write HiveServer2's query log; a short one in Hive's layout
+    # gives the query-log and lineage collectors something to read.
+    logs = standin.workdir / "hive-logs"
+    logs.mkdir()
+    (logs / "hive.log").write_text("".join(
+        f"2026-11-25T10:0{i}:00,000  INFO [HiveServer2-Background-Pool: Thread-4{i}] ql.Driver: {message}\n"
+        for i, message in enumerate(HIVE_LOG)
+    ))
     return Running(
         env={"AIRFLOW_CONN_METASTORE_DEFAULT": standin.metastore_conn_json(),
-             "AIRFLOW_CONN_HIVESERVER2_DEFAULT": standin.hiveserver2_conn_json()},
+             "AIRFLOW_CONN_HIVESERVER2_DEFAULT": standin.hiveserver2_conn_json(),
+             # read by the DAG as {{ var.value.hive_log_path }}
+             "AIRFLOW_VAR_HIVE_LOG_PATH": str(logs)},
         contents=["databases sales (orders, events partitioned by ds, raw_clicks, big_orders view, "
-                  "order_totals_mv), empty_db"],
+                  "order_totals_mv), empty_db",
+                  f"a HiveServer2 log with {len(HIVE_LOG) // 2} statements of 2026-11-25 10:00-10:0"
+                  f"{len(HIVE_LOG) - 1} UTC in {logs}"],
         resource_type="data-lake",
     )
 
