@@ -233,6 +233,7 @@ def main(argv: list[str] | None = None) -> int:
         print("# In the shell that runs Airflow:")
         print("\n".join(lines), flush=True)
         if args.env_file:
+            args.env_file.parent.mkdir(parents=True, exist_ok=True)
             args.env_file.write_text("\n".join(lines) + "\n")
             args.env_file.chmod(0o600)  # it holds the stand-in's (throw-away) passwords
             print(f"# (also written to {args.env_file}: `source {args.env_file}`)")
