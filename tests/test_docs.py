@@ -5,6 +5,7 @@ what `make dist` promises.
   developer machine's absolute paths): a user of a clone or of the docs site has neither.
 - Every ``python`` block in README and docs/ compiles, its imports resolve against this package,
   and every block that declares a DAG builds it (parsing only: no metadata DB, no task runs).
+- Every repository file and `make` target the docs name exists (docs go stale when code moves).
 - mkdocs.yml's nav lists every page of docs/ and nothing else (``mkdocs --strict`` would fail on
   a missing page too, but only where mkdocs is installed; this runs everywhere).
 - The version is written once; the provider info and the package metadata agree with it.
@@ -70,6 +71,9 @@ def test_the_path_check_catches_what_it_is_for() -> None:
         assert OUTSIDE_PATHS.search(bad), bad
     for fine in ("/tmp/monte_carlo_push_results", "docs/local-snowflake.md", "$PWD/.local/dags", "https://x.io/home/a"):
         assert not OUTSIDE_PATHS.search(fine), fine
+    assert REPO_PATH.findall("run `scripts/standin.py`, then tests/standins/ and example_dags/x_*.py") == [
+        "scripts/standin.py", "tests/standins", "example_dags/x_*.py"]
+    assert MAKE_TARGET.findall("`make docs` and `make dist`") == ["docs", "dist"]
 
 
 def test_docs_have_python_blocks() -> None:
@@ -100,6 +104,25 @@ def test_dag_block_builds_its_dag(path: str, line: int, code: str) -> None:
     assert tasks, f"{path}:{line} declares a DAG but binds no task to a name to check"
     for task in tasks:
         assert task.dag_id, f"{path}:{line}: task {task.task_id} belongs to no DAG"
+
+
+USER_DOCS = [REPO / "README.md", REPO / "CONTRIBUTING.md", *sorted((REPO / "docs").glob("*.md"))]
+REPO_PATH = re.compile(r"(?<![\w./$-])((?:scripts|benchmarks|tests|example_dags|monte_carlo_push_provider)/[\w./*<>-]*[\w*>])")
+MAKE_TARGET = re.compile(r"`make ([a-z][\w-]*)")
+
+
+def test_files_and_make_targets_the_docs_name_exist() -> None:
+    targets = set(re.findall(r"^([a-z][\w-]*):", (REPO / "Makefile").read_text(), re.M))
+    missing = []
+    for path in USER_DOCS:
+        text = path.read_text()
+        for name in sorted(set(REPO_PATH.findall(text))):
+            if "<" in name:  # a placeholder such as operators/<warehouse>.py
+                continue
+            if not ((REPO / name).exists() or ("*" in name and any(REPO.glob(name)))):
+                missing.append(f"{_rel(path)}: {name}")
+        missing += [f"{_rel(path)}: make {t}" for t in sorted(set(MAKE_TARGET.findall(text)) - targets)]
+    assert not missing, "the docs name files or make targets this repository does not have:\n" + "\n".join(missing)
 
 
 def test_mkdocs_nav_lists_every_page() -> None:
