@@ -202,6 +202,10 @@ def _airflow_home() -> Iterator[None]:
             os.environ.pop("AIRFLOW_HOME", None)
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="scripts/standin.py", description=__doc__.split("\n\n")[0])
     parser.add_argument("warehouse", choices=sorted(WAREHOUSES))
@@ -209,11 +213,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--env-file", type=Path, help="also write the export lines to this file")
     args = parser.parse_args(argv)
 
-    stop = threading.Event()
-    # SIGTERM as well as Ctrl-C, so `kill <pid>` also stops every server this script started.
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
-
+    # While starting, Ctrl-C and SIGTERM interrupt: the fixtures' own clean-up stops whatever had
+    # started by then. Once ready, both just end the wait below, and the same clean-up runs.
+    signal.signal(signal.SIGTERM, _interrupt)
     print(f"starting the {args.warehouse} stand-in (servers bind 127.0.0.1 only) ...", file=sys.stderr, flush=True)
     with _airflow_home(), contextlib.ExitStack() as stack:
         try:
@@ -221,11 +223,19 @@ def main(argv: list[str] | None = None) -> int:
             env = dict(running.env)
             if args.sandbox:
                 env.update(sandbox(stack, running.resource_type))
-        except Exception as exc:  # noqa: BLE001 - one readable line instead of a pytest-flavoured traceback
+        except KeyboardInterrupt:
+            print("interrupted; stopping what had started ...", file=sys.stderr, flush=True)
+            return 130
+        except BaseException as exc:  # noqa: BLE001 - pytest.fail() raises a BaseException
+            if isinstance(exc, SystemExit):
+                raise
             print(f"could not start the {args.warehouse} stand-in: {type(exc).__name__}: {exc}\n"
                   "It needs the test install: `make install-test` (see docs/local-"
                   f"{args.warehouse}.md).", file=sys.stderr)
             return 1
+        stop = threading.Event()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_: stop.set())
         lines = export_lines(env)
         print(f"# {args.warehouse} stand-in ready; it holds:")
         for item in running.contents:
