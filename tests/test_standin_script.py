@@ -1,6 +1,6 @@
 """``scripts/standin.py``, which the "try it locally" pages are built on, as a user runs it: start
-the Snowflake stand-in, use the printed connection through the real SnowflakeHook, stop it with a
-signal, and find nothing left listening.
+the Snowflake stand-in and the Monte Carlo sandbox, use the printed connection through the real
+SnowflakeHook, stop it with a signal, and find nothing left listening.
 
 Snowflake stands for the five warehouses here (the fastest stand-in to start, ~5 s); each page's
 DAG was run end to end against its stand-in when the page was written.
@@ -53,7 +53,7 @@ def test_standin_script_prints_a_connection_that_works_and_stops_on_sigterm(
 ) -> None:
     env_file = tmp_path / "standin.env"
     proc = subprocess.Popen(  # noqa: S603 - our interpreter, our script
-        [sys.executable, str(SCRIPT), "snowflake", "--env-file", str(env_file)],
+        [sys.executable, str(SCRIPT), "snowflake", "--sandbox", "--env-file", str(env_file)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
         env=dict(os.environ, AIRFLOW_HOME=str(tmp_path / "airflow")),
     )
@@ -63,13 +63,16 @@ def test_standin_script_prints_a_connection_that_works_and_stops_on_sigterm(
         exports = dict(
             line.removeprefix("export ").split("=", 1) for line in env_file.read_text().splitlines()
         )
-        assert set(exports) == {"AIRFLOW_CONN_SNOWFLAKE_DEFAULT", "REQUESTS_CA_BUNDLE"}
-        assert "".join(out).count("export ") == 2, "stdout and the env file should say the same"
+        assert set(exports) == {"AIRFLOW_CONN_SNOWFLAKE_DEFAULT", "REQUESTS_CA_BUNDLE", "AIRFLOW_CONN_MONTE_CARLO_DEFAULT"}
+        assert "".join(out).count("export ") == 3, "stdout and the env file should say the same"
         # shlex-quoted JSON: strip the single quotes the shell would remove
         conn = json.loads(exports["AIRFLOW_CONN_SNOWFLAKE_DEFAULT"].strip("'"))
         ca_bundle = exports["REQUESTS_CA_BUNDLE"].strip("'")
         assert conn["extra"]["host"] == "127.0.0.1" and Path(ca_bundle).is_file()
         port = conn["extra"]["port"]
+        mc = json.loads(exports["AIRFLOW_CONN_MONTE_CARLO_DEFAULT"].strip("'"))
+        sandbox_port = int(mc["extra"]["ingest_endpoint"].rsplit(":", 1)[1])
+        assert mc["conn_type"] == "monte_carlo" and _listening(sandbox_port)
 
         # What the docs tell the user to do: export the lines, then use the default connection.
         monkeypatch.setenv("AIRFLOW_CONN_SNOWFLAKE_DEFAULT", json.dumps(conn))
@@ -82,9 +85,10 @@ def test_standin_script_prints_a_connection_that_works_and_stops_on_sigterm(
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=60) == 0
         deadline = time.monotonic() + 15
-        while _listening(port) and time.monotonic() < deadline:
+        while (_listening(port) or _listening(sandbox_port)) and time.monotonic() < deadline:
             time.sleep(0.2)
         assert not _listening(port), f"the stand-in still listens on 127.0.0.1:{port} after the script exited"
+        assert not _listening(sandbox_port), f"the sandbox still listens on 127.0.0.1:{sandbox_port}"
     finally:
         if proc.poll() is None:
             proc.kill()
