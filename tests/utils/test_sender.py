@@ -19,7 +19,7 @@ from monte_carlo_push_provider.utils.errors import (
     MonteCarloRejectedError,
 )
 from monte_carlo_push_provider.utils.sender import RetryPolicy, send_with_retries
-from tests.sandbox.helpers import SNOWFLAKE, asset, metadata_body
+from tests.sandbox.helpers import asset, metadata_body
 
 META = "/ingest/v1/metadata"
 
