@@ -12,9 +12,9 @@ import random
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from airflow.sdk.exceptions import AirflowSkipException
 
 from monte_carlo_push_provider.manifest import (
-    ManifestError,
     lineage_asset_ref,
     lineage_event,
     new_manifest,
@@ -22,7 +22,11 @@ from monte_carlo_push_provider.manifest import (
     relational_asset,
 )
 from monte_carlo_push_provider.operators.push import MonteCarloPushOperator
-from monte_carlo_push_provider.utils.errors import MonteCarloConfigError, MonteCarloPushError
+from monte_carlo_push_provider.utils.errors import (
+    MonteCarloConfigError,
+    MonteCarloManifestError,
+    MonteCarloPushError,
+)
 from monte_carlo_push_provider.utils.wire import gzip_size
 from tests.conftest import make_context
 
@@ -46,7 +50,7 @@ def metadata_manifest(n: int, *, columns: int = 3, database: str = "ANALYTICS", 
 
 
 def push(manifests, **kwargs):
-    kwargs.setdefault("min_push_interval", None)
+    kwargs.setdefault("push_bucket", None)
     kwargs.setdefault("retry_base_delay_s", 0.01)
     kwargs.setdefault("retry_max_delay_s", 0.05)
     context = kwargs.pop("context", {})
@@ -128,7 +132,7 @@ def test_oversized_single_event_is_reported_not_dropped(mc_conn):
 def test_invalid_manifest_fails_before_anything_is_sent(mc_conn):
     bad = metadata_manifest(3)
     bad["events"][2]["type"] = "BASE TABLE"
-    with pytest.raises(ManifestError, match=r"manifest\[1\] .*events\[2\]\.type must be TABLE or VIEW, got 'BASE TABLE'"):
+    with pytest.raises(MonteCarloManifestError, match=r"manifest\[1\] .*events\[2\]\.type must be TABLE or VIEW, got 'BASE TABLE'"):
         push([metadata_manifest(2), bad])
     assert mc_conn.pushes() == []
 
@@ -176,15 +180,24 @@ def test_env_fallbacks_are_used(mc_conn, monkeypatch):
     assert len(mc_conn.events("metadata")) == 1
 
 
-def test_metadata_pushed_at_most_hourly(mc_conn, capfd):
-    first = push(metadata_manifest(3), min_push_interval=timedelta(hours=1), context={"run_id": "r1"})
-    second = push(metadata_manifest(3), min_push_interval=timedelta(hours=1), context={"run_id": "r2"})
-    assert len(first["batches"]) == 1 and second["batches"] == []
-    assert "next push is allowed at" in second["skipped"][0]["reason"]
-    assert "next push is allowed at" in capfd.readouterr().out
+def test_metadata_pushed_at_most_once_per_clock_hour(mc_conn, capfd):
+    # Old behaviour (asserted before): a skipped push returned green with a warning. Now a task
+    # whose every unit was skipped ends *skipped*, and the reason is in the exception and the log.
+    first = push(metadata_manifest(3), push_bucket=timedelta(hours=1), context={"run_id": "r1"})
+    with pytest.raises(AirflowSkipException, match="next push is allowed from"):
+        push(metadata_manifest(3), push_bucket=timedelta(hours=1), context={"run_id": "r2"})
+    kept_green = push(metadata_manifest(3), push_bucket=timedelta(hours=1), skip_when_nothing_pushed=False,
+                      context={"run_id": "r2b"})
+    assert len(first["batches"]) == 1 and kept_green["batches"] == [] and kept_green["nothing_pushed"]
+    assert kept_green["status"] == "skipped"
+    assert kept_green["skipped"][0]["code"] == "hourly_bucket"
+    assert "next push is allowed from" in kept_green["skipped"][0]["reason"]
+    assert "manual__test" not in kept_green["skipped"][0]["reason"]
+    assert "test_dag/r1/push" in kept_green["skipped"][0]["reason"]  # names the run that pushed
+    assert "next push is allowed from" in capfd.readouterr().out
     assert len(mc_conn.events("metadata")) == 3
-    # query logs are not rate limited; another flow name is its own budget
-    third = push(metadata_manifest(3), min_push_interval=timedelta(hours=1), flow="daily-full-schema",
+    # another flow name is its own budget
+    third = push(metadata_manifest(3), push_bucket=timedelta(hours=1), flow="daily-full-schema",
                  context={"run_id": "r3"})
     assert len(third["batches"]) == 1
 
