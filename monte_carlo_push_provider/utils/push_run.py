@@ -7,6 +7,7 @@ they share (identity, leases, checkpoint round, result) so each step reads on it
 from __future__ import annotations
 
 import contextlib
+import time
 from dataclasses import replace
 from typing import Any
 
@@ -42,7 +43,7 @@ from monte_carlo_push_provider.utils.push_state import (
     read_json,
     record_pushed,
     remove,
-    utcnow,
+    _now as utcnow,
 )
 
 
@@ -256,7 +257,7 @@ class PushRun:
         plan = self.plan_
         assert plan is not None
         needed = any(u.skip is None and u.plans for u in plan.units.values())
-        self.started = utcnow()
+        self.started = time.monotonic()
         if not needed:
             return
         sender = Sender(
@@ -349,7 +350,7 @@ class PushRun:
         everything_skipped = not result.batches and bool(result.skipped)
         self._save("skipped" if everything_skipped else "success")
         t = result.totals
-        elapsed = (utcnow() - getattr(self, "started", utcnow())).total_seconds()
+        elapsed = time.monotonic() - getattr(self, "started", time.monotonic())
         self.log.info(
             "pushed %s events in %d request(s) this try (%s gzip, %s)%s%s; invocation_ids: %s%s",
             f"{t.events - t.resumed_events:,}", t.sent_requests, human_size(t.gzip_bytes), human_duration(elapsed),

@@ -61,8 +61,13 @@ class MonteCarloLeaseBusyError(MonteCarloPushError):
 
 
 def utcnow() -> datetime:
-    """The wall clock every cadence decision reads (libfaketime moves it in end-to-end tests)."""
+    """The wall clock every cadence decision reads (libfaketime moves it in end-to-end tests;
+    in-process tests replace this function)."""
     return datetime.now(timezone.utc)
+
+
+def _now() -> datetime:
+    return utcnow()  # looked up at call time, so replacing ``utcnow`` moves every clock
 
 
 def iso(value: datetime) -> str:
@@ -244,7 +249,7 @@ def remove(path: Any) -> None:
 
 def move_aside(path: Any, suffix: str) -> Any:
     """Rename ``path`` to ``<name>.<suffix>-<utc time>`` (kept for a person to inspect)."""
-    target = path.parent / f"{path.name}.{suffix}-{utcnow().strftime('%Y%m%dT%H%M%SZ')}"
+    target = path.parent / f"{path.name}.{suffix}-{_now().strftime('%Y%m%dT%H%M%SZ')}"
     local = _local(path)
     if local is not None:
         os.replace(local, _local(target))
@@ -276,7 +281,7 @@ class Lease:
 
     def __init__(
         self, directory: Any, *, owner: dict[str, Any], ttl_s: float, what: str,
-        clock: Callable[[], datetime] = utcnow,
+        clock: Callable[[], datetime] = _now,
     ) -> None:
         self.dir = directory
         self.owner = owner
@@ -449,7 +454,7 @@ def load_checkpoint(path: Any) -> dict[str, Any] | None:
 class PushState:
     """Checkpoints, leases, hourly claims and the pushed ledger under one state root."""
 
-    def __init__(self, root: Any | None = None, *, clock: Callable[[], datetime] = utcnow):
+    def __init__(self, root: Any | None = None, *, clock: Callable[[], datetime] = _now):
         self.root = as_path(root or default_state_root())
         self.clock = clock
 
