@@ -43,6 +43,8 @@ from monte_carlo_push_provider.utils.push_state import (
     read_json,
     record_pushed,
     remove,
+)
+from monte_carlo_push_provider.utils.push_state import (
     _now as utcnow,
 )
 
