@@ -136,7 +136,7 @@ def test_lineage_errors():
     half_cross = new_manifest(
         "lineage", [lineage_event(ref_b, [dict(ref_a, resource_uuid="u")])], resource_type="snowflake"
     )
-    with pytest.raises(ManifestError, match="resource_uuid and resource_type together"):
+    with pytest.raises(ManifestError, match=r"sources\[0\]\.resource_uuid is set, but per-asset resources"):
         validate_manifest(half_cross)
 
 
