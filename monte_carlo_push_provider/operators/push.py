@@ -87,6 +87,9 @@ class MonteCarloPushOperator(BaseOperator):
         else ``$AIRFLOW_HOME/monte_carlo_push_state``). Templated. Use shared storage on
         multi-worker deployments.
     :param lease_wait_s: how long to wait for another holder of a lease before failing (retryable).
+    :param verify_resources: before the first request, check every resource UUID and its type
+        against the account's warehouses (one GraphQL ``getUser`` call; skipped without a GraphQL
+        key).
     """
 
     template_fields = ("manifests", "output_path", "resource_uuid", "flow", "state_path")
@@ -114,6 +117,7 @@ class MonteCarloPushOperator(BaseOperator):
         skip_when_nothing_pushed: bool = True,
         state_path: Any = None,
         lease_wait_s: float = DEFAULT_LEASE_WAIT_S,
+        verify_resources: bool = True,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -156,6 +160,7 @@ class MonteCarloPushOperator(BaseOperator):
         self.skip_when_nothing_pushed = skip_when_nothing_pushed
         self.state_path = state_path
         self.lease_wait_s = lease_wait_s
+        self.verify_resources = verify_resources
 
     @property
     def min_push_interval(self) -> timedelta | None:  # the old name, read by older DAG code

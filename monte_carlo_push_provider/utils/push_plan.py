@@ -70,13 +70,13 @@ class PushUnit:
     resumed_events: int = 0  # of excluded: pushed by an earlier try of this round
     pushed_by: dict[str, int] = field(default_factory=dict)  # other owners' label -> excluded count
     oversized: set[int] = field(default_factory=set)  # unit offsets too large alone: never sent
+    trimmed: set[int] = field(default_factory=set)  # unit offsets trimmed to fit (again in pass 2)
     origins: list[tuple[int, int, int]] = field(default_factory=list)  # (manifest, event, unit offset)
     details: list[dict[str, Any]] = field(default_factory=list)
     asset_count: int = 0
     window: list[str] | None = None  # query logs: [min start_time, max end_time] of planned events
     skip: SkippedUnit | None = None  # the whole unit is not pushed (hourly bucket)
     planner: Any = None  # pass 1 only
-    keys_by_day: dict[str, list[str]] | None = None  # query logs: ledger keys, only while planning
 
     @property
     def label(self) -> str:
@@ -319,10 +319,12 @@ def plan_push(
     max_raw_bytes: int | None,
     validate: Callable[[Any, int], Any],
     log: Any,
+    strict_size: bool = False,
 ) -> tuple[PushPlan, list[dict[str, Any]]]:
     """Pass 1. Returns the plan (hourly cadence not yet applied: see :func:`apply_cadence`) and
     the oversized-event reports."""
     make_planner = _planner_factory(max_compressed_bytes, max_raw_bytes)
+    sizes = SizeRule(max_compressed_bytes, max_raw_bytes, strict_size)
     units: dict[tuple, PushUnit] = {}
     oversized: list[dict[str, Any]] = []
     count = 0
@@ -349,9 +351,7 @@ def plan_push(
                     log_type=flavour if kind == "query_logs" else None, event_type=event_type,
                 )
                 unit.planner = make_planner(_on_too_large(unit, oversized, log))
-                if kind == "query_logs":
-                    unit.keys_by_day = {}
-            _plan_events(unit, index, indexed, ledger, window_owner)
+            _plan_events(unit, index, indexed, ledger, window_owner, sizes, log)
     requests = 0
     for unit in units.values():
         unit.plans = unit.planner.finish()
@@ -373,9 +373,36 @@ def _on_too_large(unit: PushUnit, reports: list[dict[str, Any]], log: Any) -> Ca
     return too_large
 
 
+@dataclass(frozen=True)
+class SizeRule:
+    """An event too large for a request on its own is trimmed (column descriptions first, then
+    long text with a marker: ``utils.batching.trim_event``) unless ``strict``; one that cannot be
+    trimmed enough is reported as oversized. Pass 2 trims the same events the same way."""
+
+    max_gzip: int
+    max_raw: int | None
+    strict: bool = False
+
+    def needs_trim(self, kind: str, event: dict[str, Any], encoded_len: int) -> bool:
+        from monte_carlo_push_provider.utils.batching import ENVELOPE_RESERVE, event_fits
+
+        floor = min(self.max_gzip, self.max_raw or self.max_gzip)
+        if self.strict or encoded_len + ENVELOPE_RESERVE <= floor:
+            return False  # gzip never exceeds raw by more than its header: fits both caps
+        return not event_fits(event, kind, max_gzip=self.max_gzip, max_raw=self.max_raw)
+
+    def trim(self, kind: str, event: dict[str, Any]) -> tuple[dict[str, Any], list[str]] | None:
+        from monte_carlo_push_provider.utils.batching import EventTooLargeError, trim_event
+
+        try:
+            return trim_event(event, kind, max_gzip=self.max_gzip, max_raw=self.max_raw)
+        except EventTooLargeError:
+            return None  # the planner reports it as oversized
+
+
 def _plan_events(
     unit: PushUnit, index: int, indexed: list[tuple[int, dict[str, Any]]], ledger: PushedLedger,
-    window_owner: str | None,
+    window_owner: str | None, sizes: SizeRule, log: Any,
 ) -> None:
     kind = unit.kind
     for first, (event_index, _) in enumerate(indexed):
@@ -398,12 +425,19 @@ def _plan_events(
             else:
                 unit.pushed_by[blocked] = unit.pushed_by.get(blocked, 0) + 1
             continue
-        add(encoded(kind, event))
+        body = encoded(kind, event)
+        if sizes.needs_trim(kind, event, len(body)):
+            trimmed = sizes.trim(kind, event)
+            if trimmed is not None:
+                event, notes = trimmed
+                body = encoded(kind, event)
+                unit.trimmed.add(offset)
+                log.warning("%s %s is too large for a request on its own: %s (strict_size=True fails instead)",
+                            unit.label, unit.origin_of(offset), "; ".join(notes))
+        add(body)
         if offset in unit.oversized:
             continue
         planned.append(event)
-        if key is not None and unit.keys_by_day is not None:
-            unit.keys_by_day.setdefault(str(event["start_time"])[:10], []).append(key)
     unit.event_count += len(indexed)
     unit.asset_count += len(planned)
     if kind == "query_logs":

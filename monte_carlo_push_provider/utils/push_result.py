@@ -8,7 +8,7 @@ sensor reads the dict (``batches[].kind / resource_uuid / invocation_id``, ``ass
 Version history: 1 = the original dict; 2 adds ``round``, ``nothing_pushed``,
 ``invocation_ids_by_kind``, ``skipped[].code / kind / resource_uuid``, ``batches[].try_number /
 request / possible_duplicates`` and ``totals.sent_requests / possible_duplicates /
-skipped_events / resumed_events``; no key was removed or renamed.
+skipped_events / resumed_events / trimmed_events``; no key was removed or renamed.
 
 Stdlib only: the sensor imports it at parse time.
 """
@@ -94,6 +94,7 @@ class Totals:
     retried_attempts: int = 0
     possible_duplicates: int = 0
     skipped_events: int = 0
+    trimmed_events: int = 0  # too large alone: trimmed to fit (strict_size=False)
 
 
 @dataclass

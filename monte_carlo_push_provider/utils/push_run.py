@@ -108,6 +108,9 @@ class PushRun:
         self.plan_: PushPlan | None = None
         self.lineage_windows: list[tuple[str, str, dict[str, str]]] = []
         self.output = None
+        from monte_carlo_push_provider.manifest import Preflight
+
+        self.preflight = Preflight(default_resource_uuid=operator.resource_uuid or self.creds.resource_uuid)
 
     # -- 1. lease and round ------------------------------------------------------------------
 
@@ -203,11 +206,11 @@ class PushRun:
         return self.creds.require_resource_uuid(uuid or self.op.resource_uuid)
 
     def _validate(self, manifest: Any, index: int) -> None:
-        from monte_carlo_push_provider.manifest import ManifestError, validate_manifest
+        from monte_carlo_push_provider.manifest import ManifestError
         from monte_carlo_push_provider.utils.errors import MonteCarloManifestError
 
         try:
-            validate_manifest(manifest, index=index)
+            self.preflight.check(manifest, index=index)
         except MonteCarloManifestError:
             raise
         except ManifestError as err:
@@ -219,11 +222,16 @@ class PushRun:
         plan, oversized = plan_push(
             manifests, resolve_resource=self.resolve_resource, ledger=PushedLedger(self.state, self.ownership),
             lock=self._lock, max_compressed_bytes=self.op.max_compressed_bytes, max_raw_bytes=self.op.max_raw_bytes,
-            validate=self._validate, log=self.log,
+            validate=self._validate, log=self.log, strict_size=self.op.strict_size,
         )
         self.plan_ = plan
         self.result.manifests = plan.manifests
         self.result.oversized_events = oversized
+        self.result.totals.trimmed_events = sum(len(u.trimmed) for u in plan.units.values())
+        if self.op.verify_resources and plan.units:
+            # one getUser call (no-op without a GraphQL key): an unknown UUID or a connection type
+            # that does not fit fails here, before the first request, not after a half-push
+            self.hook.verify_resources(self.preflight.resource_pairs(), log_types=self.preflight.log_type_pairs())
         for skip in already_pushed_skips(plan):
             self.log.warning("skipped: %s", skip.reason)
             self.result.add_skip(skip)

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from monte_carlo_push_provider.utils.push_plan import PushPlan, PushUnit, groups, iter_manifests
+from monte_carlo_push_provider.utils.push_plan import PushPlan, PushUnit, SizeRule, groups, iter_manifests
 from monte_carlo_push_provider.utils.push_result import BatchRecord, PushResult
 
 PATHS = {"metadata": "/ingest/v1/metadata", "lineage": "/ingest/v1/lineage", "query_logs": "/ingest/v1/querylogs"}
@@ -122,6 +122,7 @@ class Sender:
         self.max_compressed_bytes = max_compressed_bytes
         self.max_raw_bytes = max_raw_bytes
         self.log = log
+        self.sizes = SizeRule(max_compressed_bytes, max_raw_bytes)
         self.accepted = checkpoint.accepted
         self.splits = checkpoint.split_fingerprints
         self.cursors = {key: _Cursor(of=len(unit.plans)) for key, unit in plan.units.items()}
@@ -154,6 +155,8 @@ class Sender:
         plan = unit.plans[c.next_plan]
         if index < plan.start:
             return
+        if offset in unit.trimmed:
+            event = self.sizes.trim(unit.kind, event)[0]  # deterministic: same bytes as planned
         c.buffer.append(event)
         if index == plan.end - 1:
             events, c.buffer = c.buffer, []
