@@ -230,10 +230,11 @@ class MonteCarloHook(BaseHook):
         for key, env_name in ENV_FALLBACKS.items():
             # Register the value as pasted *and* stripped with the masker before anything can
             # fail on it, then decide on the stripped value (a whitespace-only field is empty).
-            raw_value = values[key] if values[key] else os.environ.get(env_name)
-            if key in _SECRET_FIELDS and isinstance(raw_value, str):
-                _mask(raw_value)
-                _mask(raw_value.strip())
+            if key in _SECRET_FIELDS:
+                for raw_value in (values[key], os.environ.get(env_name)):
+                    if isinstance(raw_value, str):
+                        _mask(raw_value)
+                        _mask(raw_value.strip())
             if isinstance(values[key], str) and values[key].strip():
                 sources[key] = "connection"
             elif (os.environ.get(env_name) or "").strip():
@@ -331,7 +332,7 @@ class MonteCarloHook(BaseHook):
             data = self.graphql("query { getUser { account { warehouses { uuid name connectionType } } } }")
             warehouses = (((data.get("get_user") or {}).get("account") or {}).get("warehouses")) or []
             self._warehouses = {
-                str(w.get("uuid")): {"name": w.get("name"), "connection_type": w.get("connection_type")}
+                str(w.get("uuid")).lower(): {"name": w.get("name"), "connection_type": w.get("connection_type")}
                 for w in warehouses
             }
         return self._warehouses
@@ -364,7 +365,7 @@ class MonteCarloHook(BaseHook):
         warehouses = self.list_warehouses()
         known = "; ".join(f"{w['name']} ({w['connection_type']}): {u}" for u, w in warehouses.items()) or "none"
         for label, uuid, value in wanted:
-            warehouse = warehouses.get(uuid)
+            warehouse = warehouses.get(str(uuid).lower())
             if warehouse is None:
                 raise MonteCarloManifestError(
                     f"{CHECKPOINT_RESOURCE}: resource UUID {uuid} (pushed with {label} {value!r}) is not a "
