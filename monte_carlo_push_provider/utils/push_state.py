@@ -13,8 +13,8 @@
   lineage windows already pushed, one append-only file per accepted batch.
 
 Conditional create is ``os.link`` of a fully written temporary file on local disk (atomic,
-never a half-written document) and ``open(mode="xb")`` on object storage (GCS:
-``ifGenerationMatch=0``; S3 with s3fs >= 2024.12: ``If-None-Match: *``). A filesystem without
+never a half-written document) and ``open(mode="xb")`` on object storage (gcsfs:
+``ifGenerationMatch=0``; s3fs versions with exclusive writes: ``If-None-Match: *``). A filesystem without
 exclusive create falls back to exists-then-write with a warning: two processes racing within
 that gap can both win (docs/reliability.md, "Limits").
 
