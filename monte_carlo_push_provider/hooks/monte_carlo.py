@@ -207,7 +207,6 @@ class MonteCarloHook(BaseHook):
         super().__init__(**kwargs)
         self.monte_carlo_conn_id = monte_carlo_conn_id
         self._credentials: MonteCarloCredentials | None = None
-        self._warehouses: dict[str, dict[str, Any]] | None = None
 
     def __repr__(self) -> str:
         return f"MonteCarloHook(monte_carlo_conn_id={self.monte_carlo_conn_id!r})"
@@ -318,8 +317,6 @@ class MonteCarloHook(BaseHook):
                 retry_backoff=ExponentialBackoffJitter(0.25, 2),
             )
         except Exception as err:  # pycarlo raises GqlError / HTTPError subclasses
-            # ``from None``: the original exception's text (which a transport error can fill
-            # with header values) must not reach the task log through the traceback.
             raise explain_graphql_error(err, self.get_credentials()) from None
         return response.to_dict() if hasattr(response, "to_dict") else dict(response or {})
 
@@ -328,14 +325,20 @@ class MonteCarloHook(BaseHook):
     def list_warehouses(self) -> dict[str, dict[str, Any]]:
         """The account's warehouses by UUID (``name``, ``connection_type``), from GraphQL
         ``getUser``; fetched once per hook instance (a task creates one hook)."""
-        if self._warehouses is None:
+        cached: dict[str, dict[str, Any]] | None = getattr(self, "_warehouses", None)
+        if cached is None:
             data = self.graphql("query { getUser { account { warehouses { uuid name connectionType } } } }")
-            warehouses = (((data.get("get_user") or {}).get("account") or {}).get("warehouses")) or []
-            self._warehouses = {
-                str(w.get("uuid")).lower(): {"name": w.get("name"), "connection_type": w.get("connection_type")}
+            # Either key style: pycarlo's client answers snake_case, a plain transport camelCase.
+            user = data.get("getUser") or data.get("get_user") or {}
+            warehouses = ((user.get("account") or {}).get("warehouses")) or []
+            cached = self._warehouses = {
+                str(w.get("uuid")).lower(): {
+                    "name": w.get("name"),
+                    "connection_type": w.get("connectionType") or w.get("connection_type"),
+                }
                 for w in warehouses
             }
-        return self._warehouses
+        return cached
 
     def verify_resources(
         self,
