@@ -280,14 +280,14 @@ class MonteCarloHook(BaseHook):
         return Client(session=session)
 
     def get_graphql_client(self) -> Client:
-        """A pycarlo ``Client`` for the GraphQL API (no scope), pinned to the connection's
-        ``graphql_endpoint`` like :meth:`get_ingestion_client`."""
+        """A pycarlo ``Client`` for the GraphQL API (no scope)."""
         quiet_pycarlo()
         from pycarlo.core import Client, Session
 
         creds = self.get_credentials()
         key_id, secret = creds.require_graphql_key()
         session = Session(mcd_id=key_id, mcd_token=secret, endpoint=creds.graphql_endpoint)
+        # Pinned to the connection's graphql_endpoint, like get_ingestion_client (MCD_API_ENDPOINT).
         _pin_endpoint(session, creds.graphql_endpoint, "GraphQL calls", self.log)
         return Client(session=session)
 
