@@ -49,29 +49,105 @@ QUERY_LOG_TYPES = frozenset(
         "presto-s3",
     }
 )
-#: Monte Carlo connection types a metadata / lineage push may name.
+#: ``resource.resource_type`` values a metadata / lineage push may name: the Monte Carlo warehouse
+#: connection type, lower-case and hyphenated. pycarlo has no list (its docstrings say "e.g.
+#: snowflake, bigquery"); this one is the contract's (snowflake, bigquery, databricks, redshift,
+#: data-lake) plus the warehouse types of pycarlo's schema (enum ``WarehouseModelConnectionType``)
+#: and the transactional databases Monte Carlo files under ``TRANSACTIONAL_DB``.
 RESOURCE_TYPES = frozenset(
     {
+        # the contract
         "snowflake",
         "bigquery",
         "databricks",
         "redshift",
         "data-lake",
-        "postgres",
-        "mysql",
-        "sql-server",
-        "oracle",
-        "teradata",
-        "athena",
-        "presto",
+        # WarehouseModelConnectionType (pycarlo/lib/schema.json), warehouse kinds only
         "clickhouse",
+        "db2",
+        "dremio",
+        "microsoft-fabric",
+        "mysql",
+        "oracle",
+        "salesforce-data-cloud",
+        "starburst-enterprise",
+        "starburst-galaxy",
+        "teradata",
+        "transactional-db",
+        # transactional databases (TRANSACTIONAL_DB warehouses)
+        "postgres",
+        "sql-server",
         "azure-dedicated-sql-pool",
         "sap-hana",
-        "dremio",
         "motherduck",
-        "transactional-db",
     }
 )
+#: Values people write for ``resource_type`` that Monte Carlo spells otherwise.
+RESOURCE_TYPE_HINTS = {
+    "hive": "data-lake",
+    "glue": "data-lake",
+    "emr": "data-lake",
+    "athena": "data-lake",
+    "presto": "data-lake",
+    "s3": "data-lake",
+    "hive-s3": "data-lake",
+    "datalake": "data-lake",
+    "data_lake": "data-lake",
+    "databricks-metastore-sql-warehouse": "databricks",
+    "databricks-sql-warehouse": "databricks",
+    "postgresql": "postgres",
+    "mssql": "sql-server",
+    "sqlserver": "sql-server",
+    "transactional_db": "transactional-db",
+}
+#: resource_type -> the query-log ``log_type`` values that can go to a warehouse of that type.
+#: Types missing here are not checked.
+LOG_TYPES_BY_RESOURCE_TYPE: dict[str, frozenset[str]] = {
+    "snowflake": frozenset({"snowflake"}),
+    "bigquery": frozenset({"bigquery"}),
+    "databricks": frozenset({"databricks", "databricks-metastore-sql-warehouse"}),
+    "redshift": frozenset({"redshift"}),
+    "data-lake": frozenset({"hive-s3", "athena", "s3", "presto-s3"}),
+    "teradata": frozenset({"teradata"}),
+    "clickhouse": frozenset({"clickhouse"}),
+}
+#: resource_type -> the Monte Carlo ``Warehouse.connectionType`` values (GraphQL ``getUser``) a
+#: warehouse of that type can have. Databricks metastores are DATA_LAKE warehouses in Monte Carlo.
+CONNECTION_TYPES_BY_RESOURCE_TYPE: dict[str, frozenset[str]] = {
+    "snowflake": frozenset({"SNOWFLAKE"}),
+    "bigquery": frozenset({"BIGQUERY"}),
+    "databricks": frozenset({"DATA_LAKE"}),
+    "redshift": frozenset({"REDSHIFT"}),
+    "data-lake": frozenset({"DATA_LAKE"}),
+    "clickhouse": frozenset({"CLICKHOUSE"}),
+    "db2": frozenset({"DB2"}),
+    "dremio": frozenset({"DREMIO"}),
+    "microsoft-fabric": frozenset({"MICROSOFT_FABRIC"}),
+    "salesforce-data-cloud": frozenset({"SALESFORCE_DATA_CLOUD"}),
+    "starburst-enterprise": frozenset({"STARBURST_ENTERPRISE"}),
+    "starburst-galaxy": frozenset({"STARBURST_GALAXY"}),
+    "teradata": frozenset({"TERADATA"}),
+    "mysql": frozenset({"MYSQL", "TRANSACTIONAL_DB"}),
+    "oracle": frozenset({"ORACLE", "TRANSACTIONAL_DB"}),
+    **{t: frozenset({"TRANSACTIONAL_DB"}) for t in (
+        "transactional-db", "postgres", "sql-server", "azure-dedicated-sql-pool", "sap-hana", "motherduck",
+    )},
+}
+#: The 64-bit signed range every integer in a push must fit: the gateway answers 400 beyond it,
+#: while Python's ints (and ``json.dumps``) are unbounded.
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
+def connection_types_for(label: str, value: str) -> frozenset[str]:
+    """The Monte Carlo connection types a warehouse must have to take a push naming
+    ``resource_type`` (``label="resource_type"``) or query-log ``log_type`` ``value``; empty
+    when unknown (not checked)."""
+    if label == "log_type":
+        return frozenset().union(
+            *(CONNECTION_TYPES_BY_RESOURCE_TYPE.get(rt, frozenset())
+              for rt, logs in LOG_TYPES_BY_RESOURCE_TYPE.items() if value in logs)
+        )
+    return CONNECTION_TYPES_BY_RESOURCE_TYPE.get(value, frozenset())
 
 
 class ManifestError(ValueError):
@@ -309,10 +385,34 @@ def describe(manifest: Mapping[str, Any], index: int | None = None) -> str:
 
 
 def validate_manifest(manifest: Any, *, index: int | None = None) -> dict[str, Any]:
-    """Check a manifest against format v1 and return it.
+    """Check a manifest against format v1 and what the gateway accepts, and return it.
 
-    Raises :class:`ManifestError` naming the manifest, the event index and the field.
+    Beyond the event shapes: ``resource_type`` from :data:`RESOURCE_TYPES`, ``log_type`` from
+    :data:`QUERY_LOG_TYPES`, no per-asset resources in lineage (this operator always sends a
+    top-level resource), text JSON/UTF-8 can carry (no lone surrogates), integers in 64-bit range.
+
+    Raises :class:`~monte_carlo_push_provider.utils.errors.MonteCarloManifestError` (also a
+    :class:`ManifestError`; an ``AirflowFailException``, so the task is not retried) naming the
+    manifest, the event index, the field and the fix. Without Airflow installed (the sandbox on
+    its own) it raises the plain :class:`ManifestError`.
     """
+    try:
+        return _validate_manifest(manifest, index)
+    except ManifestError as err:
+        raise as_task_error(err) from None
+
+
+def as_task_error(err: ManifestError) -> ManifestError:
+    """``err`` as a :class:`~monte_carlo_push_provider.utils.errors.MonteCarloManifestError`
+    (imported lazily: this module stays stdlib-only)."""
+    try:
+        from monte_carlo_push_provider.utils.errors import MonteCarloManifestError
+    except ImportError:  # pragma: no cover - no Airflow: the sandbox running alone
+        return err
+    return err if isinstance(err, MonteCarloManifestError) else MonteCarloManifestError(str(err))
+
+
+def _validate_manifest(manifest: Any, index: int | None) -> dict[str, Any]:
     name = describe(manifest, index)
     if not isinstance(manifest, Mapping):
         raise ManifestError(
@@ -348,9 +448,16 @@ def validate_manifest(manifest: Any, *, index: int | None = None) -> dict[str, A
                 f"{name}: resource_type is required for {kind} manifests "
                 f"(e.g. 'snowflake', 'bigquery', 'data-lake'), got {resource_type!r}"
             )
-        if resource_type != resource_type.lower() or " " in resource_type:
+        if resource_type not in RESOURCE_TYPES:
+            hint = RESOURCE_TYPE_HINTS.get(resource_type.strip().lower().replace(" ", "-"))
+            if hint is None and resource_type.strip().lower() in RESOURCE_TYPES:
+                hint = resource_type.strip().lower()
+            fix = f"use {hint!r}" if hint else (
+                "use the Monte Carlo connection type of the warehouse, one of " + ", ".join(sorted(RESOURCE_TYPES))
+            )
             raise ManifestError(
-                f"{name}: resource_type must be lower-case like 'snowflake', got {resource_type!r}"
+                f"{name}: resource_type {resource_type!r} is not a Monte Carlo warehouse type; {fix} "
+                "(the gateway refuses the push with 400 otherwise)"
             )
     resource_uuid = manifest.get("resource_uuid")
     if resource_uuid is not None and (not isinstance(resource_uuid, str) or not resource_uuid):
@@ -373,6 +480,79 @@ def validate_manifest(manifest: Any, *, index: int | None = None) -> dict[str, A
     for i, event in enumerate(events):
         check(event, f"{name}: events[{i}]")
     return manifest  # type: ignore[return-value]
+
+
+class Preflight:
+    """Validate every manifest of a push, and check them against each other, before anything is
+    sent: one resource UUID pushed with two resource_types, or query logs whose ``log_type``
+    cannot go to a warehouse of the resource_type another manifest names for the same UUID,
+    would be refused by the gateway after earlier requests were accepted.
+
+    Feed manifests one at a time (it keeps only a few strings per resource, not the events)::
+
+        preflight = Preflight(default_resource_uuid=creds.resource_uuid)
+        for i, manifest in enumerate(manifests):
+            preflight.check(manifest, index=i)
+        hook.verify_resources(preflight.resource_pairs(), log_types=preflight.log_type_pairs())
+
+    ``default_resource_uuid`` is the UUID a manifest without ``resource_uuid`` is pushed to
+    (the operator's, else the connection's).
+    """
+
+    def __init__(self, default_resource_uuid: str | None = None) -> None:
+        self.default_resource_uuid = default_resource_uuid
+        self._resource_types: dict[str, tuple[str, str]] = {}  # uuid -> (resource_type, manifest)
+        self._log_types: dict[tuple[str, str], str] = {}  # (uuid, log_type) -> manifest
+
+    def check(self, manifest: Any, *, index: int | None = None) -> dict[str, Any]:
+        """:func:`validate_manifest`, then the cross-manifest rules. Returns the manifest."""
+        validate_manifest(manifest, index=index)
+        uuid = manifest.get("resource_uuid") or self.default_resource_uuid
+        if not uuid or not manifest["events"]:
+            return manifest
+        name = describe(manifest, index)
+        try:
+            if manifest["kind"] == "query_logs":
+                log_type = manifest["log_type"]
+                known = self._resource_types.get(uuid)
+                if known:
+                    self._check_log_type(uuid, log_type, name, *known)
+                self._log_types.setdefault((uuid, log_type), name)
+            else:
+                resource_type = manifest["resource_type"]
+                known = self._resource_types.get(uuid)
+                if known and known[0] != resource_type:
+                    raise ManifestError(
+                        f"{name}: resource_type {resource_type!r} for resource {uuid}, but {known[1]} pushes "
+                        f"the same resource as {known[0]!r}; a warehouse has one connection type, so the "
+                        "gateway refuses one of them. Fix the resource_type, or the resource_uuid of one manifest"
+                    )
+                self._resource_types.setdefault(uuid, (resource_type, name))
+                for (log_uuid, log_type), log_name in self._log_types.items():
+                    if log_uuid == uuid:
+                        self._check_log_type(uuid, log_type, log_name, resource_type, name)
+        except ManifestError as err:
+            raise as_task_error(err) from None
+        return manifest
+
+    @staticmethod
+    def _check_log_type(uuid: str, log_type: str, log_name: str, resource_type: str, resource_name: str) -> None:
+        allowed = LOG_TYPES_BY_RESOURCE_TYPE.get(resource_type)
+        if allowed is not None and log_type not in allowed:
+            raise ManifestError(
+                f"{log_name}: log_type {log_type!r} cannot go to resource {uuid}, which {resource_name} "
+                f"pushes as a {resource_type!r} warehouse (its query logs are "
+                f"{' or '.join(repr(t) for t in sorted(allowed))}); fix the log_type, or push the query "
+                "logs to their own warehouse's resource_uuid"
+            )
+
+    def resource_pairs(self) -> list[tuple[str, str]]:
+        """(resource UUID, resource_type) of every metadata / lineage manifest checked."""
+        return [(uuid, rt) for uuid, (rt, _) in self._resource_types.items()]
+
+    def log_type_pairs(self) -> list[tuple[str, str]]:
+        """(resource UUID, log_type) of every query-log manifest checked."""
+        return list(self._log_types)
 
 
 def _fail(where: str, message: str) -> None:
@@ -405,6 +585,32 @@ def _check_str(value: Any, where: str, *, optional: bool = False, non_empty: boo
         _fail(where, f" must be a string, got {type(value).__name__}")
     if non_empty and not value:
         _fail(where, " must not be empty")
+    if not value.isascii():
+        _check_text(value, where)
+
+
+def _check_text(value: str, where: str) -> None:
+    """Text the gateway's UTF-8 JSON can carry: no lone surrogates (``\\udc80`` and friends,
+    what Python makes of undecodable bytes with ``surrogateescape``). ``json.dumps`` escapes them
+    happily, the gateway's decoder refuses the whole request."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        _fail(
+            where,
+            f" contains a lone surrogate (U+{ord(value[exc.start]):04X} at character {exc.start}), which "
+            "UTF-8 JSON cannot carry; decode the warehouse's bytes with errors='replace' (or skip the "
+            "row) in the collector",
+        )
+
+
+def _check_int64(value: int, where: str) -> None:
+    if not INT64_MIN <= value <= INT64_MAX:
+        _fail(
+            where,
+            f" is {value}, outside the 64-bit integer range the gateway takes "
+            f"([{INT64_MIN}, {INT64_MAX}]); cap it, or send it as a string in 'extra'",
+        )
 
 
 def _check_count(value: Any, where: str) -> None:
@@ -416,6 +622,7 @@ def _check_count(value: Any, where: str) -> None:
         _fail(where, f" must be an integer, got {type(value).__name__} {value!r}")
     if value < 0:
         _fail(where, f" must be >= 0, got {value}")
+    _check_int64(value, where)
 
 
 def _check_json_value(value: Any, where: str, depth: int = 0) -> None:
@@ -424,15 +631,22 @@ def _check_json_value(value: Any, where: str, depth: int = 0) -> None:
     if isinstance(value, float):
         if math.isnan(value) or math.isinf(value):
             _fail(where, f" is {value!r}, which JSON cannot carry; send null or a number")
+    elif isinstance(value, str):
+        if not value.isascii():
+            _check_text(value, where)
+    elif isinstance(value, int) and not isinstance(value, bool):
+        _check_int64(value, where)
     elif isinstance(value, Mapping):
         for k, v in value.items():
             if not isinstance(k, str):
                 _fail(where, f" has a non-string key {k!r}")
+            if not k.isascii():
+                _check_text(k, f"{where} key {k.encode('utf-8', 'backslashreplace').decode()!r}")
             _check_json_value(v, f"{where}.{k}", depth + 1)
     elif isinstance(value, (list, tuple)):
         for i, v in enumerate(value):
             _check_json_value(v, f"{where}[{i}]", depth + 1)
-    elif not (value is None or isinstance(value, (str, int, bool))):
+    elif not (value is None or isinstance(value, bool)):
         _fail(where, f" must be JSON (str, number, bool, null, list, object), got {type(value).__name__}")
 
 
@@ -512,8 +726,16 @@ def _check_ref(ref: Any, where: str) -> str | None:
         _fail(f"{where}.type", f" must be one of {', '.join(sorted(LINEAGE_ASSET_TYPES))}, got {ref['type']!r}")
     for key in ("name", "database", "schema"):
         _check_str(ref[key], f"{where}.{key}")
-    if (ref.get("resource_uuid") is None) != (ref.get("resource_type") is None):
-        _fail(where, " must set resource_uuid and resource_type together (cross-warehouse lineage) or neither")
+    if ref.get("resource_uuid") is not None or ref.get("resource_type") is not None:
+        _fail(
+            f"{where}.{'resource_uuid' if ref.get('resource_uuid') is not None else 'resource_type'}",
+            " is set, but per-asset resources are cross-warehouse lineage, which the gateway takes "
+            "only without a top-level resource, and the push operator always sends one (the "
+            "manifest's or the connection's resource_uuid): the gateway would refuse the request "
+            "with 400. Drop resource_uuid/resource_type from the asset refs (same-warehouse "
+            "lineage), or link assets across warehouses with "
+            "MonteCarloCreateOrUpdateLineageEdgeOperator",
+        )
     asset_id = ref.get("asset_id")
     _check_str(asset_id, f"{where}.asset_id", optional=True)
     return asset_id
@@ -569,6 +791,10 @@ def _check_query_log_event(event: Any, where: str) -> None:
     code = event.get("error_code")
     if code is not None and (isinstance(code, bool) or not isinstance(code, (str, int))):
         _fail(f"{where}.error_code", f" must be a string or integer, got {type(code).__name__}")
+    if isinstance(code, int):
+        _check_int64(code, f"{where}.error_code")
+    elif isinstance(code, str) and not code.isascii():
+        _check_text(code, f"{where}.error_code")
     _check_count(event.get("returned_rows"), f"{where}.returned_rows")
     extra = event.get("extra")
     if extra is not None:

@@ -8,6 +8,7 @@ operator of this provider.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -44,6 +45,25 @@ def quiet_pycarlo() -> None:
     logging.getLogger("pycarlo.lib.types").setLevel(logging.ERROR)
 
 
+_endpoint_warned: set[str] = set()
+
+
+def _pin_endpoint(session: Any, endpoint: str, what: str, logger: Any) -> None:
+    """Undo ``MCD_API_ENDPOINT`` on a pycarlo session (it wins over ``endpoint=`` inside
+    pycarlo), warning once per process and purpose."""
+    if session.endpoint == endpoint:
+        return
+    if what not in _endpoint_warned:
+        _endpoint_warned.add(what)
+        logger.warning(
+            "MCD_API_ENDPOINT=%s is set in the environment; pycarlo would send %s there. Ignoring it: "
+            "%s go to the connection's endpoint %s (set ingest_endpoint / graphql_endpoint in the "
+            "connection extras to change it).", os.environ.get("MCD_API_ENDPOINT") or session.endpoint,
+            what, what, endpoint,
+        )
+    session.endpoint = endpoint
+
+
 def _mask(value: str | None) -> None:
     """Register a secret with Airflow's masker so it is redacted from task logs."""
     if not value:
@@ -55,10 +75,52 @@ def _mask(value: str | None) -> None:
     mask_secret(value)
 
 
+#: Where each credential comes from, for error messages (never the value).
+FIELD_LABELS = {
+    "ingest_key_id": "ingestion key id (connection login or MCD_INGEST_ID)",
+    "ingest_key_secret": "ingestion key secret (connection password or MCD_INGEST_TOKEN)",
+    "graphql_key_id": "GraphQL key id (extra graphql_key_id or MCD_ID)",
+    "graphql_key_secret": "GraphQL key secret (extra graphql_key_secret or MCD_TOKEN)",
+    "resource_uuid": "resource UUID (extra resource_uuid or MCD_RESOURCE_UUID)",
+}
+_SECRET_FIELDS = ("ingest_key_secret", "graphql_key_secret")
+
+
+def clean_credential(name: str, value: Any) -> str | None:
+    """A credential as it can go into an HTTP header: surrounding whitespace stripped (a secret
+    pasted with a trailing newline is the common case), empty -> None. A control or non-ASCII
+    character inside raises :class:`MonteCarloCredentialsError` naming the field, never the
+    value: requests and httpx would otherwise refuse the header and print it in their error."""
+    from monte_carlo_push_provider.utils.errors import MonteCarloCredentialsError
+
+    if value is None:
+        return None
+    label = FIELD_LABELS.get(name, name)
+    if not isinstance(value, str):
+        raise MonteCarloCredentialsError(f"Monte Carlo {label} must be a string, got {type(value).__name__}")
+    value = value.strip()
+    if not value:
+        return None
+    bad = next((c for c in value if not (" " <= c <= "~")), None)
+    if bad is not None:
+        kind = "a control character" if bad.isascii() or not bad.isprintable() else "a non-ASCII character"
+        raise MonteCarloCredentialsError(
+            f"Monte Carlo {label} contains {kind} (U+{ord(bad):04X}) inside it, which an HTTP header "
+            "cannot carry; copy the value again from Monte Carlo (keys are printable ASCII) and "
+            "store it without line breaks or invisible characters"
+        )
+    return value
+
+
 @dataclass(frozen=True)
 class MonteCarloCredentials:
     """Resolved connection settings. Secrets are excluded from ``repr`` so they never reach a log
-    line or an exception message through string formatting."""
+    line or an exception message through string formatting.
+
+    Every key id, secret and the resource UUID is stripped of surrounding whitespace on
+    construction, and refused (naming the field, not the value) if it contains a control or
+    non-ASCII character: see :func:`clean_credential`.
+    """
 
     ingest_key_id: str | None
     ingest_key_secret: str | None = field(repr=False)
@@ -69,6 +131,17 @@ class MonteCarloCredentials:
     graphql_endpoint: str
     timeout_s: float
     sources: dict[str, str] = field(default_factory=dict, compare=False)
+
+    def __post_init__(self) -> None:
+        for name in FIELD_LABELS:
+            object.__setattr__(self, name, clean_credential(name, getattr(self, name)))
+        object.__setattr__(self, "ingest_endpoint", self.ingest_endpoint.strip().rstrip("/"))
+        object.__setattr__(self, "graphql_endpoint", self.graphql_endpoint.strip())
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """The secret values, for :func:`monte_carlo_push_provider.utils.redact.scrub`."""
+        return tuple(v for v in (self.ingest_key_secret, self.graphql_key_secret) if v)
 
     def require_ingestion_key(self) -> tuple[str, str]:
         missing = [
@@ -154,13 +227,20 @@ class MonteCarloHook(BaseHook):
         }
         sources = {}
         for key, env_name in ENV_FALLBACKS.items():
-            if values[key]:
+            # Register the value as pasted *and* stripped with the masker before anything can
+            # fail on it, then decide on the stripped value (a whitespace-only field is empty).
+            if key in _SECRET_FIELDS:
+                for raw_value in (values[key], os.environ.get(env_name)):
+                    if isinstance(raw_value, str):
+                        _mask(raw_value)
+                        _mask(raw_value.strip())
+            if isinstance(values[key], str) and values[key].strip():
                 sources[key] = "connection"
-            elif os.environ.get(env_name):
+            elif (os.environ.get(env_name) or "").strip():
                 values[key] = os.environ[env_name]
                 sources[key] = env_name
-        for secret_key in ("ingest_key_secret", "graphql_key_secret"):
-            _mask(values[secret_key])
+            else:
+                values[key] = None
         try:
             timeout_s = float(extra.get("timeout_s") or DEFAULT_TIMEOUT_S)
         except (TypeError, ValueError):
@@ -184,15 +264,20 @@ class MonteCarloHook(BaseHook):
     # -- pycarlo clients -----------------------------------------------------------------------
 
     def get_ingestion_client(self) -> Client:
-        """A pycarlo ``Client`` whose session has the ``Ingestion`` scope (for ``/ingest/v1/*``)."""
+        """A pycarlo ``Client`` whose session has the ``Ingestion`` scope (for ``/ingest/v1/*``).
+
+        Its endpoint is the connection's ``ingest_endpoint``, whatever ``MCD_API_ENDPOINT`` says:
+        pycarlo's ``Session`` lets that variable override ``endpoint=``, which would send pushes
+        to whatever host it names (typically the GraphQL API, set for Monte Carlo's CLI).
+        """
         quiet_pycarlo()
         from pycarlo.core import Client, Session
 
         creds = self.get_credentials()
         key_id, secret = creds.require_ingestion_key()
-        return Client(
-            session=Session(mcd_id=key_id, mcd_token=secret, scope="Ingestion", endpoint=creds.ingest_endpoint)
-        )
+        session = Session(mcd_id=key_id, mcd_token=secret, scope="Ingestion", endpoint=creds.ingest_endpoint)
+        _pin_endpoint(session, creds.ingest_endpoint, "pushes", self.log)
+        return Client(session=session)
 
     def get_graphql_client(self) -> Client:
         """A pycarlo ``Client`` for the GraphQL API (no scope)."""
@@ -201,7 +286,10 @@ class MonteCarloHook(BaseHook):
 
         creds = self.get_credentials()
         key_id, secret = creds.require_graphql_key()
-        return Client(session=Session(mcd_id=key_id, mcd_token=secret, endpoint=creds.graphql_endpoint))
+        session = Session(mcd_id=key_id, mcd_token=secret, endpoint=creds.graphql_endpoint)
+        # Pinned to the connection's graphql_endpoint, like get_ingestion_client (MCD_API_ENDPOINT).
+        _pin_endpoint(session, creds.graphql_endpoint, "GraphQL calls", self.log)
+        return Client(session=session)
 
     def get_ingestion_service(self) -> Any:
         from pycarlo.features.ingestion import IngestionService
@@ -231,6 +319,73 @@ class MonteCarloHook(BaseHook):
         except Exception as err:  # pycarlo raises GqlError / HTTPError subclasses
             raise explain_graphql_error(err, self.get_credentials()) from None
         return response.to_dict() if hasattr(response, "to_dict") else dict(response or {})
+
+    # -- resources -----------------------------------------------------------------------------
+
+    def list_warehouses(self) -> dict[str, dict[str, Any]]:
+        """The account's warehouses by UUID (``name``, ``connection_type``), from GraphQL
+        ``getUser``; fetched once per hook instance (a task creates one hook)."""
+        cached: dict[str, dict[str, Any]] | None = getattr(self, "_warehouses", None)
+        if cached is None:
+            data = self.graphql("query { getUser { account { warehouses { uuid name connectionType } } } }")
+            # Either key style: pycarlo's client answers snake_case, a plain transport camelCase.
+            user = data.get("getUser") or data.get("get_user") or {}
+            warehouses = ((user.get("account") or {}).get("warehouses")) or []
+            cached = self._warehouses = {
+                str(w.get("uuid")).lower(): {
+                    "name": w.get("name"),
+                    "connection_type": w.get("connectionType") or w.get("connection_type"),
+                }
+                for w in warehouses
+            }
+        return cached
+
+    def verify_resources(
+        self,
+        pairs: Iterable[tuple[str, str]],
+        *,
+        log_types: Iterable[tuple[str, str]] = (),
+    ) -> bool:
+        """Check, before anything is pushed, that each resource UUID is a warehouse of this
+        account and that its connection type fits the ``resource_type`` (``pairs``: metadata and
+        lineage) or query-log ``log_type`` (``log_types``) the push will name.
+
+        Returns False (and checks nothing) when no GraphQL key is configured: the check is
+        optional, the gateway still refuses a wrong UUID (403) or type (400). Raises
+        :class:`~monte_carlo_push_provider.utils.errors.MonteCarloManifestError` naming the UUID,
+        what was expected, the account's warehouses and the fix. The account's warehouse list is
+        fetched once per hook instance (one GraphQL call per task).
+        """
+        from monte_carlo_push_provider.manifest import connection_types_for
+        from monte_carlo_push_provider.utils.errors import CHECKPOINT_RESOURCE, MonteCarloManifestError
+
+        creds = self.get_credentials()
+        if not (creds.graphql_key_id and creds.graphql_key_secret):
+            return False
+        wanted = [("resource_type", u, t) for u, t in pairs] + [("log_type", u, t) for u, t in log_types]
+        if not wanted:
+            return True
+        warehouses = self.list_warehouses()
+        known = "; ".join(f"{w['name']} ({w['connection_type']}): {u}" for u, w in warehouses.items()) or "none"
+        for label, uuid, value in wanted:
+            warehouse = warehouses.get(str(uuid).lower())
+            if warehouse is None:
+                raise MonteCarloManifestError(
+                    f"{CHECKPOINT_RESOURCE}: resource UUID {uuid} (pushed with {label} {value!r}) is not a "
+                    f"warehouse of this Monte Carlo account (GraphQL getUser lists: {known}). Set the "
+                    "manifest's resource_uuid, the operator's resource_uuid or the connection extra "
+                    "resource_uuid to one of these."
+                )
+            expected = connection_types_for(label, value)
+            actual = str(warehouse["connection_type"] or "").upper()
+            if expected and actual and actual not in expected:
+                raise MonteCarloManifestError(
+                    f"{CHECKPOINT_RESOURCE}: resource {uuid} ({warehouse['name']}) is a {actual} warehouse in "
+                    f"Monte Carlo, but the push names {label} {value!r}, which needs a "
+                    f"{' or '.join(sorted(expected))} warehouse. Point the push at the right warehouse "
+                    "UUID, or fix the collector's resource_type / log_type."
+                )
+        return True
 
     # -- connection test -----------------------------------------------------------------------
 

@@ -60,6 +60,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FLOW=SECONDS",
         help=f"delay before pushed data shows in GraphQL; FLOW in {', '.join(FLOWS)}; repeatable",
     )
+    p.add_argument(
+        "--max-raw-bytes",
+        type=int,
+        default=FaultConfig.max_raw_bytes,
+        metavar="BYTES",
+        help="answer 413 to ingest bodies larger than this many raw bytes; 0 = no raw cap "
+        f"(default {FaultConfig.max_raw_bytes}: what we assume the gateway in front of Lambda does)",
+    )
     p.add_argument("--ready-file", default=None, help="write the URL here once listening")
     return p
 
@@ -86,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
             drop_hold_s=args.drop_hold_s,
             graphql=args.faults_on_graphql,
             seed=args.seed,
+            max_raw_bytes=args.max_raw_bytes or None,
         ),
         visibility=dict(args.visibility_delay_s),
     )

@@ -34,9 +34,27 @@ class FaultConfig:
     #: apply 503/429/slow_ms to /graphql too (drop_after_accept is ingest-only)
     graphql: bool = False
     seed: int | None = None
+    # -- answers that break after the push was stored (the client cannot know it was accepted) --
+    #: share of accepted pushes whose connection is reset (TCP RST) instead of answered
+    reset_after_accept: float = 0.0
+    #: share of accepted pushes answered with a truncated body (Content-Length promises more
+    #: bytes than are sent, then the connection closes)
+    truncate_after_accept: float = 0.0
+    #: share of accepted pushes answered 202 with a body that is not JSON (a proxy's HTML page)
+    non_json_after_accept: float = 0.0
+    #: milliseconds between the bytes of every ingest answer (a slow drip: each read gets a byte
+    #: well within any per-read timeout, the answer as a whole takes ~len * drip_ms); 0 = off
+    drip_ms: int = 0
+    # -- limits --
+    #: largest raw (uncompressed) request body accepted; larger ones are answered 413 before
+    #: anything is looked at. Default 6 MiB: Monte Carlo does not document a raw cap, and we
+    #: assume the gateway in front of Lambda refuses what Lambda does (6 MiB synchronous payload;
+    #: API Gateway alone would allow 10 MB). None = no raw cap (the 1 MB gzip rule still holds).
+    max_raw_bytes: int | None = 6 * 1024 * 1024
 
     def validate(self) -> None:
-        for name in ("fail_503", "fail_429", "drop_after_accept"):
+        for name in ("fail_503", "fail_429", "drop_after_accept", "reset_after_accept", "truncate_after_accept",
+                     "non_json_after_accept"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
                 raise ValueError(f"{name} must be a rate between 0 and 1, got {value!r}")
@@ -44,7 +62,11 @@ class FaultConfig:
             isinstance(self.fail_503_after, bool) or not isinstance(self.fail_503_after, int) or self.fail_503_after < 0
         ):
             raise ValueError(f"fail_503_after must be a whole number >= 0 or null, got {self.fail_503_after!r}")
-        for name in ("slow_ms", "retry_after_s", "drop_hold_s"):
+        if self.max_raw_bytes is not None and (
+            isinstance(self.max_raw_bytes, bool) or not isinstance(self.max_raw_bytes, int) or self.max_raw_bytes < 1
+        ):
+            raise ValueError(f"max_raw_bytes must be a whole number of bytes >= 1 or null, got {self.max_raw_bytes!r}")
+        for name in ("slow_ms", "retry_after_s", "drop_hold_s", "drip_ms"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
                 raise ValueError(f"{name} must be a number >= 0, got {value!r}")
@@ -105,6 +127,24 @@ class Faults:
     def drop_after_accept(self) -> bool:
         with self._lock:
             return self._rng.random() < self._config.drop_after_accept
+
+    def broken_answer(self) -> str | None:
+        """'reset', 'truncate', 'non_json' or None: how to break the answer to a push that was
+        just stored. One draw per kind, always, so one rate does not shift the others."""
+        with self._lock:
+            cfg = self._config
+            if not (cfg.reset_after_accept or cfg.truncate_after_accept or cfg.non_json_after_accept):
+                return None  # no draw: seeded runs without these faults keep their old sequence
+            draws = [self._rng.random() for _ in range(3)]
+            for fault, rate, draw in zip(
+                ("reset", "truncate", "non_json"),
+                (cfg.reset_after_accept, cfg.truncate_after_accept, cfg.non_json_after_accept),
+                draws,
+                strict=True,
+            ):
+                if draw < rate:
+                    return fault
+            return None
 
     def slow_seconds(self, *, graphql: bool) -> float:
         with self._lock:

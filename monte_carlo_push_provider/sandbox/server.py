@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import select
 import socket
+import struct
 import threading
 import time
 import uuid
@@ -62,6 +63,7 @@ class Stats:
             self.accepted = 0
             self.rejected = 0
             self.dropped_after_accept = 0
+            self.broken_after_accept = 0  # stored, then reset / truncated / non-JSON answer
 
     def request(self, path: str, status: int | str) -> None:
         with self._lock:
@@ -82,6 +84,7 @@ class Stats:
                 "rejected": self.rejected,
                 "faults_injected": dict(self.faults),
                 "dropped_after_accept": self.dropped_after_accept,
+                "broken_after_accept": self.broken_after_accept,
             }
 
 
@@ -149,7 +152,7 @@ class Sandbox:
             push = validate_push(path, body, self.warehouses)
         except IngestRejected as exc:
             self.stats.bump("rejected")
-            return 400, {"message": exc.message}, None
+            return exc.status, {"message": exc.message}, None
         invocation_id = str(uuid.uuid4())
         record = {
             "invocation_id": invocation_id,
@@ -181,6 +184,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
         data = json.dumps(payload).encode()
+        # Count before answering: a client that reads the stats right after its answer must see it.
+        if not self._path.startswith("/_sandbox/"):  # admin calls would drown the real traffic
+            self.server.app.stats.request(self._path, status)
+        drip = self.server.app.faults.config.drip_ms if self._path in INGEST_PATHS else 0
+        if drip:
+            self._drip(status, data, headers or {}, drip / 1000.0)
+            return
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
@@ -188,8 +198,56 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(k, v)
         self.end_headers()
         self.wfile.write(data)
-        if not self._path.startswith("/_sandbox/"):  # admin calls would drown the real traffic
-            self.server.app.stats.request(self._path, status)
+
+    def _drip(self, status: int, data: bytes, headers: dict[str, str], interval: float) -> None:
+        """Write the whole answer, status line included, one byte per ``interval`` seconds."""
+        self.server.app.stats.bump("", fault="drip")
+        head = [f"HTTP/1.1 {status} {self.responses.get(status, ('',))[0]}", "Content-Type: application/json",
+                f"Content-Length: {len(data)}", *(f"{k}: {v}" for k, v in headers.items())]
+        raw = ("\r\n".join(head) + "\r\n\r\n").encode() + data
+        self.close_connection = True
+        try:
+            for i in range(len(raw)):
+                if self.server.stopping.is_set():
+                    break
+                self.wfile.write(raw[i : i + 1])
+                time.sleep(interval)
+        except OSError:
+            pass  # the client gave up: what a deadline is for
+
+    def _broken_answer(self, fault: str, invocation_id: str) -> None:
+        """Answer a stored push so the client cannot tell it was accepted."""
+        app = self.server.app
+        app.store.mark_dropped(invocation_id)
+        app.stats.bump("broken_after_accept")
+        app.stats.bump("", fault=f"{fault}_after_accept")
+        app.stats.request(self._path, fault)
+        self.close_connection = True
+        sock: socket.socket = self.connection
+        if fault == "reset":
+            # SO_LINGER 0: close() sends RST instead of FIN ("connection reset by peer").
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            sock.close()
+            return
+        if fault == "truncate":
+            data = json.dumps({"invocation_id": invocation_id}).encode()
+            self.send_response(202)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data[: len(data) // 2])
+        else:  # non_json: what a proxy in front of the gateway might answer
+            data = b"<html><body>Accepted</body></html>"
+            self.send_response(202)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+        try:
+            self.wfile.flush()
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
 
     def _body(self) -> bytes | None:
         length = int(self.headers.get("Content-Length") or 0)
@@ -247,6 +305,15 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             self._send(413, {"message": f"Request body larger than {MAX_BODY_BYTES} bytes"})
             return
+        max_raw = app.faults.config.max_raw_bytes
+        if max_raw is not None and len(body) > max_raw:
+            # Before anything is looked at, as a gateway in front of Lambda does.
+            app.stats.bump("rejected")
+            self._send(413, {"message": (
+                f"Request Entity Too Large: the body is {len(body)} bytes of JSON; at most {max_raw} bytes "
+                "are accepted (sandbox max_raw_bytes). Split the events into smaller batches."
+            )})
+            return
         denied = app.authenticate(self.headers, graphql=False)
         if denied:
             self._send(denied[0], {"message": denied[1]})
@@ -254,6 +321,10 @@ class _Handler(BaseHTTPRequestHandler):
         if self._pre_faults(graphql=False):
             return
         status, payload, invocation_id = app.accept(path, body)
+        broken = app.faults.broken_answer() if invocation_id else None
+        if invocation_id and broken:
+            self._broken_answer(broken, invocation_id)
+            return
         if invocation_id and app.faults.drop_after_accept():
             app.store.mark_dropped(invocation_id)
             app.stats.bump("dropped_after_accept")

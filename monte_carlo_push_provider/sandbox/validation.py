@@ -12,6 +12,7 @@ send is rejected, like the real gateway's schema validation does.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -50,11 +51,22 @@ COMPATIBLE_LOG_TYPES: dict[str, frozenset[str]] = {
 
 
 class IngestRejected(Exception):
-    """The push breaks the contract; ``message`` is the 400 body's ``message``."""
+    """The push breaks the contract; ``message`` is the answer body's ``message``, ``status``
+    the HTTP status (400 unless a subclass says otherwise)."""
+
+    status = 400
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+class IngestForbidden(IngestRejected):
+    """A resource UUID the key may not push to. The real gateway answers 403 both for a key of
+    the wrong scope and for a key not authorised for the warehouse UUID (keys can be scoped to
+    warehouses; a UUID unknown to the account is, to the key, one it is not authorised for)."""
+
+    status = 403
 
 
 @dataclass(frozen=True)
@@ -260,10 +272,22 @@ def validate_push(path: str, body: bytes, warehouses: Mapping[str, str]) -> Vali
             f"is 1 MB compressed ({MAX_COMPRESSED_BYTES} bytes). Split the events into smaller "
             "batches: each request gets its own invocation_id.",
         )
+    out_of_range: list[str] = []
+
+    def parse_int(text: str) -> int:
+        value = int(text)
+        if not INT64_MIN <= value <= INT64_MAX:
+            out_of_range.append(text)
+        return value
+
     try:
-        payload = json.loads(body)
+        payload = json.loads(body, parse_int=parse_int)
     except (UnicodeDecodeError, ValueError) as exc:
         raise IngestRejected(f"Request body is not valid JSON: {exc}") from None
+    # Python's json takes what the gateway's decoder does not: integers beyond 64 bits and
+    # "\udXXX" escapes that pair with nothing (lone surrogates are not Unicode text).
+    if out_of_range or _SURROGATE_ESCAPE.search(body):
+        _check_wire_values(payload, "", bool(out_of_range))
     if not isinstance(payload, dict):
         _reject("", f"Request body must be a JSON object, got {type(payload).__name__}")
     for key in payload:
@@ -328,13 +352,38 @@ def validate_push(path: str, body: bytes, warehouses: Mapping[str, str]) -> Vali
     )
 
 
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def _check_wire_values(value: Any, where: str, ints: bool) -> None:
+    """Find the field holding a lone surrogate or (``ints``) an integer beyond int64, and refuse."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            _reject(where, f"is not valid UTF-8 text: lone surrogate U+{ord(value[exc.start]):04X} at character {exc.start}")
+    elif isinstance(value, bool):
+        return
+    elif isinstance(value, int):
+        if ints and not INT64_MIN <= value <= INT64_MAX:
+            _reject(where, f"integer {value} is outside the 64-bit range")
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            _check_wire_values(k, f"{where} (a key)", ints)
+            _check_wire_values(v, f"{where}.{k}" if where else k, ints)
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            _check_wire_values(v, f"{where}[{i}]", ints)
+
+
 def _lookup(uuid: Any, where: str, warehouses: Mapping[str, str]) -> str:
     _string(uuid, where)
     if uuid not in warehouses:
-        _reject(
-            "",
-            f"Resource {uuid} not found in this account ({where}); use a warehouse uuid from "
-            "getUser { account { warehouses { uuid connectionType } } }",
+        raise IngestForbidden(
+            f"Forbidden: this key is not authorized for resource {uuid} ({where}): it is not a "
+            "warehouse of this account, or the key is scoped to other warehouses; use a warehouse "
+            "uuid from getUser { account { warehouses { uuid connectionType } } }"
         )
     return warehouses[uuid]
 

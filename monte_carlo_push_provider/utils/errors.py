@@ -10,6 +10,9 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk.exceptions import AirflowFailException
 
+from monte_carlo_push_provider.manifest import ManifestError
+from monte_carlo_push_provider.utils.redact import scrub
+
 if TYPE_CHECKING:
     from monte_carlo_push_provider.hooks.monte_carlo import MonteCarloCredentials
 
@@ -48,10 +51,17 @@ class MonteCarloPayloadTooLargeError(MonteCarloRejectedError):
     split or trimmed any further."""
 
 
-class MonteCarloManifestError(MonteCarloConfigError, AirflowFailException):
+class MonteCarloCredentialsError(MonteCarloConfigError, AirflowFailException):
+    """A credential in the connection (or its environment fallback) cannot be sent as an HTTP
+    header, e.g. a secret pasted with an embedded control character. The message names the
+    field, never the value."""
+
+
+class MonteCarloManifestError(ManifestError, MonteCarloConfigError, AirflowFailException):
     """A manifest (or an operator argument about it) is invalid: found before anything is sent,
     and a task retry would find it again. The message names the manifest, the event, the field
-    and the fix."""
+    and the fix. :func:`monte_carlo_push_provider.manifest.validate_manifest` raises it (it is
+    also a :class:`~monte_carlo_push_provider.manifest.ManifestError`)."""
 
 
 def response_message(err: Any) -> str:
@@ -84,11 +94,23 @@ def explain_http_error(err: Any, creds: MonteCarloCredentials, *, path: str) -> 
             "login/password (or MCD_INGEST_ID / MCD_INGEST_TOKEN); create a new key with "
             "`montecarlo integrations create-key --scope Ingestion`."
         )
+    elif status == 403 and ("resource" in message.lower() or "warehouse" in message.lower()):
+        # 403 has two meanings at the gateway: this one is "key not authorised for this
+        # warehouse UUID" (keys can be scoped to warehouses; an unknown UUID answers the same).
+        text = (
+            f"{CHECKPOINT_RESOURCE}: {endpoint} answered 403 Forbidden ({message}). The key "
+            f"{creds.ingest_key_id!r} is not authorised for this resource UUID: either the UUID is "
+            "not a warehouse of this account, or the key is scoped to other warehouses. List the "
+            "account's warehouses with `getUser { account { warehouses { uuid name connectionType } } }` "
+            "and fix resource_uuid, or create a key for this warehouse with "
+            "`montecarlo integrations create-key --scope Ingestion`."
+        )
     elif status == 403:
         text = (
-            f"{CHECKPOINT_KEY}: {endpoint} answered 403 Forbidden ({message}). The key "
+            f"{CHECKPOINT_KEY}: {endpoint} answered 403 Forbidden ({message}). Either the key "
             f"{creds.ingest_key_id!r} is not an Ingestion-scoped key — a GraphQL API key does not "
-            "work for push. Create one with `montecarlo integrations create-key --scope Ingestion` "
+            "work for push — or it is not authorised for this resource UUID (keys can be scoped to "
+            "warehouses). Create one with `montecarlo integrations create-key --scope Ingestion` "
             "and put it in the connection's login/password; the GraphQL key goes in the extras "
             "graphql_key_id / graphql_key_secret."
         )
@@ -106,6 +128,7 @@ def explain_http_error(err: Any, creds: MonteCarloCredentials, *, path: str) -> 
         text = f"{CHECKPOINT_DELIVERY}: {endpoint} answered {status}: {message}"
     else:
         text = f"{CHECKPOINT_DELIVERY}: request to {endpoint} failed: {type(err).__name__}: {message}"
+    text = scrub(text, getattr(creds, "secrets", ()))
     if status == 413 or (status == 400 and ("1 mb" in message.lower() or "too large" in message.lower())):
         return MonteCarloPayloadTooLargeError(text, status=status)
     if status is not None and 400 <= status < 500 and status != 429:

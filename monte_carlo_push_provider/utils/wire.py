@@ -3,7 +3,7 @@ sandbox (which enforces it) so both measure a body the same way.
 
 The gateway forwards each request into a Kinesis record; the *gzip-compressed* JSON body must
 stay under 1 MB. pycarlo sends the body as ``requests``' ``json=`` does: ``json.dumps`` with its
-default separators.
+default separators, uncompressed, so the raw body is bounded too (:data:`MAX_RAW_BYTES`).
 """
 
 from __future__ import annotations
@@ -14,6 +14,11 @@ from typing import Any
 
 #: The compressed-body limit (1 MB, decimal: the stricter reading of the guide's "1 MB").
 MAX_COMPRESSED_BYTES = 1_000_000
+#: The raw (uncompressed) body limit this provider batches to. pycarlo posts plain JSON, so the
+#: HTTP body is 10-20x the gzip size; the gateway's own raw cap is not documented, but a gateway
+#: in front of Lambda refuses bodies over 6 MB (API Gateway: 10 MB) with 413. 5 MB (decimal)
+#: leaves room under the strictest of those.
+MAX_RAW_BYTES = 5_000_000
 #: gzip level used to measure; level 6 is zlib's and gzip(1)'s default.
 GZIP_LEVEL = 6
 

@@ -12,9 +12,9 @@ import random
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from airflow.sdk.exceptions import AirflowSkipException
 
 from monte_carlo_push_provider.manifest import (
-    ManifestError,
     lineage_asset_ref,
     lineage_event,
     new_manifest,
@@ -22,7 +22,12 @@ from monte_carlo_push_provider.manifest import (
     relational_asset,
 )
 from monte_carlo_push_provider.operators.push import MonteCarloPushOperator
-from monte_carlo_push_provider.utils.errors import MonteCarloConfigError, MonteCarloPushError
+from monte_carlo_push_provider.utils.errors import (
+    MonteCarloConfigError,
+    MonteCarloManifestError,
+    MonteCarloPushError,
+    MonteCarloRejectedError,
+)
 from monte_carlo_push_provider.utils.wire import gzip_size
 from tests.conftest import make_context
 
@@ -46,7 +51,7 @@ def metadata_manifest(n: int, *, columns: int = 3, database: str = "ANALYTICS", 
 
 
 def push(manifests, **kwargs):
-    kwargs.setdefault("min_push_interval", None)
+    kwargs.setdefault("push_bucket", None)
     kwargs.setdefault("retry_base_delay_s", 0.01)
     kwargs.setdefault("retry_max_delay_s", 0.05)
     context = kwargs.pop("context", {})
@@ -112,23 +117,36 @@ def test_batches_stay_under_limit_and_fill_it(mc_conn):
     assert min(b["gzip_bytes"] for b in batches[:-1]) > 0.9 * limit
 
 
-def test_oversized_single_event_is_reported_not_dropped(mc_conn):
+def _huge_view_manifest():
     manifest = metadata_manifest(5)
     huge_view = relational_asset(
         type="VIEW", name="huge", database="ANALYTICS", schema="PUBLIC",
         view_query="".join(f"{i:x}{i * 7919 % 104729:x}" for i in range(400_000)),
     )
     manifest["events"].insert(3, huge_view)
-    with pytest.raises(MonteCarloPushError, match=r"manifest\[0\]\.events\[3\].*too large|1 event\(s\) are too large.*manifest\[0\]\.events\[3\]"):
-        push(manifest)
-    # everything else was pushed
-    assert len(mc_conn.events("metadata")) == 5
+    return manifest
+
+
+def test_oversized_single_event_is_trimmed_with_a_warning(mc_conn, capfd):
+    # Before issue 14 this event failed the task (after everything else was pushed). Now its
+    # view_query is cut with a marker and the event is pushed; strict_size=True keeps failing.
+    result = push(_huge_view_manifest())
+    stored = {e["event"]["relational_asset"]["metadata"]["name"]: e for e in mc_conn.events("metadata")}
+    assert len(stored) == 6 and result["totals"]["trimmed_events"] == 1
+    assert "[truncated by monte-carlo-push-provider" in stored["huge"]["event"]["relational_asset"]["metadata"]["view_query"]
+    assert "manifest[0].events[3] is too large for a request on its own: cut metadata.view_query" in capfd.readouterr().out
+
+
+def test_oversized_single_event_fails_in_strict_mode_after_the_rest_was_pushed(mc_conn):
+    with pytest.raises(MonteCarloRejectedError, match=r"1 event\(s\) are too large.*manifest\[0\]\.events\[3\]"):
+        push(_huge_view_manifest(), strict_size=True)
+    assert len(mc_conn.events("metadata")) == 5  # everything else was pushed
 
 
 def test_invalid_manifest_fails_before_anything_is_sent(mc_conn):
     bad = metadata_manifest(3)
     bad["events"][2]["type"] = "BASE TABLE"
-    with pytest.raises(ManifestError, match=r"manifest\[1\] .*events\[2\]\.type must be TABLE or VIEW, got 'BASE TABLE'"):
+    with pytest.raises(MonteCarloManifestError, match=r"manifest\[1\] .*events\[2\]\.type must be TABLE or VIEW, got 'BASE TABLE'"):
         push([metadata_manifest(2), bad])
     assert mc_conn.pushes() == []
 
@@ -141,14 +159,23 @@ def test_retries_429_and_503_then_delivers(mc_conn, capfd):
     assert "retrying in" in capfd.readouterr().out
 
 
+def test_unknown_resource_fails_before_anything_is_sent(mc_conn):
+    # Pre-flight (one getUser call) now finds the unknown UUID before the first request.
+    manifest = metadata_manifest(2)
+    manifest["resource_uuid"] = "11111111-2222-4333-8444-555555555555"
+    with pytest.raises(MonteCarloManifestError, match="checkpoint 2.*11111111-2222-4333-8444-555555555555"):
+        push(manifest)
+    assert not any(k.startswith("/ingest/") for k in mc_conn.stats()["requests"])
+
+
 def test_4xx_fails_at_once_with_gateway_message(mc_conn):
     manifest = metadata_manifest(2)
     manifest["resource_uuid"] = "11111111-2222-4333-8444-555555555555"
-    with pytest.raises(MonteCarloPushError) as err:
-        push(manifest)
+    with pytest.raises(MonteCarloRejectedError) as err:  # an AirflowFailException: no task retries
+        push(manifest, verify_resources=False)
     assert "checkpoint 2" in str(err.value) and "11111111-2222-4333-8444-555555555555" in str(err.value)
-    # exactly one request, no blind retries of a 4xx
-    assert mc_conn.stats()["requests"] == {"/ingest/v1/metadata 400": 1}
+    # exactly one request, no blind retries of a 4xx (the sandbox answers 403 like the gateway)
+    assert mc_conn.stats()["requests"] == {"/ingest/v1/metadata 403": 1}
 
 
 def test_wrong_key_names_the_checkpoint(mc_conn, monkeypatch):
@@ -176,15 +203,24 @@ def test_env_fallbacks_are_used(mc_conn, monkeypatch):
     assert len(mc_conn.events("metadata")) == 1
 
 
-def test_metadata_pushed_at_most_hourly(mc_conn, capfd):
-    first = push(metadata_manifest(3), min_push_interval=timedelta(hours=1), context={"run_id": "r1"})
-    second = push(metadata_manifest(3), min_push_interval=timedelta(hours=1), context={"run_id": "r2"})
-    assert len(first["batches"]) == 1 and second["batches"] == []
-    assert "next push is allowed at" in second["skipped"][0]["reason"]
-    assert "next push is allowed at" in capfd.readouterr().out
+def test_metadata_pushed_at_most_once_per_clock_hour(mc_conn, capfd):
+    # Old behaviour (asserted before): a skipped push returned green with a warning. Now a task
+    # whose every unit was skipped ends *skipped*, and the reason is in the exception and the log.
+    first = push(metadata_manifest(3), push_bucket=timedelta(hours=1), context={"run_id": "r1"})
+    with pytest.raises(AirflowSkipException, match="next push is allowed from"):
+        push(metadata_manifest(3), push_bucket=timedelta(hours=1), context={"run_id": "r2"})
+    kept_green = push(metadata_manifest(3), push_bucket=timedelta(hours=1), skip_when_nothing_pushed=False,
+                      context={"run_id": "r2b"})
+    assert len(first["batches"]) == 1 and kept_green["batches"] == [] and kept_green["nothing_pushed"]
+    assert kept_green["status"] == "skipped"
+    assert kept_green["skipped"][0]["code"] == "hourly_bucket"
+    assert "next push is allowed from" in kept_green["skipped"][0]["reason"]
+    assert "manual__test" not in kept_green["skipped"][0]["reason"]
+    assert "test_dag/r1/push" in kept_green["skipped"][0]["reason"]  # names the run that pushed
+    assert "next push is allowed from" in capfd.readouterr().out
     assert len(mc_conn.events("metadata")) == 3
-    # query logs are not rate limited; another flow name is its own budget
-    third = push(metadata_manifest(3), min_push_interval=timedelta(hours=1), flow="daily-full-schema",
+    # another flow name is its own budget
+    third = push(metadata_manifest(3), push_bucket=timedelta(hours=1), flow="daily-full-schema",
                  context={"run_id": "r3"})
     assert len(third["batches"]) == 1
 

@@ -1,5 +1,6 @@
-"""A push task SIGKILLed between batches and retried resumes after the last accepted batch:
-every event arrives exactly once, and the retry logs the first try's invocation_ids."""
+"""A push task SIGKILLed between batches, and its retry killed again, resumes after the last
+accepted batch: every event arrives exactly once, and the last retry logs the earlier tries'
+invocation_ids."""
 
 from __future__ import annotations
 
@@ -63,12 +64,20 @@ def test_sigkill_between_batches_then_retry(mc_sandbox_clean, tmp_path):
     accepted_before_kill = [p["invocation_id"] for p in mc_sandbox_clean.pushes("metadata")]
     assert len(accepted_before_kill) == 3
 
+    # Try 2 walks the 3 accepted batches, gets 2 more accepted and is killed too: before issue 14
+    # its checkpoint then held only its own 2 batches and try 3 pushed the first 3 again.
+    env["KILL_AFTER_CHECKPOINTS"] = "2"
+    walked = run_child(env, 2)
+    assert walked.returncode == -signal.SIGKILL, walked.stderr[-2000:]
+    assert len(mc_sandbox_clean.pushes("metadata")) == 5
+
     env["KILL_AFTER_CHECKPOINTS"] = "0"
-    second = run_child(env, 2)
+    second = run_child(env, 3)
     assert second.returncode == 0, second.stderr[-3000:]
     result = json.loads(second.stdout.split("RESULT ", 1)[1])
-    assert result["resumed"] == accepted_before_kill
-    assert result["invocation_ids"][:3] == accepted_before_kill
+    accepted_before_kills = [p["invocation_id"] for p in mc_sandbox_clean.pushes("metadata")][:5]
+    assert result["resumed"] == accepted_before_kills
+    assert result["invocation_ids"][:5] == accepted_before_kills
     assert len(result["invocation_ids"]) > 3
     # the retry's log names the first try's invocation_ids
     for invocation_id in accepted_before_kill:

@@ -61,7 +61,7 @@ def test_no_secret_in_anything_a_run_leaves_behind(mc_sandbox_clean, tmp_path):
     failed = subprocess.run([sys.executable, "-c", code], env=env, cwd=REPO, capture_output=True, text=True,
                             timeout=300)
     assert failed.returncode != 0
-    assert "checkpoint 1" in failed.stderr and "MonteCarloPushError" in failed.stderr  # explained...
+    assert "checkpoint 1" in failed.stderr and "MonteCarloRejectedError" in failed.stderr  # explained, not retried...
 
     secrets = [mc_sandbox_clean.ingest_key_secret, mc_sandbox_clean.graphql_key_secret, WRONG_INGEST_SECRET]
     outputs = tmp_path / "outputs"

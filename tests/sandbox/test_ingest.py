@@ -138,8 +138,6 @@ REJECTIONS = [
      "events[0].relational_asset.volume.row_count: must be an integer"),
     ("empty events", META, lambda: {**metadata_body(), "events": []}, "events: must contain at least one event"),
     ("unknown top-level", META, lambda: {**metadata_body(), "resource_uuid": SNOWFLAKE}, "resource_uuid: unknown top-level field"),
-    ("unknown resource", META, lambda: metadata_body(resource="00000000-0000-0000-0000-000000000000"),
-     "Resource 00000000-0000-0000-0000-000000000000 not found in this account"),
     ("resource_type mismatch", META, lambda: metadata_body(rtype="bigquery"),
      "resource.resource_type: 'bigquery' does not match resource"),
     ("metadata with log_type", META, lambda: _set(metadata_body(), "resource", {"uuid": SNOWFLAKE, "log_type": "snowflake"}),
@@ -159,6 +157,15 @@ REJECTIONS = [
     ("end before start", QLOG, lambda: query_log_body(query_log(end_time="2026-03-02T11:00:00Z")),
      "events[0].end_time: is before start_time"),
     ("extra as kwarg", QLOG, lambda: query_log_body(query_log(bytes_scanned=10)), "events[0].bytes_scanned: unknown field"),
+    # What Python's json takes but the gateway's decoder does not (issue 14, "half-pushes").
+    ("lone surrogate", META, lambda: metadata_body(asset("t\udc80")),
+     "events[0].relational_asset.metadata.name: is not valid UTF-8 text: lone surrogate U+DC80"),
+    ("lone surrogate in extra key", QLOG, lambda: query_log_body(query_log(extra={"k\ud800": 1})),
+     "events[0].extra (a key): is not valid UTF-8 text"),
+    ("row_count beyond int64", META, lambda: metadata_body(asset(volume={"row_count": 2**63})),
+     "events[0].relational_asset.volume.row_count: integer 9223372036854775808 is outside the 64-bit range"),
+    ("extra int beyond int64", QLOG, lambda: query_log_body(query_log(extra={"bytes_scanned": -(2**63) - 1})),
+     "events[0].extra.bytes_scanned: integer -9223372036854775809 is outside the 64-bit range"),
     ("lineage bad ref type", LINEAGE, lambda: lineage_body([{"destination": ref("a", type="BASE TABLE"), "sources": [ref("b")]}]),
      "events[0].destination.type: must be one of EXTERNAL, TABLE, VIEW, WILDCARD_TABLE"),
     ("lineage guide shape", LINEAGE, lambda: lineage_body([{"destination": ref("a"), "source": ref("b")}]),
@@ -262,3 +269,110 @@ def test_admin_rejects_unknown_kind(mc_sandbox_clean):
     r = requests.get(mc_sandbox_clean.url + "/_sandbox/pushes?kind=bogus", timeout=10)
     assert r.status_code == 400 and "kind must be one of" in r.json()["message"]
     assert json.loads(requests.get(mc_sandbox_clean.url + "/_sandbox/health", timeout=10).text) == {"status": "ok"}
+
+
+def test_valid_surrogate_pairs_and_int64_edges_accepted(mc_sandbox_clean):
+    # json.dumps escapes an emoji as a surrogate *pair*: valid text, must not be refused.
+    body = metadata_body(asset("t\U0001f600", volume={"row_count": 2**63 - 1, "byte_count": 0}))
+    assert b"\\ud83d\\ude00" in json_body(body)
+    r = post(mc_sandbox_clean, META, body)
+    assert r.status_code == 202, r.text
+
+
+UNKNOWN = "00000000-0000-0000-0000-000000000000"
+
+
+@pytest.mark.parametrize(
+    ("path", "make", "where"),
+    [
+        (META, lambda: metadata_body(resource=UNKNOWN), "resource.uuid"),
+        (QLOG, lambda: query_log_body(resource=UNKNOWN), "resource.uuid"),
+        (LINEAGE, lambda: {"event_type": "LINEAGE", "events": [{
+            "destination": ref("a", resource_uuid=UNKNOWN, resource_type="snowflake"),
+            "sources": [ref("b", resource_uuid=SNOWFLAKE, resource_type="snowflake")]}]},
+         "events[0].destination.resource_uuid"),
+    ],
+    ids=["metadata", "query_logs", "cross-warehouse lineage"],
+)
+def test_unknown_resource_is_403_like_the_gateway(mc_sandbox_clean, path, make, where):
+    """A UUID the key may not push to answers 403 (the contract: 403 also means "key not
+    authorised for that warehouse UUID"), not 400."""
+    r = post(mc_sandbox_clean, path, make())
+    assert r.status_code == 403, r.text
+    message = r.json()["message"]
+    assert f"not authorized for resource {UNKNOWN} ({where})" in message
+    assert mc_sandbox_clean.pushes() == []
+
+
+def _raw_body(raw_bytes: int) -> dict[str, Any]:
+    """A metadata body of about ``raw_bytes`` raw that gzips far under 1 MB (repetitive text)."""
+    return metadata_body(asset("wide", metadata={"name": "wide", "database": "analytics", "schema": "public",
+                                                 "description": "x" * raw_bytes}))
+
+
+def test_raw_cap_answers_413_and_is_configurable(mc_sandbox_clean):
+    sb = mc_sandbox_clean
+    assert sb._admin("GET", "faults")["max_raw_bytes"] == 6 * 1024 * 1024  # the assumed gateway cap
+    big = _raw_body(6 * 1024 * 1024 + 10)
+    assert gzip_size(json_body(big)) < MAX_COMPRESSED_BYTES  # only the raw size is over
+    r = post(sb, META, big)
+    assert r.status_code == 413, r.text[:300]
+    assert f"the body is {len(json_body(big))} bytes of JSON; at most 6291456 bytes" in r.json()["message"]
+    assert sb.pushes() == []
+    assert post(sb, META, _raw_body(6 * 1024 * 1024 - 1000)).status_code == 202
+
+    sb.set_faults(max_raw_bytes=100_000)
+    assert post(sb, META, _raw_body(200_000)).status_code == 413
+    sb.set_faults(max_raw_bytes=None)
+    assert post(sb, META, big).status_code == 202
+    sb.reset()
+    assert sb._admin("GET", "faults")["max_raw_bytes"] == 6 * 1024 * 1024
+
+
+@pytest.mark.parametrize(
+    ("fault", "error"),
+    [
+        ("reset_after_accept", requests.ConnectionError),
+        ("truncate_after_accept", requests.exceptions.ChunkedEncodingError),
+    ],
+)
+def test_broken_answers_after_accept(mc_sandbox_clean, fault, error):
+    sb = mc_sandbox_clean
+    sb.set_faults(**{fault: 1.0})
+    with pytest.raises(error):
+        post(sb, META, metadata_body())
+    [push] = sb.pushes()  # stored: the client just cannot know
+    assert push["dropped"] is True
+    stats = sb.stats()
+    assert stats["accepted"] == 1 and stats["broken_after_accept"] == 1
+    assert stats["faults_injected"] == {fault: 1}
+
+
+def test_non_json_answer_after_accept(mc_sandbox_clean):
+    sb = mc_sandbox_clean
+    sb.set_faults(non_json_after_accept=1.0)
+    r = post(sb, META, metadata_body())
+    assert r.status_code == 202 and r.headers["Content-Type"] == "text/html"
+    with pytest.raises(ValueError):
+        r.json()
+    assert len(sb.pushes()) == 1
+
+
+def test_slow_drip_beats_a_per_read_timeout(mc_sandbox_clean):
+    """The issue's measurement: one byte every 0.25 s keeps every read under ``timeout=1``, so
+    requests alone never times out (the whole answer takes ~40 s). Read for 3 s and stop."""
+    import time
+
+    sb = mc_sandbox_clean
+    sb.set_faults(drip_ms=250)
+    started = time.monotonic()
+    r = requests.post(sb.url + META, json=metadata_body(), headers={"x-mcd-id": sb.ingest_key_id,
+                      "x-mcd-token": sb.ingest_key_secret}, timeout=1, stream=True)
+    assert r.status_code == 202  # the status line arrived byte by byte, no read waited 1 s
+    got = b""
+    for chunk in r.raw.stream(1, decode_content=False):
+        got += chunk
+        if time.monotonic() - started > 3:
+            break
+    r.close()
+    assert time.monotonic() - started > 3 and len(got) < len(b'{"invocation_id": ""}') + 36
