@@ -13,7 +13,11 @@ import json
 import re
 from typing import TYPE_CHECKING, Any
 
-from monte_carlo_push_provider.utils.errors import MonteCarloPushError, MonteCarloRejectedError, explain_graphql_error
+from monte_carlo_push_provider.utils.errors import (
+    MonteCarloPushError,
+    MonteCarloRejectedError,
+    explain_graphql_error,
+)
 
 if TYPE_CHECKING:
     from monte_carlo_push_provider.hooks.monte_carlo import MonteCarloCredentials
