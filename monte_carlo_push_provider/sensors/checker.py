@@ -95,6 +95,7 @@ class VisibilityStatus:
     unchecked: int = 0
     #: GraphQL calls this poll made
     calls: int = 0
+    unchecked_by_kind: dict[str, int] = dc_field(default_factory=dict)
 
     @property
     def done(self) -> bool:
@@ -113,7 +114,9 @@ class VisibilityStatus:
         for m in self.missing:
             missing.setdefault(m.kind, set()).add(m.tables[0] if m.tables else m.item)
         return {
-            k: {"expected": n, "visible": max(n - len(missing.get(k, ())), 0)} for k, n in self.total.items() if n
+            k: {"expected": n, "visible": max(n - len(missing.get(k, ())) - self.unchecked_by_kind.get(k, 0), 0)}
+            for k, n in self.total.items()
+            if n
         }
 
     def summary(self, limit: int = 10) -> str:
@@ -177,7 +180,8 @@ class VisibilityChecker:
         #: does getTables know tables by the MCON built from account/resource/fullTableId?
         self._built_mcons_work: bool | None = None
         self._calls = 0
-        self._unchecked = 0
+        #: kind -> checks the call budget left for the next poll
+        self._unchecked: dict[str, int] = {}
 
     # -- one poll -------------------------------------------------------------------------------
 
@@ -185,7 +189,7 @@ class VisibilityChecker:
         """One poll. ``yield`` GraphQL requests, receive their ``data``, return the status."""
         e = self.expect
         self._calls = 0
-        self._unchecked = 0
+        self._unchecked = {}
         missing: list[Missing] = []
         flows = yield from self._push_status()
         proven = {(f["kind"], f["resource_uuid"]): f for f in flows}
@@ -214,8 +218,13 @@ class VisibilityChecker:
             k: len(self._items(k)) or sum(1 for f in e.flows if f.kind == k) for k in KINDS
         }
         return VisibilityStatus(
-            missing, total, list(self._confirmed.values()), flows, unchecked=self._unchecked, calls=self._calls
+            missing, total, list(self._confirmed.values()), flows, unchecked=sum(self._unchecked.values()),
+            calls=self._calls, unchecked_by_kind=dict(self._unchecked),
         )
+
+    def _skip(self, kind: str, n: int = 1) -> None:
+        if n:
+            self._unchecked[kind] = self._unchecked.get(kind, 0) + n
 
     def _items(self, kind: str) -> list[Any]:
         return {"metadata": self.expect.tables, "lineage": self.expect.edges, "query_logs": self.expect.query_tables}[kind]
@@ -368,7 +377,7 @@ class VisibilityChecker:
             return []
         keys = {(t.full_table_id, t.resource_uuid): t for t in pending}
         found, unchecked = yield from self._find_tables(list(keys), fields=any(t.fields for t in pending))
-        self._unchecked += len(unchecked)
+        self._skip("metadata", len(unchecked))
         out = []
         tied = self.expect.tied("metadata")
         for key, t in keys.items():
@@ -387,7 +396,7 @@ class VisibilityChecker:
                 reason = self._fields_reason(t, node)
             if reason is None and t.row_count is not None:
                 if not self._budget():
-                    self._unchecked += 1
+                    self._skip("metadata")
                     continue
                 reason = yield from self._row_count_reason(t, node)
             if reason:
@@ -507,7 +516,7 @@ class VisibilityChecker:
                     upstream.setdefault(entry["mcon"], set()).update(entry.get("directlyConnectedMcons") or [])
         for edge, dst in dst_mcons.items():
             if dst not in asked:
-                self._unchecked += 1
+                self._skip("lineage")
                 continue
             ids = {object_id(m).lower() for m in upstream.get(dst, ())}
             found_missing = []
@@ -588,7 +597,7 @@ class VisibilityChecker:
             return out
         keys = {(q.full_table_id, q.resource_uuid): q for q in ready}
         found, unchecked = yield from self._find_tables(list(keys), fields=False)
-        self._unchecked += len(unchecked)
+        self._skip("query_logs", len(unchecked))
         start, end = self.expect.query_window or ("", "")
         for key, q in keys.items():
             if key in unchecked:
@@ -618,7 +627,7 @@ class VisibilityChecker:
                     "invocation_ids": list(self.expect.invocation_ids.get("query_logs") or []),
                 }
             elif not self._budget():
-                self._unchecked += 1
+                self._skip("query_logs")
             else:
                 out.append(
                     Missing("query_logs", q.full_table_id,
