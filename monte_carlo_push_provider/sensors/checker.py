@@ -376,10 +376,12 @@ class VisibilityChecker:
         if not pending:
             return []
         keys = {(t.full_table_id, t.resource_uuid): t for t in pending}
-        found, unchecked = yield from self._find_tables(list(keys), fields=any(t.fields for t in pending))
+        tied = self.expect.tied("metadata")
+        # A table tied to this push by its ingestInvocationId has this push's fields and volume:
+        # fields and row counts are checked only for tables not tied to a push (explicit ones).
+        found, unchecked = yield from self._find_tables(list(keys), fields=not tied and any(t.fields for t in pending))
         self._skip("metadata", len(unchecked))
         out = []
-        tied = self.expect.tied("metadata")
         for key, t in keys.items():
             if key in unchecked:
                 continue
@@ -392,9 +394,9 @@ class VisibilityChecker:
                 out.append(Missing("metadata", t.full_table_id, reason, (t.full_table_id,)))
                 continue
             reason, proof = self._tie_table(t, node, proven) if tied else (None, "present (not tied to a push)")
-            if reason is None:
+            if reason is None and not tied:
                 reason = self._fields_reason(t, node)
-            if reason is None and t.row_count is not None:
+            if reason is None and not tied and t.row_count is not None:
                 if not self._budget():
                     self._skip("metadata")
                     continue
