@@ -213,7 +213,8 @@ class VisibilityChecker:
                           "proof": state["proof"], "invocation_ids": list(f.invocation_ids)},
                 )
             else:
-                missing.append(Missing(f.kind, f"warehouse {f.resource_uuid}", state["reason"], ()))
+                item = f"warehouse {f.resource_uuid}"
+                missing.append(Missing(f.kind, item, state["reason"], (item,)))
         total = {
             k: len(self._items(k)) or sum(1 for f in e.flows if f.kind == k) for k in KINDS
         }
@@ -342,7 +343,8 @@ class VisibilityChecker:
                 if node is not None and not node.get("isDeleted"):
                     found[by_mcon[m]] = node
                     self._mcons[(by_mcon[m][0].lower(), by_mcon[m][1])] = m
-                    self._built_mcons_work = True
+                    if m == self._built_mcon(*by_mcon[m]):
+                        self._built_mcons_work = True
         lookups = 0
         for key in [k for k in wanted if k not in found and k not in unchecked]:
             if self._built_mcons_work and key not in no_mcon:
@@ -469,13 +471,14 @@ class VisibilityChecker:
         if not self.expect.tied(kind):
             return None
         state = proven.get((kind, resource))
-        if state is None:
-            flows = [f for f in self.expect.flows if f.kind == kind]
-            if len(flows) == 1:
-                state = proven.get((kind, flows[0].resource_uuid))
-        if state is None:
-            return None
-        return None if state["proven"] else state.get("reason")
+        if state is not None:
+            return None if state["proven"] else state.get("reason")
+        # The item names no warehouse of this push (several warehouses): every one must be proven.
+        for f in self.expect.flows:
+            other = proven.get((f.kind, f.resource_uuid))
+            if f.kind == kind and other is not None and not other["proven"]:
+                return other.get("reason")
+        return None
 
     def _check_edges(
         self, pending: list[EdgeExpectation], proven: Mapping[tuple[str, str | None], dict[str, Any]]
