@@ -122,3 +122,23 @@ def test_explicit_tables_without_a_push_result_are_checked_for_presence_only(mc_
 def test_budget_must_allow_a_check():
     with pytest.raises(ValueError, match="max_calls must be >= 2"):
         VisibilityChecker(Expectations(), max_calls=1)
+
+
+def test_a_run_the_hourly_guard_skipped_entirely_confirms_nothing_at_once(mc_conn):
+    # The cadence guard, for real: the second push of the same metadata in the hour sends nothing.
+    from monte_carlo_push_provider.sensors.monte_carlo import MonteCarloPushedDataSensor
+
+    def guarded(run_id: str) -> dict:
+        op = MonteCarloPushOperator(task_id="push", manifests=[metadata(["a"])])
+        return op.execute(make_context(task_id="push", run_id=run_id))
+
+    assert guarded("manual__first")["batches"]
+    skipped = guarded("manual__second")
+    assert skipped["batches"] == [] and skipped["skipped"]
+    mc_conn.set_visibility(metadata=600, query_logs=600)
+    before = mc_conn.stats()["requests"]
+    out = MonteCarloPushedDataSensor(
+        task_id="confirm", push_result=skipped, query_tables=["DB:S.a"], deferrable=False, poke_interval=0.1,
+    ).execute(make_context(task_id="confirm"))
+    assert out["status"] == "nothing_pushed" and out["message"] == "nothing pushed in this run: nothing to confirm"
+    assert mc_conn.stats()["requests"] == before  # not one GraphQL call
