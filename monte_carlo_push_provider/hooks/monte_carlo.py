@@ -198,7 +198,8 @@ class MonteCarloHook(BaseHook):
         )
 
     def get_graphql_client(self) -> Client:
-        """A pycarlo ``Client`` for the GraphQL API (no scope)."""
+        """A pycarlo ``Client`` for the GraphQL API (no scope), for your own pycarlo queries. The
+        provider itself goes through :meth:`graphql` / :meth:`agraphql` (one transport)."""
         quiet_pycarlo()
         from pycarlo.core import Client, Session
 
