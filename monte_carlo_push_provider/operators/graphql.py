@@ -30,6 +30,8 @@ PERMANENT = "9999-12-31"
 EDGE_TYPES = ("IS_DOWNSTREAM", "MODIFIES", "IS_READ_BY")
 #: deletePushIngestedTables accepts at most this many MCONs per call.
 MAX_DELETE_MCONS = 1000
+#: MCONs per getTables call when resolving fullTableIds.
+TABLES_PER_CALL = 100
 
 
 def _expire_at(value: Any) -> str | None:
@@ -236,6 +238,7 @@ class MonteCarloDeletePushIngestedTablesOperator(_MonteCarloGraphQLOperator):
     every edge touching them. Irreversible; try ``dry_run=True`` first.
 
     :param full_table_ids: ``db:schema.table`` ids; their MCONs are resolved with
+        ``getTables(mcons: [...])`` (100 a call, by the push-table MCON), the rest with
         ``getTable(fullTableId, dwId)``; ids Monte Carlo does not know are reported, not sent.
     :param mcons: MCONs to delete as they are (no lookup).
     :param resource_uuid: the warehouse of ``full_table_ids`` (default: the connection's).
@@ -272,6 +275,8 @@ class MonteCarloDeletePushIngestedTablesOperator(_MonteCarloGraphQLOperator):
         from monte_carlo_push_provider.utils.graphql_documents import (
             DELETE_PUSH_INGESTED_TABLES,
             GET_TABLE_MCON,
+            GET_TABLES,
+            GET_USER_ACCOUNT,
         )
 
         hook = self.hook
@@ -281,7 +286,22 @@ class MonteCarloDeletePushIngestedTablesOperator(_MonteCarloGraphQLOperator):
         for m in _strings(self.mcons, "mcons"):
             targets.setdefault(m, m)
         ids = _strings(self.full_table_ids, "full_table_ids")
-        for n, ftid in enumerate(ids, 1):
+        # Batched first: getTables by the MCON Monte Carlo gives push tables (100 a call); what
+        # it does not return is looked up one by one with getTable(fullTableId, dwId).
+        resolved: set[str] = set()
+        if ids and dw_id:
+            account = ((hook.graphql(GET_USER_ACCOUNT).get("getUser") or {}).get("account") or {}).get("uuid")
+            built = {f"MCON++{account}++{dw_id}++table++{ftid}": ftid for ftid in ids} if account else {}
+            batch = list(built)
+            for start in range(0, len(batch), TABLES_PER_CALL):
+                chunk = batch[start : start + TABLES_PER_CALL]
+                data = hook.graphql(GET_TABLES, {"mcons": chunk, "first": len(chunk)})
+                for edge in (data.get("getTables") or {}).get("edges") or []:
+                    node = edge.get("node") or {}
+                    if node.get("mcon") in built and not node.get("isDeleted"):
+                        targets.setdefault(node["mcon"], built[node["mcon"]])
+                        resolved.add(built[node["mcon"]])
+        for n, ftid in enumerate([f for f in ids if f not in resolved], 1):
             data = hook.graphql(GET_TABLE_MCON, {"fullTableId": ftid, "dwId": dw_id}, not_found_ok=True)
             table = data.get("getTable") or {}
             if table.get("mcon") and not table.get("isDeleted"):
@@ -289,7 +309,7 @@ class MonteCarloDeletePushIngestedTablesOperator(_MonteCarloGraphQLOperator):
             else:
                 not_found.append(ftid)
             if n % 500 == 0:
-                self.log.info("resolved %d/%d fullTableIds", n, len(ids))
+                self.log.info("looked up %d fullTableIds one by one", n)
         if not_found:
             self.log.warning(
                 "%d fullTableId(s) not found in warehouse %s (nothing to delete): %s",

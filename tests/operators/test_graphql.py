@@ -107,3 +107,12 @@ def test_more_than_1000_mcons_go_in_calls_monte_carlo_accepts(mc_conn):
     mcons = [f"MCON++acct++res++table++DB:S.gone_{i}" for i in range(1001)]
     result = run(MonteCarloDeletePushIngestedTablesOperator(task_id="del", mcons=mcons))
     assert result["calls"] == 2 and result["deleted_count"] == 0 and len(result["mcons"]) == 1001
+
+
+def test_delete_resolves_fulltableids_in_batches(mc_conn):
+    tables = push_tables(250)
+    result = run(MonteCarloDeletePushIngestedTablesOperator(task_id="del", full_table_ids=[*tables, "DB:S.never_pushed"]))
+    assert result["deleted_count"] == 250 and result["not_found"] == ["DB:S.never_pushed"]
+    # getUser (account) + 3 getTables (100 a call) + 1 getTable for the unknown one + 1 delete,
+    # instead of one getTable per table.
+    assert mc_conn.stats()["requests"] == {"/graphql 200": 6, "/ingest/v1/metadata 202": 1}
