@@ -106,9 +106,13 @@ async def post_async(
 
 def _network_error(err: BaseException, creds: MonteCarloCredentials) -> MonteCarloPushError:
     text = str(err)
-    # httpx quotes an invalid header value in its message (a secret pasted with a newline).
-    if creds.graphql_key_secret:
-        text = text.replace(creds.graphql_key_secret, "***")
+    # httpx quotes an invalid header value in its message (a secret pasted with a newline, shown
+    # as bytes with the newline escaped): scrub the secret in every form it can appear in.
+    secret = creds.graphql_key_secret
+    if secret:
+        for form in sorted({secret, secret.strip(), repr(secret)[1:-1], repr(secret.encode())[2:-1]}, key=len, reverse=True):
+            if form:
+                text = text.replace(form, "***")
     return MonteCarloPushError(f"{type(err).__name__} talking to {creds.graphql_endpoint}: {text[:500]}")
 
 

@@ -70,3 +70,13 @@ def test_one_connection_pool_per_hook(mc_conn):
     hook.graphql(GET_PUSH_STATUS)
     assert hook._sync_client() is client
     hook.close()
+
+
+def test_a_secret_with_a_trailing_newline_never_reaches_the_message(mc_conn):
+    mc_conn.use(graphql_key_secret="pasted-secret-xyz\n")
+    hook = MonteCarloHook()
+    if hook.get_credentials().graphql_key_secret == "pasted-secret-xyz":
+        pytest.skip("the connection strips secrets already")
+    with pytest.raises(MonteCarloPushError) as err:
+        hook.graphql(GET_PUSH_STATUS, retry=False)
+    assert "pasted-secret-xyz" not in str(err.value)
