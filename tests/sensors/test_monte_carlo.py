@@ -169,6 +169,11 @@ def test_execute_complete_timeout_event_names_missing_and_invocation_ids(mc_conn
     with pytest.raises(MonteCarloPushError, match="key refused") as err:
         task.execute_complete(make_context(task_id="confirm"), {"status": "error", "message": "key refused"})
     assert err.value.invocation_ids == result["invocation_ids"]
+    # A refused key or document from the triggerer fails the task at once (no Airflow retry).
+    from monte_carlo_push_provider.utils.errors import MonteCarloRejectedError
+
+    with pytest.raises(MonteCarloRejectedError, match="checkpoint 1"):
+        task.execute_complete(make_context(task_id="confirm"), {"status": "error", "message": "checkpoint 1", "fatal": True})
     ok = task.execute_complete(make_context(task_id="confirm"), {"status": "success", "polls": 3, "waited_s": 9.5})
     assert ok["status"] == "visible" and ok["deferred"] is True and ok["polls"] == 4
 
