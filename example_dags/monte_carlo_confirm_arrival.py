@@ -2,8 +2,9 @@
 
 A 202 from Monte Carlo's gateway means "accepted", not "visible": processing is asynchronous
 (metadata: a few minutes; table lineage: seconds to minutes; column lineage: a few minutes;
-query logs: 15-20 minutes or more). ``MonteCarloPushedDataSensor`` waits in the triggerer
-(deferrable, no worker slot) until the GraphQL API shows what the push sent, and on timeout names
+query logs: 15-20 minutes, up to an hour). ``MonteCarloPushedDataSensor`` waits in the triggerer
+(deferrable, no worker slot) until the GraphQL API shows *this* push (by its invocation_ids, not
+by data an earlier identical push left), and on timeout names
 the missing tables and the invocation_ids to quote to Monte Carlo support. See docs/sensor.md.
 
 Also shows the custom-lineage operators: a permanent edge from a warehouse table to a BI report
@@ -82,9 +83,10 @@ with DAG(
         lineage_edges=[{"destination": ORDERS_DAILY, "sources": [ORDERS], "columns": {"total": [(ORDERS, "amount")]}}],
         query_tables=[ORDERS_DAILY],
         query_window=("{{ data_interval_start - macros.timedelta(hours=1) }}", "{{ data_interval_end }}"),
-        # Defaults, spelled out: poll every minute, give up after 45 minutes (query logs take 15-20+).
+        # Defaults, spelled out: poll every minute, give up after 75 minutes (query logs take
+        # 15-20 minutes, up to an hour; metadata and lineage alone default to 20).
         poke_interval=60,
-        timeout=timedelta(minutes=45),
+        timeout=timedelta(minutes=75),
     )
 
     report = MonteCarloCreateOrUpdateLineageNodeOperator(

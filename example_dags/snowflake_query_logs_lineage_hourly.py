@@ -39,8 +39,8 @@ with DAG(
     MonteCarloPushedDataSensor(
         task_id="confirm",
         push_result=push.output,
-        # query logs cannot be matched to tables by the push; name the ones you expect to be used
+        # Confirmed by this push's invocation_ids (pushEvents); naming a table the queries touch
+        # also checks getAggregatedQueries for it. A quiet hour (no queries) passes at once.
         query_tables=["ANALYTICS:PUBLIC.ORDERS"],
-        # query logs take 15-20+ minutes to show
-        timeout=timedelta(minutes=45),
+        # Default timeout for query logs: 75 min (they take 15-20 minutes, up to an hour).
     )

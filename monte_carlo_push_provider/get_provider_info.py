@@ -64,6 +64,7 @@ def get_provider_info() -> dict[str, Any]:
                 "python-modules": ["monte_carlo_push_provider.hooks.monte_carlo"],
             }
         ],
+        "extra-links": ["monte_carlo_push_provider.operators.links.MonteCarloTablesLink"],
         "connection-types": [
             {
                 "connection-type": "monte_carlo",

@@ -1,4 +1,5 @@
-"""MonteCarloHook: credentials from the ``monte_carlo`` connection and pycarlo clients.
+"""MonteCarloHook: credentials from the ``monte_carlo`` connection, pycarlo's ingestion client,
+and the provider's one GraphQL transport (:meth:`MonteCarloHook.graphql` / ``agraphql``, httpx).
 
 pycarlo is imported inside the methods that need it: importing ``pycarlo.core`` costs ~0.35 s
 (it loads a 10 MB GraphQL schema), and this module is imported by every DAG file that uses an
@@ -207,6 +208,8 @@ class MonteCarloHook(BaseHook):
         super().__init__(**kwargs)
         self.monte_carlo_conn_id = monte_carlo_conn_id
         self._credentials: MonteCarloCredentials | None = None
+        self._http: Any = None  # httpx.Client, opened on the first GraphQL call
+        self._ahttp: Any = None  # httpx.AsyncClient, opened on the first async call
 
     def __repr__(self) -> str:
         return f"MonteCarloHook(monte_carlo_conn_id={self.monte_carlo_conn_id!r})"
@@ -280,7 +283,8 @@ class MonteCarloHook(BaseHook):
         return Client(session=session)
 
     def get_graphql_client(self) -> Client:
-        """A pycarlo ``Client`` for the GraphQL API (no scope)."""
+        """A pycarlo ``Client`` for the GraphQL API (no scope), for your own pycarlo queries. The
+        provider itself goes through :meth:`graphql` / :meth:`agraphql` (one transport)."""
         quiet_pycarlo()
         from pycarlo.core import Client, Session
 
@@ -296,29 +300,65 @@ class MonteCarloHook(BaseHook):
 
         return IngestionService(mc_client=self.get_ingestion_client())
 
-    def graphql(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Run a GraphQL document through pycarlo and return its ``data`` as a plain dict.
+    # -- GraphQL (one transport: httpx, sync and async) ------------------------------------
 
-        Keys come back in snake_case (``get_user``, ``connection_type``): pycarlo's client
-        converts them for string queries, and this keeps what it returns.
+    def graphql(
+        self, query: str, variables: dict[str, Any] | None = None, *, retry: bool = True, not_found_ok: bool = False
+    ) -> dict[str, Any]:
+        """Run a GraphQL document and return its ``data`` (Monte Carlo's camelCase field names).
+
+        :param retry: retry 429 / 5xx / network failures a few times with jittered backoff
+            (the sensor passes ``False``: its poll loop is the retry).
+        :param not_found_ok: a field error that only says a node does not exist (the real API's
+            answer for an unknown table or MCON) returns ``data`` with that field null instead of
+            raising.
+        :raises MonteCarloRejectedError: key refused (401/403) or document refused (400): a
+            retry will not fix it.
+        :raises MonteCarloPushError: transient failures (retryable by Airflow).
         """
-        from pycarlo.common.retries import ExponentialBackoffJitter
+        from monte_carlo_push_provider.utils.graphql_transport import post_sync
 
-        from monte_carlo_push_provider.utils.errors import explain_graphql_error
+        creds = self.get_credentials()
+        return post_sync(self._sync_client(), creds, query, variables, retry=retry, not_found_ok=not_found_ok)
 
-        client = self.get_graphql_client()
-        try:
-            # A short backoff: pycarlo's default retries every GqlError (validation errors
-            # included) for minutes.
-            response = client(
-                query,
-                variables=variables,
-                timeout_in_seconds=int(self.get_credentials().timeout_s),
-                retry_backoff=ExponentialBackoffJitter(0.25, 2),
-            )
-        except Exception as err:  # pycarlo raises GqlError / HTTPError subclasses
-            raise explain_graphql_error(err, self.get_credentials()) from None
-        return response.to_dict() if hasattr(response, "to_dict") else dict(response or {})
+    async def agraphql(
+        self, query: str, variables: dict[str, Any] | None = None, *, retry: bool = True, not_found_ok: bool = False
+    ) -> dict[str, Any]:
+        """:meth:`graphql` for the triggerer's event loop (httpx.AsyncClient, same answers)."""
+        from monte_carlo_push_provider.utils.graphql_transport import post_async
+
+        if self._credentials is None:
+            from asgiref.sync import sync_to_async
+
+            # Connection lookup blocks (secrets backends, the API server in Airflow 3): not on the loop.
+            await sync_to_async(self.get_credentials)()
+        creds = self.get_credentials()
+        return await post_async(self._async_client(), creds, query, variables, retry=retry, not_found_ok=not_found_ok)
+
+    def _sync_client(self) -> Any:
+        if self._http is None:
+            from monte_carlo_push_provider.utils.graphql_transport import make_client
+
+            self._http = make_client(self.get_credentials(), asynchronous=False)
+        return self._http
+
+    def _async_client(self) -> Any:
+        if self._ahttp is None:
+            from monte_carlo_push_provider.utils.graphql_transport import make_client
+
+            self._ahttp = make_client(self.get_credentials(), asynchronous=True)
+        return self._ahttp
+
+    def close(self) -> None:
+        """Close the HTTP connection pool (the hook opens it on the first GraphQL call)."""
+        if self._http is not None:
+            self._http.close()
+            self._http = None
+
+    async def aclose(self) -> None:
+        if self._ahttp is not None:
+            await self._ahttp.aclose()
+            self._ahttp = None
 
     # -- resources -----------------------------------------------------------------------------
 
@@ -419,20 +459,20 @@ class MonteCarloHook(BaseHook):
                 data = self.graphql(
                     "query { getUser { email account { uuid warehouses { uuid name connectionType } } } }"
                 )
-                user = data.get("get_user") or {}
+                user = data.get("getUser") or {}
                 warehouses = ((user.get("account") or {}).get("warehouses")) or []
                 messages.append(f"GraphQL key works (user {user.get('email')})")
                 if creds.resource_uuid:
                     match = [w for w in warehouses if w.get("uuid") == creds.resource_uuid]
                     if not match:
                         known = ", ".join(
-                            f"{w.get('name')} ({w.get('connection_type')}): {w.get('uuid')}" for w in warehouses
+                            f"{w.get('name')} ({w.get('connectionType')}): {w.get('uuid')}" for w in warehouses
                         )
                         return False, (
                             f"resource_uuid {creds.resource_uuid} is not a warehouse of this account; "
                             f"known warehouses: {known or 'none'}"
                         )
-                    messages.append(f"resource {match[0].get('name')} ({match[0].get('connection_type')})")
+                    messages.append(f"resource {match[0].get('name')} ({match[0].get('connectionType')})")
             return True, "; ".join(messages)
         except (MonteCarloConfigError, MonteCarloPushError) as err:
             return False, str(err)

@@ -1,8 +1,9 @@
 """Operators for Monte Carlo's GraphQL mutations: custom lineage and deleting push tables.
 
-All go through :meth:`MonteCarloHook.graphql` (pycarlo, the connection's GraphQL API key) with
-the documents in :mod:`monte_carlo_push_provider.utils.graphql_documents`. pycarlo answers in
-snake_case (``display_name``), which is what these operators return as XCom.
+All go through :meth:`MonteCarloHook.graphql` (the provider's one GraphQL transport, the
+connection's GraphQL API key) with the documents in
+:mod:`monte_carlo_push_provider.utils.graphql_documents`. What they return as XCom is Monte
+Carlo's answer as is, with its camelCase field names (``displayName``, ``expireAt``).
 
 Custom lineage nodes and edges **expire after 7 days** unless given ``expireAt``: these
 operators default ``expire_at`` to ``9999-12-31`` (permanent). Pass ``expire_at=None`` to get
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timezone
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
@@ -28,6 +30,8 @@ PERMANENT = "9999-12-31"
 EDGE_TYPES = ("IS_DOWNSTREAM", "MODIFIES", "IS_READ_BY")
 #: deletePushIngestedTables accepts at most this many MCONs per call.
 MAX_DELETE_MCONS = 1000
+#: MCONs per getTables call when resolving fullTableIds.
+TABLES_PER_CALL = 100
 
 
 def _expire_at(value: Any) -> str | None:
@@ -41,6 +45,20 @@ def _expire_at(value: Any) -> str | None:
     if isinstance(value, str) and value.strip():
         return value.strip()
     raise MonteCarloConfigError(f"expire_at must be a date, datetime, ISO string or None, got {value!r}")
+
+
+class _MonteCarloGraphQLOperator(BaseOperator):
+    """What the GraphQL operators share: the connection id (templated) and one hook per task."""
+
+    template_fields: Sequence[str] = ("monte_carlo_conn_id",)
+
+    def __init__(self, *, monte_carlo_conn_id: str = MonteCarloHook.default_conn_name, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.monte_carlo_conn_id = monte_carlo_conn_id
+
+    @cached_property
+    def hook(self) -> MonteCarloHook:
+        return MonteCarloHook(self.monte_carlo_conn_id)
 
 
 def _node_input(value: Any, what: str, default_resource: str | None) -> dict[str, Any]:
@@ -71,7 +89,7 @@ def _node_input(value: Any, what: str, default_resource: str | None) -> dict[str
     return {k: v for k, v in node.items() if v is not None}
 
 
-class MonteCarloCreateOrUpdateLineageNodeOperator(BaseOperator):
+class MonteCarloCreateOrUpdateLineageNodeOperator(_MonteCarloGraphQLOperator):
     """Create or update a custom lineage node (``createOrUpdateLineageNode``).
 
     :param object_type: e.g. ``table``, ``view``, ``report``, ``job``.
@@ -82,10 +100,12 @@ class MonteCarloCreateOrUpdateLineageNodeOperator(BaseOperator):
     :param name: display name.
     :param properties: ``{name: value}`` or ``[{"propertyName", "propertyValue"}]``.
     :param expire_at: default ``9999-12-31`` (permanent); ``None`` = Monte Carlo's 7-day expiry.
-    :return: the node (``mcon``, ``display_name``, ``object_type``, ``is_custom``, ``expire_at``).
+    :return: the node (``mcon``, ``displayName``, ``objectType``, ``isCustom``, ``expireAt``).
     """
 
-    template_fields: Sequence[str] = ("object_type", "object_id", "resource_id", "resource_name", "name", "properties", "expire_at")
+    template_fields: Sequence[str] = (
+        "object_type", "object_id", "resource_id", "resource_name", "name", "properties", "expire_at", "monte_carlo_conn_id",
+    )
 
     def __init__(
         self,
@@ -100,7 +120,7 @@ class MonteCarloCreateOrUpdateLineageNodeOperator(BaseOperator):
         monte_carlo_conn_id: str = MonteCarloHook.default_conn_name,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
+        super().__init__(monte_carlo_conn_id=monte_carlo_conn_id, **kwargs)
         self.object_type = object_type
         self.object_id = object_id
         self.resource_id = resource_id
@@ -108,12 +128,11 @@ class MonteCarloCreateOrUpdateLineageNodeOperator(BaseOperator):
         self.name = name
         self.properties = properties
         self.expire_at = expire_at
-        self.monte_carlo_conn_id = monte_carlo_conn_id
 
     def execute(self, context: Context) -> dict[str, Any]:
         from monte_carlo_push_provider.utils.graphql_documents import CREATE_OR_UPDATE_LINEAGE_NODE
 
-        hook = MonteCarloHook(self.monte_carlo_conn_id)
+        hook = self.hook
         node = _node_input(
             {"object_type": self.object_type, "object_id": self.object_id, "resource_id": self.resource_id,
              "resource_name": self.resource_name},
@@ -126,15 +145,15 @@ class MonteCarloCreateOrUpdateLineageNodeOperator(BaseOperator):
         if variables["expireAt"] is None:
             self.log.warning("expire_at=None: Monte Carlo deletes this node after 7 days")
         data = hook.graphql(CREATE_OR_UPDATE_LINEAGE_NODE, variables)
-        result = ((data.get("create_or_update_lineage_node") or {}).get("node")) or {}
+        result = ((data.get("createOrUpdateLineageNode") or {}).get("node")) or {}
         self.log.info(
             "lineage node %s (%s) created/updated, expires %s",
-            result.get("mcon"), result.get("object_type"), result.get("expire_at") or variables["expireAt"],
+            result.get("mcon"), result.get("objectType"), result.get("expireAt") or variables["expireAt"],
         )
         return result
 
 
-class MonteCarloCreateOrUpdateLineageEdgeOperator(BaseOperator):
+class MonteCarloCreateOrUpdateLineageEdgeOperator(_MonteCarloGraphQLOperator):
     """Create or update a custom lineage edge (``createOrUpdateLineageEdge``).
 
     :param source: fullTableId string (a table in the connection's warehouse) or a dict
@@ -142,10 +161,10 @@ class MonteCarloCreateOrUpdateLineageEdgeOperator(BaseOperator):
     :param destination: same as ``source``.
     :param edge_type: ``IS_DOWNSTREAM`` (Monte Carlo's default), ``MODIFIES`` or ``IS_READ_BY``.
     :param expire_at: default ``9999-12-31`` (permanent); ``None`` = Monte Carlo's 7-day expiry.
-    :return: the edge (``source``/``destination`` nodes, ``is_custom``, ``expire_at``).
+    :return: the edge (``source``/``destination`` nodes, ``isCustom``, ``expireAt``).
     """
 
-    template_fields: Sequence[str] = ("source", "destination", "edge_type", "expire_at")
+    template_fields: Sequence[str] = ("source", "destination", "edge_type", "expire_at", "monte_carlo_conn_id")
 
     def __init__(
         self,
@@ -157,19 +176,18 @@ class MonteCarloCreateOrUpdateLineageEdgeOperator(BaseOperator):
         monte_carlo_conn_id: str = MonteCarloHook.default_conn_name,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
+        super().__init__(monte_carlo_conn_id=monte_carlo_conn_id, **kwargs)
         if edge_type is not None and edge_type not in EDGE_TYPES:
             raise ValueError(f"edge_type must be one of {', '.join(EDGE_TYPES)}, got {edge_type!r}")
         self.source = source
         self.destination = destination
         self.edge_type = edge_type
         self.expire_at = expire_at
-        self.monte_carlo_conn_id = monte_carlo_conn_id
 
     def execute(self, context: Context) -> dict[str, Any]:
         from monte_carlo_push_provider.utils.graphql_documents import CREATE_OR_UPDATE_LINEAGE_EDGE
 
-        hook = MonteCarloHook(self.monte_carlo_conn_id)
+        hook = self.hook
         default_resource = hook.get_credentials().resource_uuid
         variables = {
             "source": _node_input(self.source, "source", default_resource),
@@ -180,47 +198,47 @@ class MonteCarloCreateOrUpdateLineageEdgeOperator(BaseOperator):
         if variables["expireAt"] is None:
             self.log.warning("expire_at=None: Monte Carlo deletes this edge after 7 days")
         data = hook.graphql(CREATE_OR_UPDATE_LINEAGE_EDGE, variables)
-        edge = ((data.get("create_or_update_lineage_edge") or {}).get("edge")) or {}
+        edge = ((data.get("createOrUpdateLineageEdge") or {}).get("edge")) or {}
         self.log.info(
             "lineage edge %s -> %s (%s) created/updated, expires %s",
             (edge.get("source") or {}).get("mcon"), (edge.get("destination") or {}).get("mcon"),
-            self.edge_type or "IS_DOWNSTREAM", edge.get("expire_at") or variables["expireAt"],
+            self.edge_type or "IS_DOWNSTREAM", edge.get("expireAt") or variables["expireAt"],
         )
         return edge
 
 
-class MonteCarloDeleteLineageNodeOperator(BaseOperator):
+class MonteCarloDeleteLineageNodeOperator(_MonteCarloGraphQLOperator):
     """Delete a lineage node and every edge touching it (``deleteLineageNode``). Irreversible.
 
     :param mcon: the node's MCON.
-    :return: ``{"objects_deleted", "nodes_deleted", "edges_deleted"}``.
+    :return: ``{"objectsDeleted", "nodesDeleted", "edgesDeleted"}``.
     """
 
-    template_fields: Sequence[str] = ("mcon",)
+    template_fields: Sequence[str] = ("mcon", "monte_carlo_conn_id")
 
     def __init__(self, *, mcon: str, monte_carlo_conn_id: str = MonteCarloHook.default_conn_name, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+        super().__init__(monte_carlo_conn_id=monte_carlo_conn_id, **kwargs)
         self.mcon = mcon
-        self.monte_carlo_conn_id = monte_carlo_conn_id
 
     def execute(self, context: Context) -> dict[str, Any]:
         from monte_carlo_push_provider.utils.graphql_documents import DELETE_LINEAGE_NODE
 
         if not isinstance(self.mcon, str) or not self.mcon.startswith("MCON++"):
             raise MonteCarloConfigError(f"mcon must be a Monte Carlo MCON (MCON++...), got {self.mcon!r}")
-        data = MonteCarloHook(self.monte_carlo_conn_id).graphql(DELETE_LINEAGE_NODE, {"mcon": self.mcon})
-        result = data.get("delete_lineage_node") or {}
+        data = self.hook.graphql(DELETE_LINEAGE_NODE, {"mcon": self.mcon})
+        result = data.get("deleteLineageNode") or {}
         self.log.info(
-            "deleted lineage node %s: %s node(s), %s edge(s)", self.mcon, result.get("nodes_deleted"), result.get("edges_deleted")
+            "deleted lineage node %s: %s node(s), %s edge(s)", self.mcon, result.get("nodesDeleted"), result.get("edgesDeleted")
         )
         return result
 
 
-class MonteCarloDeletePushIngestedTablesOperator(BaseOperator):
+class MonteCarloDeletePushIngestedTablesOperator(_MonteCarloGraphQLOperator):
     """Delete push-ingested tables (``deletePushIngestedTables``), with their lineage nodes and
     every edge touching them. Irreversible; try ``dry_run=True`` first.
 
     :param full_table_ids: ``db:schema.table`` ids; their MCONs are resolved with
+        ``getTables(mcons: [...])`` (100 a call, by the push-table MCON), the rest with
         ``getTable(fullTableId, dwId)``; ids Monte Carlo does not know are reported, not sent.
     :param mcons: MCONs to delete as they are (no lookup).
     :param resource_uuid: the warehouse of ``full_table_ids`` (default: the connection's).
@@ -229,7 +247,7 @@ class MonteCarloDeletePushIngestedTablesOperator(BaseOperator):
     :return: ``{"dry_run", "mcons", "not_found", "deleted_count", "calls"}``.
     """
 
-    template_fields: Sequence[str] = ("full_table_ids", "mcons", "resource_uuid")
+    template_fields: Sequence[str] = ("full_table_ids", "mcons", "resource_uuid", "monte_carlo_conn_id")
 
     def __init__(
         self,
@@ -242,7 +260,7 @@ class MonteCarloDeletePushIngestedTablesOperator(BaseOperator):
         monte_carlo_conn_id: str = MonteCarloHook.default_conn_name,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
+        super().__init__(monte_carlo_conn_id=monte_carlo_conn_id, **kwargs)
         if not 1 <= chunk_size <= MAX_DELETE_MCONS:
             raise ValueError(f"chunk_size must be between 1 and {MAX_DELETE_MCONS} (Monte Carlo's limit per call), got {chunk_size}")
         if full_table_ids is None and mcons is None:
@@ -252,30 +270,46 @@ class MonteCarloDeletePushIngestedTablesOperator(BaseOperator):
         self.resource_uuid = resource_uuid
         self.dry_run = dry_run
         self.chunk_size = chunk_size
-        self.monte_carlo_conn_id = monte_carlo_conn_id
 
     def execute(self, context: Context) -> dict[str, Any]:
         from monte_carlo_push_provider.utils.graphql_documents import (
             DELETE_PUSH_INGESTED_TABLES,
             GET_TABLE_MCON,
+            GET_TABLES,
+            GET_USER_ACCOUNT,
         )
 
-        hook = MonteCarloHook(self.monte_carlo_conn_id)
+        hook = self.hook
         dw_id = self.resource_uuid or hook.get_credentials().resource_uuid
         targets: dict[str, str] = {}  # mcon -> what the user named (fullTableId or the mcon)
         not_found: list[str] = []
         for m in _strings(self.mcons, "mcons"):
             targets.setdefault(m, m)
         ids = _strings(self.full_table_ids, "full_table_ids")
-        for n, ftid in enumerate(ids, 1):
-            data = hook.graphql(GET_TABLE_MCON, {"fullTableId": ftid, "dwId": dw_id})
-            table = data.get("get_table") or {}
-            if table.get("mcon") and not table.get("is_deleted"):
+        # Batched first: getTables by the MCON Monte Carlo gives push tables (100 a call); what
+        # it does not return is looked up one by one with getTable(fullTableId, dwId).
+        resolved: set[str] = set()
+        if ids and dw_id:
+            account = ((hook.graphql(GET_USER_ACCOUNT).get("getUser") or {}).get("account") or {}).get("uuid")
+            built = {f"MCON++{account}++{dw_id}++table++{ftid}": ftid for ftid in ids} if account else {}
+            batch = list(built)
+            for start in range(0, len(batch), TABLES_PER_CALL):
+                chunk = batch[start : start + TABLES_PER_CALL]
+                data = hook.graphql(GET_TABLES, {"mcons": chunk, "first": len(chunk)})
+                for edge in (data.get("getTables") or {}).get("edges") or []:
+                    node = edge.get("node") or {}
+                    if node.get("mcon") in built and not node.get("isDeleted"):
+                        targets.setdefault(node["mcon"], built[node["mcon"]])
+                        resolved.add(built[node["mcon"]])
+        for n, ftid in enumerate([f for f in ids if f not in resolved], 1):
+            data = hook.graphql(GET_TABLE_MCON, {"fullTableId": ftid, "dwId": dw_id}, not_found_ok=True)
+            table = data.get("getTable") or {}
+            if table.get("mcon") and not table.get("isDeleted"):
                 targets.setdefault(table["mcon"], ftid)
             else:
                 not_found.append(ftid)
             if n % 500 == 0:
-                self.log.info("resolved %d/%d fullTableIds", n, len(ids))
+                self.log.info("looked up %d fullTableIds one by one", n)
         if not_found:
             self.log.warning(
                 "%d fullTableId(s) not found in warehouse %s (nothing to delete): %s",
@@ -291,16 +325,16 @@ class MonteCarloDeletePushIngestedTablesOperator(BaseOperator):
         for start in range(0, len(mcons), self.chunk_size):
             chunk = mcons[start : start + self.chunk_size]
             data = hook.graphql(DELETE_PUSH_INGESTED_TABLES, {"mcons": chunk})
-            answer = data.get("delete_push_ingested_tables") or {}
+            answer = data.get("deletePushIngestedTables") or {}
             if not answer.get("success"):
                 raise MonteCarloPushError(
                     f"deletePushIngestedTables reported success={answer.get('success')!r} for MCONs "
                     f"{start + 1}-{start + len(chunk)} of {len(mcons)}; {result['deleted_count']} deleted before"
                 )
             result["calls"] += 1
-            result["deleted_count"] += int(answer.get("deleted_count") or 0)
+            result["deleted_count"] += int(answer.get("deletedCount") or 0)
             self.log.info(
-                "call %d: deleted %s of %d table(s)", result["calls"], answer.get("deleted_count"), len(chunk)
+                "call %d: deleted %s of %d table(s)", result["calls"], answer.get("deletedCount"), len(chunk)
             )
         self.log.info("deleted %d push-ingested table(s) in %d call(s)", result["deleted_count"], result["calls"])
         return result

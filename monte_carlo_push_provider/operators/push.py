@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseOperator
 
 from monte_carlo_push_provider.hooks.monte_carlo import MonteCarloHook
+from monte_carlo_push_provider.operators.links import MonteCarloTablesLink
 from monte_carlo_push_provider.utils.wire import MAX_COMPRESSED_BYTES
 
 if TYPE_CHECKING:
@@ -93,6 +94,7 @@ class MonteCarloPushOperator(BaseOperator):
     """
 
     template_fields = ("manifests", "output_path", "resource_uuid", "flow", "state_path")
+    operator_extra_links = (MonteCarloTablesLink(),)
     ui_color = "#e8f0fe"
 
     def __init__(

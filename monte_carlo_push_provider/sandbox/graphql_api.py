@@ -6,7 +6,11 @@ is those messages joined, and does not retry it). Resolver errors (a missing tab
 many MCONs) come back HTTP 200 with ``errors`` and ``data``, as graphql servers answer them.
 
 Only the operations listed in ``RESOLVED_OPERATIONS`` return data; any other valid operation
-resolves to null (it is valid, the sandbox just knows nothing about it).
+resolves to null (it is valid, the sandbox just knows nothing about it). A lookup of one node
+that does not exist (``getTable`` of an unknown or deleted table, ``getWarehouse`` of an unknown
+uuid) answers HTTP 200 with the field null and a field error saying it was not found, the way a
+graphene server answers a resolver that raises; ``getTables`` is a filter and simply leaves
+unknown MCONs out.
 """
 
 from __future__ import annotations
@@ -38,9 +42,14 @@ CUSTOM_LINEAGE_TTL_S = 7 * 24 * 3600
 MAX_DELETE_MCONS = 1000
 METRIC_NAMES = ("total_row_count", "total_byte_count", "total_row_count_last_changed_on")
 
+#: getTables page size when the document gives no ``first``.
+DEFAULT_PAGE_SIZE = 100
+
 RESOLVED_OPERATIONS = (
     "getUser",
+    "getWarehouse",
     "getTable",
+    "getTables",
     "getTableLineage",
     "getDerivedTablesPartialLineage",
     "getMetricsV4",
@@ -132,8 +141,15 @@ class GraphQLApi:
 
     # -- shaping ----------------------------------------------------------------------------
 
+    def _warehouse(self, resource_uuid: str) -> dict[str, Any] | None:
+        warehouse = self.model.warehouse(resource_uuid)
+        if warehouse is None:
+            return None
+        # Resolved only when the document selects it (it reads every push of the warehouse).
+        return {**warehouse, "pushEvents": lambda _info, **_: self.model.push_events(resource_uuid)}
+
     def _table(self, t: Table) -> dict[str, Any]:
-        warehouse = self.model.warehouse(t.resource_uuid)
+        warehouse = self._warehouse(t.resource_uuid)
 
         def versions(_info: Any, first: int | None = None, **_: Any) -> dict[str, Any]:
             newest_first = list(reversed(t.versions))
@@ -229,7 +245,7 @@ class GraphQLApi:
                 "uuid": SANDBOX_ACCOUNT_UUID,
                 "name": "Monte Carlo sandbox",
                 "isDeleted": False,
-                "warehouses": self.model.warehouses(),
+                "warehouses": [self._warehouse(w["uuid"]) for w in self.model.warehouses()],
                 "hasWarehouses": True,
             },
         }
@@ -238,7 +254,57 @@ class GraphQLApi:
         self, _info: Any, mcon: str | None = None, fullTableId: str | None = None, dwId: Any = None  # noqa: N803
     ) -> dict[str, Any] | None:
         table = self.model.find_table(mcon=mcon, full_id=fullTableId, dw_id=dwId)
-        return self._table(table) if table else None
+        if table is None:
+            raise LookupError(f"Table not found: {mcon or fullTableId}")
+        return self._table(table)
+
+    def getWarehouse(self, _info: Any, uuid: Any = None) -> dict[str, Any] | None:  # noqa: N802
+        warehouse = self._warehouse(str(uuid)) if uuid else None
+        if warehouse is None:
+            raise LookupError(f"Warehouse not found: {uuid}")
+        return warehouse
+
+    def getTables(  # noqa: N802
+        self,
+        _info: Any,
+        mcons: list[str] | None = None,
+        dwId: Any = None,  # noqa: N803
+        fullTableId: str | None = None,  # noqa: N803
+        ingestInvocationId: str | None = None,  # noqa: N803
+        isDeleted: bool | None = None,  # noqa: N803
+        first: int | None = None,
+        after: str | None = None,
+        **_: Any,
+    ) -> dict[str, Any]:
+        """A filter over visible tables: MCONs it does not know are left out, not an error."""
+        tables = list(self.model.tables().values())
+        if mcons is not None:
+            wanted = set(mcons)
+            tables = [t for t in tables if t.mcon in wanted]
+        if dwId is not None:
+            tables = [t for t in tables if t.resource_uuid == str(dwId)]
+        if fullTableId is not None:
+            tables = [t for t in tables if t.full_table_id == fullTableId]
+        if ingestInvocationId is not None:
+            tables = [t for t in tables if t.invocation_id == ingestInvocationId]
+        if isDeleted:
+            tables = []  # deleted push tables are gone from the read model
+        tables.sort(key=lambda t: t.mcon)
+        offset = _offset(after)
+        size = DEFAULT_PAGE_SIZE if first is None else first
+        if size < 0:
+            raise ValueError(f"first must be >= 0, got {first}")
+        page = tables[offset : offset + size]
+        has_next = offset + size < len(tables)
+        return {
+            "pageInfo": {
+                "hasNextPage": has_next,
+                "hasPreviousPage": offset > 0,
+                "startCursor": str(offset) if page else None,
+                "endCursor": str(offset + len(page)) if page else None,
+            },
+            "edges": [{"cursor": str(offset + i + 1), "node": self._table(t)} for i, t in enumerate(page)],
+        }
 
     def getTableLineage(  # noqa: N802
         self,

@@ -403,6 +403,12 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(200, app.visibility.get())
             elif (method, route) == ("POST", "visibility"):
                 self._send(200, app.visibility.update(_object(body)))
+            elif (method, route) == ("GET", "holds"):
+                self._send(200, app.store.holds())
+            elif (method, route) == ("POST", "hold"):
+                self._send(200, app.store.hold(kind=kind, invocation_ids=_object(body).get("invocation_ids")))
+            elif (method, route) == ("POST", "release"):
+                self._send(200, app.store.release(invocation_ids=_object(body).get("invocation_ids")))
             elif (method, route) == ("POST", "reset"):
                 app.reset()
                 self._send(200, {"status": "reset"})

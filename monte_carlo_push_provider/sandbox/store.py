@@ -26,7 +26,10 @@ CREATE TABLE IF NOT EXISTS pushes (
     event_count INTEGER NOT NULL,
     raw_bytes INTEGER NOT NULL,
     gzip_bytes INTEGER NOT NULL,
-    dropped INTEGER NOT NULL DEFAULT 0
+    dropped INTEGER NOT NULL DEFAULT 0,
+    -- Held back by the admin API: accepted (it has an invocation_id) but not processed, so
+    -- GraphQL does not show it (nor pushEvents) until released, whatever came before or after.
+    held INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS events (
     invocation_id TEXT NOT NULL REFERENCES pushes(invocation_id),
@@ -73,6 +76,7 @@ PUSH_COLUMNS = (
     "raw_bytes",
     "gzip_bytes",
     "dropped",
+    "held",
 )
 
 
@@ -85,6 +89,11 @@ class Store:
             self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        columns = {r["name"] for r in self._db.execute("PRAGMA table_info(pushes)")}
+        if "held" not in columns:  # a database file written before holds existed
+            self._db.execute("ALTER TABLE pushes ADD COLUMN held INTEGER NOT NULL DEFAULT 0")
+        #: kinds whose next pushes are held as they are accepted ("*": every kind)
+        self._hold_new: set[str] = set()
 
     def close(self) -> None:
         with self._lock:
@@ -98,8 +107,10 @@ class Store:
 
     def add_push(self, record: dict[str, Any], events: Iterable[dict[str, Any]]) -> None:
         """Store a push and its events atomically (a reader never sees half a push)."""
-        cols = [c for c in PUSH_COLUMNS if c in record]
         with self._lock:
+            if record.get("kind") in self._hold_new or "*" in self._hold_new:
+                record = {**record, "held": 1}
+            cols = [c for c in PUSH_COLUMNS if c in record]
             self._db.execute("BEGIN")
             try:
                 self._db.execute(
@@ -129,12 +140,13 @@ class Store:
             sql += " WHERE kind = ?"
             params = (kind,)
         rows = self._query(sql + " ORDER BY received_at, rowid", params)
-        return [{**dict(r), "dropped": bool(r["dropped"])} for r in rows]
+        return [{**dict(r), "dropped": bool(r["dropped"]), "held": bool(r["held"])} for r in rows]
 
     def events(self, kind: str | None = None, *, visible_before: float | None = None) -> list[dict[str, Any]]:
         """Events in acceptance order, each with its push's resource fields.
 
-        ``visible_before``: only events received at or before this time (visibility delays).
+        ``visible_before``: only events received at or before this time (visibility delays), and
+        none of a held push.
         """
         sql = (
             "SELECT e.invocation_id, e.kind, e.idx, e.received_at, e.body, p.event_type, "
@@ -146,7 +158,7 @@ class Store:
             where.append("e.kind = ?")
             params.append(kind)
         if visible_before is not None:
-            where.append("e.received_at <= ?")
+            where.append("e.received_at <= ? AND p.held = 0")
             params.append(visible_before)
         if where:
             sql += " WHERE " + " AND ".join(where)
@@ -158,6 +170,40 @@ class Store:
             item["event"] = json.loads(item.pop("body"))
             out.append(item)
         return out
+
+    # -- holding pushes back (admin API) ----------------------------------------------------
+
+    def hold(self, *, kind: str | None = None, invocation_ids: Iterable[str] | None = None) -> dict[str, Any]:
+        """Hold back the listed pushes, or (no ids) every push of ``kind`` (all kinds if None)
+        accepted from now on, until :meth:`release`."""
+        with self._lock:
+            ids = list(invocation_ids or [])
+            if ids:
+                marks = ", ".join("?" for _ in ids)
+                found = self._db.execute(
+                    f"UPDATE pushes SET held = 1 WHERE invocation_id IN ({marks})", ids  # noqa: S608 - placeholders only
+                ).rowcount
+                if found != len(set(ids)):
+                    raise ValueError(f"{len(set(ids)) - found} of {len(set(ids))} invocation_ids are not pushes of this sandbox")
+            else:
+                self._hold_new.add(kind or "*")
+            return self.holds()
+
+    def release(self, *, invocation_ids: Iterable[str] | None = None) -> dict[str, Any]:
+        """Release the listed pushes, or (no ids) every held push and stop holding new ones."""
+        with self._lock:
+            ids = list(invocation_ids or [])
+            if ids:
+                marks = ", ".join("?" for _ in ids)
+                self._db.execute(f"UPDATE pushes SET held = 0 WHERE invocation_id IN ({marks})", ids)  # noqa: S608
+            else:
+                self._hold_new.clear()
+                self._db.execute("UPDATE pushes SET held = 0")
+            return self.holds()
+
+    def holds(self) -> dict[str, Any]:
+        rows = self._query("SELECT invocation_id FROM pushes WHERE held = 1 ORDER BY received_at, rowid")
+        return {"holding_new": sorted(self._hold_new), "held": [r["invocation_id"] for r in rows]}
 
     # -- custom lineage ---------------------------------------------------------------------
 
@@ -218,5 +264,6 @@ class Store:
 
     def reset(self) -> None:
         with self._lock:
+            self._hold_new.clear()
             for table in ("events", "pushes", "custom_nodes", "custom_edges", "deletions"):
                 self._db.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names

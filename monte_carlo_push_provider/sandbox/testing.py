@@ -202,6 +202,19 @@ class SandboxProcess:
         """e.g. ``set_visibility(metadata=2, lineage=0, query_logs=5)`` (seconds)."""
         return self._admin("POST", "visibility", delays)
 
+    def hold(self, kind: str | None = None, invocation_ids: list[str] | None = None) -> dict[str, Any]:
+        """Hold pushes back: the listed ones, or every push of ``kind`` (all kinds if None)
+        accepted from now on. Held pushes are stored (they have invocation_ids) but GraphQL,
+        pushEvents included, shows nothing of them until :meth:`release`."""
+        return self._admin("POST", "hold" + self._kind_query(kind), {"invocation_ids": invocation_ids or []})
+
+    def release(self, invocation_ids: list[str] | None = None) -> dict[str, Any]:
+        """Release the listed held pushes, or every one (and stop holding new pushes)."""
+        return self._admin("POST", "release", {"invocation_ids": invocation_ids or []})
+
+    def holds(self) -> dict[str, Any]:
+        return self._admin("GET", "holds")
+
     def reset(self) -> None:
         """Clear data, stats, faults and visibility delays (back to the start-up config)."""
         self._admin("POST", "reset", {})

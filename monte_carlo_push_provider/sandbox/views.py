@@ -26,6 +26,9 @@ from monte_carlo_push_provider.sandbox.store import Store
 
 #: Column lineage expires 10 days after it was pushed (table lineage never does).
 COLUMN_LINEAGE_TTL_S = 10 * 24 * 3600
+#: Warehouse.pushEvents: flow -> PushEventType, and how old the last push may be and stay ACTIVE.
+PUSH_EVENT_TYPES = {"metadata": "METADATA", "lineage": "LINEAGE", "query_logs": "QUERY_LOGS"}
+PUSH_EVENTS_STALE_AFTER_S = 7 * 24 * 3600
 
 
 def make_mcon(resource_uuid: str, full_table_id: str, object_type: str = "table") -> str:
@@ -262,6 +265,34 @@ class ReadModel:
         object_id = parts[4] if len(parts) == 5 else mcon
         display = object_id.split(":", 1)[-1]
         return {"mcon": mcon, "displayName": display, "objectType": object_type, "isCustom": False, "expireAt": None}
+
+    # -- push receipts (Warehouse.pushEvents) -----------------------------------------------
+
+    def push_events(self, resource_uuid: str) -> list[dict[str, Any]]:
+        """Per flow, the first and last *processed* push of this warehouse: a push counts once
+        it is visible (its flow's delay passed, not held), so ``lastInvocationId`` never names a
+        push GraphQL does not show yet. ``lastReceived`` is when the gateway received it."""
+        now = self.clock()
+        delays = self.visibility.get()
+        out = []
+        for flow, event_type in PUSH_EVENT_TYPES.items():
+            seen = [
+                p for p in self.store.pushes(flow)
+                if p["resource_uuid"] == resource_uuid and not p["held"] and p["received_at"] <= now - delays[flow]
+            ]
+            if not seen:
+                out.append({"eventType": event_type, "status": "NEVER_RECEIVED", "firstReceived": None,
+                            "lastReceived": None, "lastInvocationId": None})
+                continue
+            last = seen[-1]  # pushes() is ordered by received_at
+            out.append({
+                "eventType": event_type,
+                "status": "ACTIVE" if now - last["received_at"] <= PUSH_EVENTS_STALE_AFTER_S else "STALE",
+                "firstReceived": iso(seen[0]["received_at"]),
+                "lastReceived": iso(last["received_at"]),
+                "lastInvocationId": last["invocation_id"],
+            })
+        return out
 
     # -- query logs -------------------------------------------------------------------------
 

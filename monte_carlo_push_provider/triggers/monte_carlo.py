@@ -1,12 +1,13 @@
-"""MonteCarloVisibilityTrigger: polls Monte Carlo's GraphQL API from the triggerer until the
-pushed data is visible, so the waiting sensor holds no worker slot for the 15-20+ minutes query
-logs take.
+"""MonteCarloVisibilityTrigger: checks Monte Carlo's GraphQL API from the triggerer until this
+push is visible, so the waiting sensor holds no worker slot for the 15-20+ minutes query logs
+take.
 
-The checking logic is :mod:`monte_carlo_push_provider.utils.visibility` (shared with the
-sensor's poke mode); this module only supplies an async transport (httpx) and the loop.
+The checking logic is :mod:`monte_carlo_push_provider.sensors.checker` (shared with the
+sensor's poke mode); GraphQL goes through :meth:`MonteCarloHook.agraphql`. This module is only
+the loop.
 
 Secrets never go into ``serialize()``: the trigger carries the connection id and resolves the
-GraphQL key in the triggerer through the hook (in a thread: connection lookup is blocking).
+GraphQL key in the triggerer through the hook.
 """
 
 from __future__ import annotations
@@ -24,19 +25,21 @@ CLASSPATH = "monte_carlo_push_provider.triggers.monte_carlo.MonteCarloVisibility
 
 
 class MonteCarloVisibilityTrigger(BaseTrigger):
-    """Poll until every expectation is visible, ``deadline`` passes, or polls keep failing.
+    """Check until every expectation is confirmed, ``deadline`` passes, or checks keep failing.
 
     :param expectations: ``Expectations.to_dict()`` (what to look for).
     :param monte_carlo_conn_id: the ``monte_carlo`` connection (GraphQL key and endpoint).
-    :param poll_interval: seconds between polls.
+    :param poll_interval: seconds between checks.
     :param deadline: epoch seconds after which a ``timeout`` event is sent with what is missing.
         Absolute, so a triggerer restart does not extend the wait.
-    :param max_consecutive_errors: failed polls in a row tolerated before an ``error`` event.
+    :param max_consecutive_errors: failed checks in a row tolerated before an ``error`` event.
     :param started_at: epoch seconds the wait began (for "waited N min" in messages).
+    :param clock_skew_s: see the sensor's ``clock_skew``.
+    :param max_calls: GraphQL calls one check may make.
 
     Events: ``{"status": "success" | "timeout" | "error", "polls": n, "waited_s": s, ...}``;
     success/timeout carry ``"visibility"`` (:meth:`VisibilityStatus.to_dict`), error a
-    ``"message"``.
+    ``"message"`` and ``"fatal"`` (a refused key or document: waiting will not fix it).
     """
 
     def __init__(
@@ -48,6 +51,8 @@ class MonteCarloVisibilityTrigger(BaseTrigger):
         deadline: float,
         max_consecutive_errors: int = 5,
         started_at: float | None = None,
+        clock_skew_s: float = 300.0,
+        max_calls: int = 50,
     ) -> None:
         super().__init__()
         self.expectations = expectations
@@ -56,6 +61,8 @@ class MonteCarloVisibilityTrigger(BaseTrigger):
         self.deadline = float(deadline)
         self.max_consecutive_errors = int(max_consecutive_errors)
         self.started_at = float(started_at if started_at is not None else time.time())
+        self.clock_skew_s = float(clock_skew_s)
+        self.max_calls = int(max_calls)
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -67,82 +74,65 @@ class MonteCarloVisibilityTrigger(BaseTrigger):
                 "deadline": self.deadline,
                 "max_consecutive_errors": self.max_consecutive_errors,
                 "started_at": self.started_at,
+                "clock_skew_s": self.clock_skew_s,
+                "max_calls": self.max_calls,
             },
         )
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        import httpx
-        from asgiref.sync import sync_to_async
-
-        from monte_carlo_push_provider.utils.errors import MonteCarloConfigError
-        from monte_carlo_push_provider.utils.visibility import (
-            Expectations,
-            GraphQLFatalError,
-            GraphQLTransportError,
-            VisibilityChecker,
-            run_async,
+        from monte_carlo_push_provider.sensors.checker import VisibilityChecker, run_async
+        from monte_carlo_push_provider.sensors.expectations import Expectations
+        from monte_carlo_push_provider.utils.errors import (
+            MonteCarloConfigError,
+            MonteCarloPushError,
+            MonteCarloRejectedError,
         )
 
+        hook = MonteCarloHook(self.monte_carlo_conn_id)
+        checker = VisibilityChecker(
+            Expectations.from_dict(self.expectations), clock_skew_s=self.clock_skew_s, max_calls=self.max_calls
+        )
+
+        async def call(request: Any) -> Any:
+            return await hook.agraphql(request.query, request.variables, retry=False, not_found_ok=request.not_found_ok)
+
         polls = 0
-        try:
-            # Connection lookup is blocking (secrets backends, API calls in Airflow 3): not on the loop.
-            creds = await sync_to_async(MonteCarloHook(self.monte_carlo_conn_id).get_credentials)()
-            key_id, secret = creds.require_graphql_key()
-        except MonteCarloConfigError as err:
-            yield self._event("error", polls, message=str(err))
-            return
-        checker = VisibilityChecker(Expectations.from_dict(self.expectations))
-        headers = {"x-mcd-id": key_id, "x-mcd-token": secret, "Content-Type": "application/json"}
         errors = 0
         status = None
-        async with httpx.AsyncClient(headers=headers, timeout=creds.timeout_s) as client:
-
-            async def call(query: str, variables: dict[str, Any]) -> Any:
-                return await _post(client, creds.graphql_endpoint, query, variables)
-
+        try:
             while True:
                 polls += 1
                 try:
                     status = await run_async(checker.check(), call)
-                except GraphQLFatalError as err:
-                    yield self._event("error", polls, message=str(err))
+                except (MonteCarloConfigError, MonteCarloRejectedError) as err:
+                    yield self._event("error", polls, message=str(err), fatal=True)
                     return
-                except GraphQLTransportError as err:
+                except MonteCarloPushError as err:
                     errors += 1
-                    self.log.warning("poll %d failed (%d/%d in a row): %s", polls, errors, self.max_consecutive_errors, err)
+                    self.log.warning("check %d failed (%d/%d in a row): %s", polls, errors, self.max_consecutive_errors, err)
                     if errors >= self.max_consecutive_errors:
                         yield self._event(
                             "error", polls,
                             message=f"{errors} polls in a row failed; last error: {err}",
-                            visibility=status.to_dict() if status else None,
+                            visibility=status.to_dict() if status else None, fatal=False,
                         )
                         return
                 else:
                     errors = 0
                     if status.done:
-                        self.log.info("all pushed data is visible in Monte Carlo: %s", status.summary())
+                        self.log.info("Monte Carlo shows this push: %s", status.summary())
                         yield self._event("success", polls, visibility=status.to_dict())
                         return
-                    self.log.info("poll %d: %s", polls, status.summary())
+                    self.log.info("check %d (%d GraphQL call(s)): %s", polls, status.calls, status.summary())
                 remaining = self.deadline - time.time()
                 if remaining <= 0:
                     yield self._event("timeout", polls, visibility=status.to_dict() if status else None)
                     return
                 await asyncio.sleep(min(self.poll_interval, remaining))
+        finally:
+            await hook.aclose()
 
     def _event(self, status: str, polls: int, **payload: Any) -> TriggerEvent:
         return TriggerEvent(
             {"status": status, "polls": polls, "waited_s": round(time.time() - self.started_at, 1), **payload}
         )
-
-
-async def _post(client: Any, endpoint: str, query: str, variables: dict[str, Any]) -> Any:
-    import httpx
-
-    from monte_carlo_push_provider.utils.visibility import GraphQLTransportError, graphql_data
-
-    try:
-        response = await client.post(endpoint, json={"query": query, "variables": variables})
-    except httpx.HTTPError as err:
-        raise GraphQLTransportError(f"{type(err).__name__} talking to {endpoint}: {err}") from None
-    return graphql_data(endpoint, response.status_code, response.content)

@@ -136,10 +136,16 @@ def explain_http_error(err: Any, creds: MonteCarloCredentials, *, path: str) -> 
     return MonteCarloPushError(text, status=status)
 
 
-def explain_graphql_error(err: Any, creds: MonteCarloCredentials) -> MonteCarloPushError:
+def explain_graphql_error(
+    err: Any, creds: MonteCarloCredentials, *, status: int | None = None, message: str | None = None
+) -> MonteCarloPushError:
+    """A GraphQL failure as the error to raise: from an exception with a ``response``, or from
+    the ``status`` and ``message`` of an answer already read (the hook's httpx transport)."""
     response = getattr(err, "response", None)
-    status = getattr(response, "status_code", None)
-    message = response_message(err) if response is not None else str(err)[:2000]
+    if status is None:
+        status = getattr(response, "status_code", None)
+    if message is None:
+        message = response_message(err) if response is not None else str(err)[:2000]
     lowered = message.lower()
     auth_words = ("unauthorized", "forbidden", "invalid token", "not authorized", "authenticat", "api key")
     if status in (401, 403) or any(word in lowered for word in auth_words):
@@ -150,6 +156,7 @@ def explain_graphql_error(err: Any, creds: MonteCarloCredentials) -> MonteCarloP
             "graphql_key_id / graphql_key_secret (or MCD_ID / MCD_TOKEN)."
         )
         return MonteCarloRejectedError(text, status=status)
-    else:
-        text = f"GraphQL call to {creds.graphql_endpoint} failed: {message}"
-    return MonteCarloPushError(text, status=status)
+    if status == 400:
+        # The document (or its variables) was refused: sending it again gets the same answer.
+        return MonteCarloRejectedError(f"GraphQL request refused by {creds.graphql_endpoint} (400): {message}", status=status)
+    return MonteCarloPushError(f"GraphQL call to {creds.graphql_endpoint} failed: {message}", status=status)

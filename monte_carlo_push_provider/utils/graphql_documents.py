@@ -26,8 +26,105 @@ query MonteCarloProviderGetUserAccount {
 }
 """
 
+#: The account uuid (the first MCON segment) and, per warehouse and flow, the last push Monte
+#: Carlo recorded (``lastInvocationId``, ``lastReceived``): one call per sensor poll ties
+#: metadata, lineage and query logs to this push.
+GET_PUSH_STATUS = """
+query MonteCarloProviderGetPushStatus {
+  getUser {
+    account {
+      uuid
+      warehouses {
+        uuid
+        pushEvents {
+          eventType
+          status
+          lastReceived
+          lastInvocationId
+        }
+      }
+    }
+  }
+}
+"""
+
+#: Many tables by MCON in one call (unknown MCONs are simply absent): which push each table's
+#: state comes from (``ingestInvocationId``).
+GET_TABLES = """
+query MonteCarloProviderGetTables($mcons: [String], $first: Int) {
+  getTables(mcons: $mcons, first: $first) {
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+    edges {
+      node {
+        mcon
+        fullTableId
+        isDeleted
+        ingestType
+        ingestInvocationId
+        warehouse {
+          uuid
+        }
+      }
+    }
+  }
+}
+"""
+
+#: :data:`GET_TABLES` plus the newest schema version's field names (only when fields are expected).
+GET_TABLES_WITH_FIELDS = """
+query MonteCarloProviderGetTablesWithFields($mcons: [String], $first: Int, $maxFields: Int) {
+  getTables(mcons: $mcons, first: $first) {
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+    edges {
+      node {
+        mcon
+        fullTableId
+        isDeleted
+        ingestType
+        ingestInvocationId
+        warehouse {
+          uuid
+        }
+        versions(first: 1) {
+          edges {
+            node {
+              fields(first: $maxFields) {
+                edges {
+                  node {
+                    name
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+"""
+
+#: Direct upstream neighbours of many nodes at once (``hops: 1``): ``flattenedEdges`` per node.
+GET_TABLES_LINEAGE_UPSTREAM = """
+query MonteCarloProviderGetTablesLineageUpstream($mcons: [String]) {
+  getTableLineage(mcons: $mcons, direction: "upstream", hops: 1) {
+    flattenedEdges {
+      mcon
+      directlyConnectedMcons
+    }
+  }
+}
+"""
+
 #: A table by fullTableId (``db:schema.table``) and warehouse, with the newest schema version's
-#: field names. ``getTable`` answers null for a table Monte Carlo does not know (yet).
+#: field names. For a table Monte Carlo does not know, the field is null (with a "not found"
+#: field error on the real API).
 GET_TABLE = """
 query MonteCarloProviderGetTable($fullTableId: String!, $dwId: UUID, $maxFields: Int) {
   getTable(fullTableId: $fullTableId, dwId: $dwId) {
@@ -36,6 +133,7 @@ query MonteCarloProviderGetTable($fullTableId: String!, $dwId: UUID, $maxFields:
     tableType
     isDeleted
     lastObserved
+    ingestInvocationId
     versions(first: 1) {
       edges {
         node {
@@ -214,6 +312,10 @@ mutation MonteCarloProviderDeletePushIngestedTables($mcons: [String!]!) {
 #: name -> document, for the validation test (a document missing here is caught by that test).
 ALL_DOCUMENTS: dict[str, str] = {
     "GET_USER_ACCOUNT": GET_USER_ACCOUNT,
+    "GET_PUSH_STATUS": GET_PUSH_STATUS,
+    "GET_TABLES": GET_TABLES,
+    "GET_TABLES_WITH_FIELDS": GET_TABLES_WITH_FIELDS,
+    "GET_TABLES_LINEAGE_UPSTREAM": GET_TABLES_LINEAGE_UPSTREAM,
     "GET_TABLE": GET_TABLE,
     "GET_TABLE_MCON": GET_TABLE_MCON,
     "GET_TABLE_LINEAGE_UPSTREAM": GET_TABLE_LINEAGE_UPSTREAM,

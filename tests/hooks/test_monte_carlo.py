@@ -89,9 +89,9 @@ def test_missing_graphql_key_message(mc_conn, monkeypatch):
         MonteCarloHook().get_graphql_client()
 
 
-def test_graphql_through_pycarlo(mc_conn):
+def test_graphql_answers_in_monte_carlos_field_names(mc_conn):
     data = MonteCarloHook().graphql("query { getUser { email account { warehouses { uuid connectionType } } } }")
-    uuids = {w["uuid"] for w in data["get_user"]["account"]["warehouses"]}
+    uuids = {w["uuid"] for w in data["getUser"]["account"]["warehouses"]}
     assert set(SANDBOX_WAREHOUSES.values()) <= uuids
 
 

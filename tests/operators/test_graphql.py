@@ -1,4 +1,5 @@
-"""Custom lineage and delete operators against the sandbox's GraphQL API (real pycarlo client)."""
+"""Custom lineage and delete operators against the sandbox's GraphQL API, through the hook's one
+GraphQL transport (httpx over real HTTP)."""
 
 from __future__ import annotations
 
@@ -32,7 +33,8 @@ def push_tables(n: int) -> list[str]:
 
 def known(full_table_id: str) -> bool:
     hook = MonteCarloHook()
-    return bool(hook.graphql(GET_TABLE_MCON, {"fullTableId": full_table_id, "dwId": hook.resource_uuid}).get("get_table"))
+    data = hook.graphql(GET_TABLE_MCON, {"fullTableId": full_table_id, "dwId": hook.resource_uuid}, not_found_ok=True)
+    return bool(data.get("getTable"))
 
 
 def test_node_is_permanent_by_default(mc_conn):
@@ -40,30 +42,30 @@ def test_node_is_permanent_by_default(mc_conn):
         task_id="node", object_type="report", object_id="weekly_revenue", name="Weekly revenue",
         properties={"owner": "finance"},
     ))
-    assert node["is_custom"] is True and node["display_name"] == "Weekly revenue"
-    assert node["expire_at"].startswith("9999-12-31")  # not Monte Carlo's silent 7-day expiry
+    assert node["isCustom"] is True and node["displayName"] == "Weekly revenue"
+    assert node["expireAt"].startswith("9999-12-31")  # not Monte Carlo's silent 7-day expiry
     assert node["mcon"].endswith("++report++weekly_revenue")
 
 
 def test_node_expire_at_none_means_monte_carlo_default(mc_conn):
     node = run(MonteCarloCreateOrUpdateLineageNodeOperator(task_id="node", object_type="job", object_id="j1", expire_at=None))
-    assert not node["expire_at"].startswith("9999")
+    assert not node["expireAt"].startswith("9999")
 
 
 def test_edge_between_tables_is_visible_in_lineage_and_node_delete_removes_it(mc_conn):
     edge = run(MonteCarloCreateOrUpdateLineageEdgeOperator(
         task_id="edge", source="DB:S.raw", destination={"objectType": "table", "objectId": "DB:S.clean"},
     ))
-    assert edge["is_custom"] is True and edge["expire_at"].startswith("9999-12-31")
+    assert edge["isCustom"] is True and edge["expireAt"].startswith("9999-12-31")
     dst, src = edge["destination"]["mcon"], edge["source"]["mcon"]
     hook = MonteCarloHook()
-    graph = hook.graphql(GET_TABLE_LINEAGE_UPSTREAM, {"mcon": dst})["get_table_lineage"]
-    assert [n["mcon"] for n in graph["connected_nodes"]] == [src]
+    graph = hook.graphql(GET_TABLE_LINEAGE_UPSTREAM, {"mcon": dst})["getTableLineage"]
+    assert [n["mcon"] for n in graph["connectedNodes"]] == [src]
 
     deleted = run(MonteCarloDeleteLineageNodeOperator(task_id="del", mcon=src))
-    assert deleted["edges_deleted"] == 1
-    graph = hook.graphql(GET_TABLE_LINEAGE_UPSTREAM, {"mcon": dst})["get_table_lineage"]
-    assert graph["connected_nodes"] == []
+    assert deleted["edgesDeleted"] == 1
+    graph = hook.graphql(GET_TABLE_LINEAGE_UPSTREAM, {"mcon": dst})["getTableLineage"]
+    assert graph["connectedNodes"] == []
 
 
 def test_edge_arguments_are_checked_before_any_call(mc_conn):
@@ -105,3 +107,12 @@ def test_more_than_1000_mcons_go_in_calls_monte_carlo_accepts(mc_conn):
     mcons = [f"MCON++acct++res++table++DB:S.gone_{i}" for i in range(1001)]
     result = run(MonteCarloDeletePushIngestedTablesOperator(task_id="del", mcons=mcons))
     assert result["calls"] == 2 and result["deleted_count"] == 0 and len(result["mcons"]) == 1001
+
+
+def test_delete_resolves_fulltableids_in_batches(mc_conn):
+    tables = push_tables(250)
+    result = run(MonteCarloDeletePushIngestedTablesOperator(task_id="del", full_table_ids=[*tables, "DB:S.never_pushed"]))
+    assert result["deleted_count"] == 250 and result["not_found"] == ["DB:S.never_pushed"]
+    # getUser (account) + 3 getTables (100 a call) + 1 getTable for the unknown one + 1 delete,
+    # instead of one getTable per table.
+    assert mc_conn.stats()["requests"] == {"/graphql 200": 6, "/ingest/v1/metadata 202": 1}

@@ -95,12 +95,17 @@ def test_get_table_by_full_id_and_mcon(mc_sandbox_clean):
     assert [e["node"] for e in version["node"]["fields"]["edges"]] == [{"name": "id", "fieldType": "INTEGER", "description": "pk"}]
 
 
-def test_get_table_unknown_or_other_warehouse_is_null(mc_sandbox_clean):
+def test_get_table_unknown_or_other_warehouse_is_null_with_a_not_found_error(mc_sandbox_clean):
+    # A node that does not exist: HTTP 200, the field null, and a field error saying so (the
+    # answer of a graphene resolver that raises), not a silent null.
     sb = mc_sandbox_clean
     assert post(sb, META, metadata_body()).status_code == 202
     other = gql(sb, TABLE_QUERY, {"fullTableId": "analytics:public.orders", "dwId": SANDBOX_WAREHOUSES["bigquery"]})
-    assert other.json()["data"]["getTable"] is None
-    assert gql(sb, TABLE_QUERY, {"mcon": MCON + "x"}).json()["data"]["getTable"] is None
+    assert other.status_code == 200 and other.json()["data"]["getTable"] is None
+    assert other.json()["errors"][0]["message"] == "Table not found: analytics:public.orders"
+    assert other.json()["errors"][0]["path"] == ["getTable"]
+    unknown = gql(sb, TABLE_QUERY, {"mcon": MCON + "x"}).json()
+    assert unknown["data"]["getTable"] is None and "not found" in unknown["errors"][0]["message"]
 
 
 def test_get_table_without_arguments_is_a_field_error(mc_sandbox_clean):

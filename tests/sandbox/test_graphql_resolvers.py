@@ -206,8 +206,8 @@ def test_delete_push_ingested_tables(mc_sandbox_clean):
     push_chain(sb)
     result = data(sb, DELETE_M, {"mcons": [mcon("orders"), mcon("missing")]})["deletePushIngestedTables"]
     assert result == {"success": True, "deletedCount": 1}
-    table = data(sb, GET_TABLE_Q, {"m": mcon("orders")})["getTable"]
-    assert table is None
+    gone = gql(sb, GET_TABLE_Q, {"m": mcon("orders")}).json()
+    assert gone["data"]["getTable"] is None and "Table not found" in gone["errors"][0]["message"]
     graph = data(sb, LINEAGE_Q, {"mcon": mcon("orders_daily"), "direction": "upstream"})["getTableLineage"]
     assert graph["connectedNodes"] == []
     # A later push brings the table back.

@@ -11,10 +11,11 @@ from tests.sensors.sample_manifests import DAILY, ORDERS, manifests
 
 __all__ = ["DAILY", "EXACT", "ORDERS", "manifests", "push_all"]
 
-def push_all() -> dict[str, Any]:
+def push_all(run_id: str = "manual__test") -> dict[str, Any]:
+    """One push of the sample; another ``run_id`` is another task instance (no resumed batches)."""
     op = MonteCarloPushOperator(task_id="push", manifests=manifests(), min_push_interval=None,
                                 retry_base_delay_s=0.01, retry_max_delay_s=0.05)
-    return op.execute(make_context(task_id="push"))
+    return op.execute(make_context(task_id="push", run_id=run_id))
 
 
 #: Everything the push above sent, spelled out (fields, row counts, exact edges and columns).

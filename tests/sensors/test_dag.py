@@ -29,7 +29,9 @@ def test_collect_push_confirm_defers_and_completes(airflow_db, mc_conn):
     with create_session() as session:
         rows = {
             (x.task_id): x.value
-            for x in session.query(XComModel).filter(XComModel.dag_id == dag.dag_id, XComModel.run_id == run.run_id)
+            for x in session.query(XComModel).filter(
+                XComModel.dag_id == dag.dag_id, XComModel.run_id == run.run_id, XComModel.key == "return_value"
+            )
         }
     import json
 

@@ -13,16 +13,11 @@ import pytest
 from airflow.sdk.exceptions import AirflowSensorTimeout, AirflowSkipException, TaskDeferred
 
 from monte_carlo_push_provider.hooks.monte_carlo import MonteCarloHook
+from monte_carlo_push_provider.sensors.checker import VisibilityChecker, run_sync
+from monte_carlo_push_provider.sensors.expectations import Expectations, build_expectations, parse_edges
 from monte_carlo_push_provider.sensors.monte_carlo import DEFERRAL_GRACE, MonteCarloPushedDataSensor
 from monte_carlo_push_provider.triggers.monte_carlo import MonteCarloVisibilityTrigger
 from monte_carlo_push_provider.utils.errors import MonteCarloConfigError, MonteCarloPushError
-from monte_carlo_push_provider.utils.visibility import (
-    Expectations,
-    VisibilityChecker,
-    build_expectations,
-    parse_edges,
-    run_sync,
-)
 from tests.conftest import make_context
 from tests.sensors.pushes import DAILY, EXACT, ORDERS, push_all
 
@@ -34,8 +29,11 @@ def sensor(**kwargs) -> MonteCarloPushedDataSensor:
 
 
 def check_once(expect: Expectations):
-    # Through pycarlo (snake_case answers): the checker reads both answer styles.
-    return run_sync(VisibilityChecker(expect).check(), MonteCarloHook().graphql)
+    hook = MonteCarloHook()
+    return run_sync(
+        VisibilityChecker(expect).check(),
+        lambda r: hook.graphql(r.query, r.variables, retry=False, not_found_ok=r.not_found_ok),
+    )
 
 
 def test_poke_mode_waits_until_everything_pushed_is_visible(mc_conn, capfd):
@@ -54,9 +52,10 @@ def test_poke_mode_waits_until_everything_pushed_is_visible(mc_conn, capfd):
     }
     assert out["polls"] >= 3 and waited >= 1.5  # it really waited for the slowest flow
     log = capfd.readouterr().out
-    # each poll says what it is still waiting for, most specific first
-    assert f"query_logs {DAILY}: no query between" in log
-    assert "all pushed data is visible in Monte Carlo" in log
+    # each poll says, per flow, what it is still waiting for and how long that flow takes
+    assert f"query_logs {DAILY}: Monte Carlo has not recorded this push yet" in log
+    assert "query_logs 0/1 confirmed (typically 15-20 minutes, up to an hour)" in log
+    assert "Monte Carlo shows this push" in log
 
 
 def test_poke_timeout_names_missing_tables_and_invocation_ids(mc_conn):
@@ -68,7 +67,7 @@ def test_poke_timeout_names_missing_tables_and_invocation_ids(mc_conn):
             make_context(task_id="confirm")
         )
     message = str(err.value)
-    assert f"query_logs (typically visible after 15-20 minutes or more) missing for: {DAILY}" in message
+    assert f"query_logs (typically visible after 15-20 minutes, up to an hour) missing for: {DAILY}" in message
     assert f"invocation_ids: {', '.join(query_ids)}" in message
     for inv in result["invocation_ids"]:  # all of them, to quote to support
         assert inv in message
@@ -170,6 +169,11 @@ def test_execute_complete_timeout_event_names_missing_and_invocation_ids(mc_conn
     with pytest.raises(MonteCarloPushError, match="key refused") as err:
         task.execute_complete(make_context(task_id="confirm"), {"status": "error", "message": "key refused"})
     assert err.value.invocation_ids == result["invocation_ids"]
+    # A refused key or document from the triggerer fails the task at once (no Airflow retry).
+    from monte_carlo_push_provider.utils.errors import MonteCarloRejectedError
+
+    with pytest.raises(MonteCarloRejectedError, match="checkpoint 1"):
+        task.execute_complete(make_context(task_id="confirm"), {"status": "error", "message": "checkpoint 1", "fatal": True})
     ok = task.execute_complete(make_context(task_id="confirm"), {"status": "success", "polls": 3, "waited_s": 9.5})
     assert ok["status"] == "visible" and ok["deferred"] is True and ok["polls"] == 4
 

@@ -9,8 +9,8 @@ import time
 
 import pytest
 
+from monte_carlo_push_provider.sensors.expectations import build_expectations
 from monte_carlo_push_provider.triggers.monte_carlo import CLASSPATH, MonteCarloVisibilityTrigger
-from monte_carlo_push_provider.utils.visibility import build_expectations
 from tests.sensors.pushes import DAILY, EXACT, ORDERS, push_all
 
 
@@ -73,7 +73,7 @@ def test_refused_key_is_an_error_event_without_the_secret(mc_conn):
     mc_conn.use(graphql_key_secret="not-the-secret-xyz")
     payload = run(make_trigger(exact_expectations(mc_conn_resource())))
     assert payload["status"] == "error" and payload["polls"] == 1
-    assert "refused the key (401" in payload["message"]
+    assert "refused key" in payload["message"] and "(401" in payload["message"] and payload["fatal"] is True
     assert "not-the-secret-xyz" not in json.dumps(payload)
 
 
