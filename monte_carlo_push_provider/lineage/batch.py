@@ -1,7 +1,9 @@
 """Query-log rows -> a lineage manifest v1, with temporary tables resolved away.
 
-Collectors hand over the rows they read from a warehouse's query history. Each statement is
-parsed under a size and a time cap (:mod:`.engine`); a bad one is counted, logged once and skipped.
+Collectors hand over the rows they read from a warehouse's query history. Queries are grouped by
+shape (:mod:`.fingerprint`): each distinct shape is parsed once, under a size and a time cap
+(:mod:`.engine`), and its result applied to every query of the shape (:mod:`.shapes`, which also
+keeps shapes across batches in a bounded LRU). A bad statement is counted, logged once and skipped.
 Writes are recorded as a graph keyed by (session, table) for session-scoped temporary tables and by
 table alone otherwise. At the end every temporary node is replaced by what it was built from,
 transitively, so ``A -> #t -> B`` is emitted as ``A -> B`` and no event names ``#t``.
@@ -14,7 +16,8 @@ are known).
 from __future__ import annotations
 
 import logging
-from collections import ChainMap, OrderedDict
+import time
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -23,14 +26,19 @@ from typing import Any
 from ..manifest import lineage_asset_ref, lineage_event, new_manifest
 from .engine import (
     DEFAULT_MAX_CHARS,
+    DEFAULT_MAX_TOKENS,
     DEFAULT_TIMEOUT_S,
+    LineageError,
     LineageTimeoutError,
     QueryTooLargeError,
     UnparseableSQLError,
     analyze_statements,
     normalize_schema,
 )
+from .fingerprint import fingerprint
 from .names import is_temp_name, split_name
+from .results import LineageResult
+from .shapes import SHAPE_CACHE, RecordingSchema, ShapeCache, ShapeResolver, schema_token
 
 log = logging.getLogger(__name__)
 
@@ -73,8 +81,14 @@ class LineageStats:
     edges: int = 0  # distinct source -> destination table edges emitted
     column_edges: int = 0  # distinct source column -> destination column edges emitted
     events: int = 0
+    distinct_shapes: int = 0  # query shapes (texts equal but for literals and comments)
+    shapes_parsed: int = 0  # shapes parsed by this batch (the rest came from the shape cache)
+    shape_cache_hits: int = 0  # queries answered from an already parsed shape
+    cross_window_hits: int = 0  # shapes answered from a parse made by an earlier batch
+    literal_sensitive_shapes: int = 0  # shapes whose literals named something: keyed by text
+    seconds: float = 0.0  # wall-clock time of the batch
 
-    def as_dict(self) -> dict[str, int]:
+    def as_dict(self) -> dict[str, int | float]:
         return asdict(self)
 
 
@@ -114,18 +128,25 @@ def build_lineage_manifest(
     window: Any = None,
     max_query_chars: int = DEFAULT_MAX_CHARS,
     timeout_s: float = DEFAULT_TIMEOUT_S,
+    max_query_tokens: int | None = DEFAULT_MAX_TOKENS,
+    shape_cache: ShapeCache | None = None,
 ) -> tuple[dict[str, Any], LineageStats]:
     """Parse a batch of query-log rows; return (lineage manifest v1, stats).
 
     The manifest also carries ``stats`` (as a dict) so it survives XCom. Row-level
     ``default_database`` / ``default_schema`` (the session's current database/schema) win over the
     batch-level ones. Rows are processed in ``start_time`` order when every row has one.
+    ``shape_cache`` defaults to the process-wide :data:`.shapes.SHAPE_CACHE`; pass
+    ``ShapeCache(0)`` to parse every query.
     """
+    started = time.perf_counter()
     stats = LineageStats()
     dialect = dialect or ""
     user_schema = normalize_schema(schema, dialect)
     created_columns: dict[str, dict[str, str]] = {}
-    lookup = ChainMap(user_schema, created_columns)  # the caller's schema wins
+    cache = SHAPE_CACHE if shape_cache is None else shape_cache
+    resolver = ShapeResolver(cache, (dialect, schema_token(user_schema), max_query_tokens))
+    resolver.batch = cache.new_batch()
     graph = _Graph()
     order = 0
 
@@ -136,19 +157,25 @@ def build_lineage_manifest(
             stats.skipped_empty += 1
             continue
         key = row.query_id or f"text:{hash(text)}"
+        if max_query_chars and len(text) > max_query_chars:
+            stats.skipped_too_large += 1
+            _warn_once(key, "lineage: skipped query %s: %d characters, over the %d cap", row.query_id, len(text), max_query_chars)
+            continue
         try:
-            results = analyze_statements(
+            results = _statements(
+                resolver,
                 text,
                 dialect,
                 row.default_database or default_database,
                 row.default_schema or default_schema,
-                lookup,
-                max_chars=max_query_chars,
+                user_schema,
+                created_columns,
                 timeout_s=timeout_s,
+                max_tokens=max_query_tokens,
             )
-        except QueryTooLargeError:
+        except QueryTooLargeError as e:
             stats.skipped_too_large += 1
-            _warn_once(key, "lineage: skipped query %s: %d characters, over the %d cap", row.query_id, len(text), max_query_chars)
+            _warn_once(key, "lineage: skipped query %s: %s", row.query_id, e)
             continue
         except LineageTimeoutError:
             stats.timed_out += 1
@@ -165,6 +192,12 @@ def build_lineage_manifest(
             order += 1
             _record(graph, result, session, order, created_columns, user_schema)
 
+    stats.distinct_shapes = len(resolver.seen)
+    stats.shapes_parsed = resolver.parsed
+    stats.shape_cache_hits = resolver.hits
+    stats.cross_window_hits = resolver.cross_batch_hits
+    stats.literal_sensitive_shapes = resolver.sensitive
+
     # A table the batch writes and later drops was scratch space: resolve through it too.
     for node, drop_order in graph.dropped.items():
         if node in graph.written and graph.written[node] < drop_order:
@@ -179,6 +212,20 @@ def build_lineage_manifest(
         resource_uuid=resource_uuid,
         window=window,
         stats=stats.as_dict(),
+    )
+    stats.seconds = round(time.perf_counter() - started, 3)
+    manifest["stats"]["seconds"] = stats.seconds
+    log.info(
+        "lineage: %d queries in %d distinct shapes: %d shape(s) parsed, %d from earlier windows' "
+        "cache, %d queries answered from a parsed shape; %d events; %.2fs (%.0f queries/s)",
+        stats.queries,
+        stats.distinct_shapes,
+        stats.shapes_parsed,
+        stats.cross_window_hits,
+        stats.shape_cache_hits,
+        stats.events,
+        stats.seconds,
+        stats.queries / stats.seconds if stats.seconds else 0.0,
     )
     return manifest, stats
 
@@ -195,6 +242,8 @@ def lineage_manifest_from_queries(
     window: Any = None,
     max_query_chars: int = DEFAULT_MAX_CHARS,
     timeout_s: float = DEFAULT_TIMEOUT_S,
+    max_query_tokens: int | None = DEFAULT_MAX_TOKENS,
+    shape_cache: ShapeCache | None = None,
 ) -> dict[str, Any]:
     """:func:`build_lineage_manifest` returning only the manifest (stats are in ``manifest["stats"]``)."""
     manifest, _ = build_lineage_manifest(
@@ -208,11 +257,57 @@ def lineage_manifest_from_queries(
         window=window,
         max_query_chars=max_query_chars,
         timeout_s=timeout_s,
+        max_query_tokens=max_query_tokens,
+        shape_cache=shape_cache,
     )
     return manifest
 
 
 # --------------------------------------------------------------------------------------------
+
+
+def _statements(
+    resolver: ShapeResolver,
+    text: str,
+    dialect: str,
+    default_database: str | None,
+    default_schema: str | None,
+    user_schema: Mapping[str, Mapping[str, str]],
+    created_columns: dict[str, dict[str, str]],
+    *,
+    timeout_s: float | None,
+    max_tokens: int | None,
+) -> list[LineageResult]:
+    """The per-statement results of ``text``: from its shape when parsed before, else parsed."""
+    try:
+        shape = fingerprint(text, dialect)
+    except Exception:  # noqa: BLE001 - the tokenizer rejects it: the parse will say why
+        shape = None
+    key = None
+    if shape is not None:
+        key = resolver.key(shape, default_database, default_schema)
+        cached = resolver.lookup(key, created_columns)
+        if cached is not None:
+            return cached
+    lookup = RecordingSchema(user_schema, created_columns)
+    try:
+        results = analyze_statements(
+            text,
+            dialect,
+            default_database,
+            default_schema,
+            lookup,
+            max_chars=None,
+            timeout_s=timeout_s,
+            max_tokens=max_tokens,
+        )
+    except LineageError as e:
+        if key is not None:
+            resolver.failed(key, e)
+        raise
+    if key is not None and shape is not None:
+        resolver.store(key, shape, results, lookup.consulted)
+    return results
 
 
 def _in_order(rows: list[QueryForLineage]) -> list[QueryForLineage]:
@@ -253,8 +348,8 @@ def _record(
     if "CREATE_VIEW" in result.statement_types:
         graph.views.update(result.out_tables)
     for name, columns in result.defined_columns.items():
-        if name not in user_schema and columns:
-            created_columns[name] = dict.fromkeys(columns, "")
+        if name.lower() not in user_schema and columns:
+            created_columns[name.lower()] = dict.fromkeys((c.lower() for c in columns), "")
 
     sources = {node(name) for name in result.in_tables}
     for name in result.out_tables:

@@ -14,6 +14,7 @@ from sqlglot import exp
 from sqlglot.optimizer.scope import Scope, build_scope
 
 from .prepare import PreparedQuery
+from .timeout import NO_DEADLINE, Deadline
 
 Edge = tuple[str, str]  # (qualified table name, column name)
 
@@ -24,8 +25,9 @@ _GENERATED_NAME = re.compile(r"^_col_\d+$")
 class ColumnTracer:
     """Traces output columns of a prepared query back to physical table columns."""
 
-    def __init__(self, prepared: PreparedQuery) -> None:
+    def __init__(self, prepared: PreparedQuery, deadline: Deadline = NO_DEADLINE) -> None:
         self._p = prepared
+        self._deadline = deadline
         self.root: Scope | None = build_scope(prepared.query)
         self._scope_of: dict[int, Scope] = {}
         self._memo: dict[tuple[int, object], frozenset[Edge]] = {}
@@ -47,6 +49,7 @@ class ColumnTracer:
                 # over a join sharing ``id``) denotes the first column of that name.
                 continue
             seen.add(name)
+            self._deadline.check()
             result.append((name, self.trace_index(self.root, index)))
         return result
 
@@ -81,6 +84,10 @@ class ColumnTracer:
         elif isinstance(expression, exp.Select):
             projections = expression.expressions
             result = self._upstreams(scope, projections[index]) if index < len(projections) else frozenset()
+            if _is_lateral(expression) and isinstance(expression.args.get("where"), exp.Where):
+                # A lateral subquery's rows are chosen by its correlation (WHERE t1.id = t2.id):
+                # those columns feed every column it produces.
+                result |= self._upstreams(scope, expression.args["where"].this)
         else:
             result = self._udtf_upstreams(scope)
         self._memo[key] = result
@@ -195,6 +202,11 @@ class ColumnTracer:
             if isinstance(source, exp.Table) and column in self._p.columns_of(source.name)
         ]
         return owners[0] if len(owners) == 1 else ""
+
+
+def _is_lateral(select: exp.Select) -> bool:
+    parent = select.parent
+    return isinstance(parent, exp.Subquery) and isinstance(parent.parent, exp.Lateral)
 
 
 def _output_names(scope: Scope) -> list[str]:
