@@ -397,14 +397,27 @@ def _expand_column(graph: _Graph, start: tuple[Node, str]) -> set[tuple[str, str
     return out
 
 
-def _asset_ref(name: str, views: set[str]) -> dict[str, Any] | None:
+def _asset_ref(name: str, views: set[str], asset_id: str | None = None) -> dict[str, Any] | None:
     split = split_name(name)
     if split is None:
         return None
     database, schema, table = split
     return lineage_asset_ref(
-        name=table, database=database, schema=schema, type="VIEW" if name in views else "TABLE", asset_id=name
+        name=table,
+        database=database,
+        schema=schema,
+        type="VIEW" if name in views else "TABLE",
+        asset_id=asset_id or name.lower(),
     )
+
+
+def _asset_ids(names: list[str]) -> dict[str, str]:
+    """The event-local ids linking ``fields`` to ``sources``: the lower-case name, unless two
+    names of the event differ only in case (quoted Snowflake / BigQuery names), then the name."""
+    lowered: dict[str, int] = {}
+    for name in names:
+        lowered[name.lower()] = lowered.get(name.lower(), 0) + 1
+    return {name: name.lower() if lowered[name.lower()] == 1 else name for name in names}
 
 
 def _events(graph: _Graph, stats: LineageStats) -> list[dict[str, Any]]:
@@ -423,13 +436,14 @@ def _events(graph: _Graph, stats: LineageStats) -> list[dict[str, Any]]:
         sources.discard(name)  # UPDATE t ... FROM t reads itself; that is not lineage
         if not sources:
             continue
-        destination = _asset_ref(name, graph.views)
+        ids = _asset_ids([name, *sources])
+        destination = _asset_ref(name, graph.views, ids[name])
         if destination is None:
             stats.skipped_unqualified += len(sources)
             continue
         refs = {}
         for source in sorted(sources):
-            ref = _asset_ref(source, graph.views)
+            ref = _asset_ref(source, graph.views, ids[source])
             if ref is None:
                 stats.skipped_unqualified += 1
             else:
@@ -441,7 +455,7 @@ def _events(graph: _Graph, stats: LineageStats) -> list[dict[str, Any]]:
             resolved: set[tuple[str, str]] = set()
             for item in upstream:
                 resolved |= _expand_column(graph, item)
-            pairs = sorted((t, c) for t, c in resolved if t in refs and t != name)
+            pairs = sorted((ids[t], c) for t, c in resolved if t in refs and t != name)
             if pairs:
                 fields[column] = pairs
         stats.edges += len(refs)

@@ -179,6 +179,10 @@ class ColumnTracer:
             if not table:
                 return frozenset()
         source = self._source_for(scope, table)
+        if source is None:
+            pivoted = self._pivot_for(scope, table)
+            if pivoted is not None:
+                return self._through_pivot(scope, *pivoted, column)
         if isinstance(source, exp.Table):
             real = self._p.real_name(source.name)
             return frozenset({(real, column)}) if real else frozenset()
@@ -186,6 +190,30 @@ class ColumnTracer:
             # A struct path into a derived table is traced by its top-level column.
             return self.trace_name(source, column.split(".", 1)[0])
         return frozenset()
+
+    def _pivot_for(self, scope: Scope, alias: str) -> tuple[exp.Table, exp.Pivot] | None:
+        """The table a ``PIVOT (...) AS alias`` hangs off, and the pivot."""
+        for _, source in scope.selected_sources.values():
+            if isinstance(source, exp.Table):
+                for pivot in source.args.get("pivots") or []:
+                    if not pivot.args.get("unpivot") and pivot.alias.lower() == alias:
+                        return source, pivot
+        return None
+
+    def _through_pivot(self, scope: Scope, table: exp.Table, pivot: exp.Pivot, column: str) -> frozenset[Edge]:
+        """A pivoted column comes from the aggregated columns and the FOR column; any other
+        column of the pivot passes through from the table."""
+        real = self._p.real_name(table.name)
+        if not real:
+            return frozenset()
+        pivoted = {c.name.lower() for c in pivot.args.get("columns") or []}
+        if column not in pivoted:
+            return frozenset({(real, column)})
+        edges: set[Edge] = set()
+        for node in [*pivot.expressions, *(f.this for f in pivot.args.get("fields") or [] if isinstance(f, exp.In))]:
+            for col in node.find_all(exp.Column):
+                edges.add((real, _column_path(col)))
+        return frozenset(edges)
 
     def _guess_source(self, scope: Scope, column: str) -> str:
         """Attribute a column sqlglot left unqualified (no schema, several sources).

@@ -102,7 +102,7 @@ def _fast(text: str, pattern: re.Pattern[str]) -> Shape:
         literals.append(value)
         return NUMBER
 
-    key = pattern.sub(replace, text)
+    key = pattern.sub(replace, text).strip()
     if (key.count("'"), key.count('"'), key.count("`")) != tuple(kept):
         raise _Unmodelled  # an unterminated quote: let the real tokenizer decide
     return Shape(key, tuple(literals))
@@ -154,8 +154,8 @@ _WORD = re.compile(r"[^\W\d]\w*|\d+")
 def literals_named(literals: Iterable[str], names: Iterable[str], key: str) -> bool:
     """Whether any literal could have become (or hidden) a name of the parsed result.
 
-    True when a literal, or one of its dotted parts (quotes stripped), equals, ignoring case, a
-    part of a reported table or column name, or a word of the shape ``key`` (a literal equal to a
+    True when a literal, or one of its dotted parts (quotes stripped), occurs, ignoring case, in
+    a reported table or column name, or equals a word of the shape ``key`` (a literal equal to a
     CTE or alias name can change what is resolved). False positives only cost caching.
     """
     pieces = set()
@@ -170,7 +170,9 @@ def literals_named(literals: Iterable[str], names: Iterable[str], key: str) -> b
     if pieces & words:
         return True
     for name in names:
-        for part in name.lower().split("."):
-            if part.strip("\"`") in pieces:
-                return True
+        lowered = name.lower()
+        # Substrings, not equality: a name may embed the literal (PIVOT ... IN ('JAN' ...) AS
+        # total gives 'JAN'_TOTAL).
+        if any(piece in lowered for piece in pieces):
+            return True
     return False

@@ -2,9 +2,9 @@
 
 Names are spelled the way the warehouse stores them, so a table's name in lineage equals its
 name in the metadata push (:func:`fold`): Snowflake upper-cases unquoted identifiers and keeps
-quoted ones; Redshift and Postgres lower-case unquoted ones and keep quoted ones; BigQuery table
-and dataset names are case-sensitive and kept as written; Databricks, Spark and Hive are
-case-insensitive and store lower case. The same rule makes the batch resolver see ``Orders`` and
+quoted ones; Postgres lower-cases unquoted ones and keeps quoted ones; Redshift (by default)
+lower-cases both; BigQuery table and dataset names are case-sensitive and kept as written;
+Databricks, Spark and Hive are case-insensitive and store lower case. The same rule makes the batch resolver see ``Orders`` and
 ``"ORDERS"`` as one Snowflake table. Names are only as qualified as the SQL plus the session
 defaults allow: ``orders`` with ``default_database="db"`` and no default schema is ``db.orders``,
 never a guessed ``db.public.orders``. Defaults are used as given (they come from the warehouse,
@@ -39,7 +39,10 @@ def normalize_bigquery_name(name: str) -> str:
 _CASE_RULES = {
     "snowflake": "upper",
     "oracle": "upper",
-    "redshift": "lower",  # quoted case is kept (enable_case_sensitive_identifier)
+    # Redshift folds quoted identifiers too unless the cluster sets
+    # enable_case_sensitive_identifier (off by default), so its catalog, and the metadata push,
+    # spell every name lower-case.
+    "redshift": "insensitive",
     "postgres": "lower",
     "": "lower",
     "bigquery": "keep",
