@@ -151,17 +151,18 @@ def _literal_types(token_type: type) -> frozenset:
 _WORD = re.compile(r"[^\W\d]\w*|\d+")
 
 
-def literals_named(literals: Iterable[str], names: Iterable[str], key: str) -> bool:
+def literals_named(literals: Iterable[str], tables: Iterable[str], columns: Iterable[str], key: str) -> bool:
     """Whether any literal could have become (or hidden) a name of the parsed result.
 
-    True when a literal, or one of its dotted parts (quotes stripped), occurs, ignoring case, in
-    a reported table or column name, or equals a word of the shape ``key`` (a literal equal to a
-    CTE or alias name can change what is resolved). False positives only cost caching.
+    True when a literal, or one of its dotted parts (quotes stripped), equals a part of a reported
+    table name, occurs in a reported column name (PIVOT ... IN ('JAN') AS total names a column
+    'JAN'_TOTAL), or equals a word of the shape ``key`` (a literal equal to a CTE or alias name
+    can change what is resolved); all ignoring case. False positives only cost caching.
     """
     pieces = set()
     for literal in literals:
         for part in literal.split("."):
-            part = part.strip().strip("\"`[]").strip().lower()
+            part = part.strip().strip("\"`[]'").strip().lower()
             if part:
                 pieces.add(part)
     if not pieces:
@@ -169,10 +170,11 @@ def literals_named(literals: Iterable[str], names: Iterable[str], key: str) -> b
     words = {w.lower() for w in _WORD.findall(key)}
     if pieces & words:
         return True
-    for name in names:
+    for name in tables:
+        if any(part.strip("\"`'") in pieces for part in name.lower().split(".")):
+            return True
+    for name in columns:
         lowered = name.lower()
-        # Substrings, not equality: a name may embed the literal (PIVOT ... IN ('JAN' ...) AS
-        # total gives 'JAN'_TOTAL).
         if any(piece in lowered for piece in pieces):
             return True
     return False

@@ -119,11 +119,15 @@ def schema_token(schema: Mapping[str, Mapping[str, str]]) -> int | None:
     return hash(frozenset((table, frozenset(columns.items())) for table, columns in schema.items()))
 
 
-def result_names(results: list[LineageResult]) -> Iterator[str]:
+def result_tables(results: list[LineageResult]) -> Iterator[str]:
     for r in results:
         yield from r.in_tables
         yield from r.out_tables
         yield from r.dropped_tables
+
+
+def result_columns(results: list[LineageResult]) -> Iterator[str]:
+    for r in results:
         for item in r.column_lineage:
             yield item.downstream_column
             for up in item.upstreams:
@@ -172,7 +176,7 @@ class ShapeResolver:
         entry = CachedShape(results, dict(consulted), self.batch)
         if len(key) > len(self.context) + 3:  # already keyed by literals
             self.cache.put(key, entry)
-        elif shape.literals and literals_named(shape.literals, result_names(results), shape.key):
+        elif shape.literals and literals_named(shape.literals, result_tables(results), result_columns(results), shape.key):
             self.sensitive += 1
             self.cache.put(key, _SENSITIVE)
             self.cache.put((*key, shape.literals), entry)
