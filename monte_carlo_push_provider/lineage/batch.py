@@ -35,10 +35,10 @@ from .engine import (
     analyze_statements,
     normalize_schema,
 )
-from .fingerprint import fingerprint
+from .fingerprint import Shape, fingerprint
 from .names import is_temp_name, split_name
 from .results import LineageResult
-from .shapes import SHAPE_CACHE, RecordingSchema, ShapeCache, ShapeResolver, schema_token
+from .shapes import SHAPE_CACHE, CachedShape, RecordingSchema, ShapeCache, ShapeResolver, schema_token
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +86,9 @@ class LineageStats:
     shape_cache_hits: int = 0  # queries answered from an already parsed shape
     cross_window_hits: int = 0  # shapes answered from a parse made by an earlier batch
     literal_sensitive_shapes: int = 0  # shapes whose literals named something: keyed by text
+    parse_workers: int = 0  # worker processes that parsed shapes (0: all parsed in the task)
+    shapes_parsed_in_workers: int = 0
+    workers_killed: int = 0  # workers terminated past the time cap (statement counted timed out)
     seconds: float = 0.0  # wall-clock time of the batch
 
     def as_dict(self) -> dict[str, int | float]:
@@ -130,6 +133,7 @@ def build_lineage_manifest(
     timeout_s: float = DEFAULT_TIMEOUT_S,
     max_query_tokens: int | None = DEFAULT_MAX_TOKENS,
     shape_cache: ShapeCache | None = None,
+    parse_workers: int = 0,
 ) -> tuple[dict[str, Any], LineageStats]:
     """Parse a batch of query-log rows; return (lineage manifest v1, stats).
 
@@ -137,7 +141,9 @@ def build_lineage_manifest(
     ``default_database`` / ``default_schema`` (the session's current database/schema) win over the
     batch-level ones. Rows are processed in ``start_time`` order when every row has one.
     ``shape_cache`` defaults to the process-wide :data:`.shapes.SHAPE_CACHE`; pass
-    ``ShapeCache(0)`` to parse every query.
+    ``ShapeCache(0)`` to parse every query. ``parse_workers`` > 0 parses the batch's distinct
+    uncached shapes in that many worker processes first (:mod:`.pool`; used when there are at
+    least ``pool.MIN_SHAPES_FOR_POOL`` of them); the result is the same as without.
     """
     started = time.perf_counter()
     stats = LineageStats()
@@ -149,8 +155,17 @@ def build_lineage_manifest(
     resolver.batch = cache.new_batch()
     graph = _Graph()
     order = 0
+    rows = _in_order([QueryForLineage.coerce(r) for r in queries])
+    shapes: list[Shape | None] | None = None
+    prefetched: dict[tuple, tuple[str, LineageError]] = {}
+    if parse_workers > 0:
+        shapes = _prefetch(
+            rows, resolver, stats, prefetched, dialect=dialect, default_database=default_database,
+            default_schema=default_schema, user_schema=user_schema, max_query_chars=max_query_chars,
+            timeout_s=timeout_s, max_tokens=max_query_tokens, workers=parse_workers,
+        )
 
-    for row in _in_order([QueryForLineage.coerce(r) for r in queries]):
+    for position, row in enumerate(rows):
         stats.queries += 1
         text = row.query_text
         if not text or not text.strip():
@@ -172,6 +187,8 @@ def build_lineage_manifest(
                 created_columns,
                 timeout_s=timeout_s,
                 max_tokens=max_query_tokens,
+                shape=shapes[position] if shapes is not None else _UNKNOWN,
+                prefetched=prefetched,
             )
         except QueryTooLargeError as e:
             stats.skipped_too_large += 1
@@ -216,11 +233,14 @@ def build_lineage_manifest(
     stats.seconds = round(time.perf_counter() - started, 3)
     manifest["stats"]["seconds"] = stats.seconds
     log.info(
-        "lineage: %d queries in %d distinct shapes: %d shape(s) parsed, %d from earlier windows' "
-        "cache, %d queries answered from a parsed shape; %d events; %.2fs (%.0f queries/s)",
+        "lineage: %d queries in %d distinct shapes: %d shape(s) parsed (%d in %d worker process(es)), "
+        "%d from earlier windows' cache, %d queries answered from a parsed shape; %d events; "
+        "%.2fs (%.0f queries/s)",
         stats.queries,
         stats.distinct_shapes,
         stats.shapes_parsed,
+        stats.shapes_parsed_in_workers,
+        stats.parse_workers,
         stats.cross_window_hits,
         stats.shape_cache_hits,
         stats.events,
@@ -244,6 +264,7 @@ def lineage_manifest_from_queries(
     timeout_s: float = DEFAULT_TIMEOUT_S,
     max_query_tokens: int | None = DEFAULT_MAX_TOKENS,
     shape_cache: ShapeCache | None = None,
+    parse_workers: int = 0,
 ) -> dict[str, Any]:
     """:func:`build_lineage_manifest` returning only the manifest (stats are in ``manifest["stats"]``)."""
     manifest, _ = build_lineage_manifest(
@@ -259,11 +280,78 @@ def lineage_manifest_from_queries(
         timeout_s=timeout_s,
         max_query_tokens=max_query_tokens,
         shape_cache=shape_cache,
+        parse_workers=parse_workers,
     )
     return manifest
 
 
 # --------------------------------------------------------------------------------------------
+
+
+_UNKNOWN: Any = object()  # shape not computed yet
+
+
+def _shape(text: str, dialect: str) -> Shape | None:
+    try:
+        return fingerprint(text, dialect)
+    except Exception:  # noqa: BLE001 - the tokenizer rejects it: the parse will say why
+        return None
+
+
+def _prefetch(
+    rows: list[QueryForLineage],
+    resolver: ShapeResolver,
+    stats: LineageStats,
+    errors: dict[tuple, tuple[str, LineageError]],
+    *,
+    dialect: str,
+    default_database: str | None,
+    default_schema: str | None,
+    user_schema: Mapping[str, Mapping[str, str]],
+    max_query_chars: int | None,
+    timeout_s: float | None,
+    max_tokens: int | None,
+    workers: int,
+) -> list[Shape | None]:
+    """Fingerprint every row; parse one text per uncached shape in worker processes.
+
+    Returns the rows' shapes (so the main pass does not fingerprint twice). Parsed shapes go into
+    the cache; a representative's error is kept in ``errors`` for the main pass to report.
+    """
+    from .pool import MIN_SHAPES_FOR_POOL, ShapeTask, parse_shapes
+
+    shapes: list[Shape | None] = []
+    todo: dict[tuple, tuple[Shape, ShapeTask]] = {}
+    for row in rows:
+        text = row.query_text
+        if not text or not text.strip() or (max_query_chars and len(text) > max_query_chars):
+            shapes.append(None)
+            continue
+        shape = _shape(text, dialect)
+        shapes.append(shape)
+        if shape is None:
+            continue
+        database, schema = row.default_database or default_database, row.default_schema or default_schema
+        key = resolver.key(shape, database, schema)
+        if key not in todo and not isinstance(resolver.cache.get(key), CachedShape):
+            todo[key] = (shape, ShapeTask(text, database, schema))
+    if len(todo) < MIN_SHAPES_FOR_POOL:
+        return shapes
+    keys = list(todo)
+    outcomes, pool_stats = parse_shapes(
+        [todo[k][1] for k in keys], workers=workers, dialect=dialect, schema=user_schema,
+        timeout_s=timeout_s, max_tokens=max_tokens,
+    )
+    stats.parse_workers = pool_stats.workers
+    stats.shapes_parsed_in_workers = pool_stats.parsed
+    stats.workers_killed = pool_stats.killed
+    for key, outcome in zip(keys, outcomes, strict=True):
+        shape, task = todo[key]
+        if outcome.results is not None:
+            resolver.store(key, shape, outcome.results, outcome.consulted or {})
+        elif isinstance(outcome.error, LineageError):
+            errors[key] = (task.text, outcome.error)
+    return shapes
 
 
 def _statements(
@@ -277,18 +365,23 @@ def _statements(
     *,
     timeout_s: float | None,
     max_tokens: int | None,
+    shape: Shape | None = _UNKNOWN,
+    prefetched: dict[tuple, tuple[str, LineageError]] | None = None,
 ) -> list[LineageResult]:
     """The per-statement results of ``text``: from its shape when parsed before, else parsed."""
-    try:
-        shape = fingerprint(text, dialect)
-    except Exception:  # noqa: BLE001 - the tokenizer rejects it: the parse will say why
-        shape = None
+    if shape is _UNKNOWN:
+        shape = _shape(text, dialect)
     key = None
     if shape is not None:
         key = resolver.key(shape, default_database, default_schema)
         cached = resolver.lookup(key, created_columns)
         if cached is not None:
             return cached
+        failed = prefetched.get(key) if prefetched else None
+        if failed is not None and failed[0] == text:
+            del prefetched[key]  # type: ignore[union-attr]
+            resolver.failed(key, failed[1])
+            raise failed[1]
     lookup = RecordingSchema(user_schema, created_columns)
     try:
         results = analyze_statements(
