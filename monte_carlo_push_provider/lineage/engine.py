@@ -23,9 +23,9 @@ from .results import ColumnLineage, ColumnRef, LineageResult
 from .timeout import Deadline, ParseTimeout, deadline_parser
 
 DEFAULT_MAX_CHARS = 200_000
-# About 0.3 s of parsing on one core; far beyond any statement a person or a tool writes on
-# purpose, well short of the generated monsters (10k-branch CASEs) that would take seconds.
-DEFAULT_MAX_TOKENS = 20_000
+# About 1 s of parsing on one core: room for generated statements with long IN lists, short of
+# the monsters (10k-branch CASEs) that would take many seconds; the time cap covers the rest.
+DEFAULT_MAX_TOKENS = 50_000
 # sqlglot's own cap on the tree the parser builds (memory); a token makes at most a few nodes.
 MAX_NODES_PER_TOKEN = 4
 DEFAULT_TIMEOUT_S = 5.0
