@@ -30,8 +30,8 @@ from .fingerprint import Shape, literals_named
 from .results import LineageResult
 
 #: Shapes kept across batches in one process (a worker that runs many windows, a task that
-#: emits several manifests). A busy account has a few thousand; an entry is a few KB.
-DEFAULT_CACHE_SHAPES = 20_000
+#: emits several manifests). A busy account has a few thousand; an entry is ~4 KB (measured).
+DEFAULT_CACHE_SHAPES = 10_000
 FAILURE_STRIKES = 3
 
 _SENSITIVE = object()  # marker: key this shape by its literal values too
