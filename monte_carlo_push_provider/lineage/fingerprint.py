@@ -44,8 +44,8 @@ _BASE = (
     r"|(?P<q>\"(?:[^\"]|\"\")*\"|`[^`]*`)"
     r"|(?P<c>--[^\n]*|/\*.*?\*/{extra})"
     # A number that is a whole token: not part of a name (t1, my-proj-2), a bind or positional
-    # reference ($1, :1, @1) or a qualified path (.5 after a name).
-    r"|(?P<n>(?<![\w$@:.\-])\d+(?:\.\d+)?(?:[eE][-+]?\d+)?(?![\w.]))"
+    # reference ($1, :1, @1, ?1) or a qualified path (.5 after a name).
+    r"|(?P<n>(?<![\w$@:?.\-])\d+(?:\.\d+)?(?:[eE][-+]?\d+)?(?![\w.]))"
 )
 _PATTERN = re.compile(_BASE.format(extra=""), re.DOTALL)
 _PATTERN_SNOWFLAKE = re.compile(_BASE.format(extra=r"|//[^\n]*"), re.DOTALL)
@@ -117,8 +117,14 @@ def _tokenized(text: str, dialect: str) -> Shape:
     parts: list[str] = []
     literals: list[str] = []
     previous: list[str] = []
+    last_end = -2
     for token in tokens:
-        if token.token_type in literal_types and not _token_name_context(previous):
+        # $1, :1, @1, ?1: a positional column or bind reference written as prefix + number.
+        reference = (
+            token.token_type == TokenType.NUMBER and last_end + 1 == token.start and previous[-1:] in _PREFIXES
+        )
+        last_end = token.end
+        if token.token_type in literal_types and not reference and not _token_name_context(previous):
             literals.append(token.text)
             parts.append(NUMBER if token.token_type == TokenType.NUMBER else STRING)
         else:
@@ -126,6 +132,9 @@ def _tokenized(text: str, dialect: str) -> Shape:
             parts.append(f"{token.token_type.name}:{token.text}")
         previous = [*previous[-2:], token.text.upper()]
     return Shape("\x01".join(parts), tuple(literals))
+
+
+_PREFIXES = (["$"], [":"], ["@"], ["?"], ["."], ["-"])
 
 
 def _token_name_context(previous: list[str]) -> bool:

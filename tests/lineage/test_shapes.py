@@ -68,6 +68,14 @@ def test_texts_the_fast_path_does_not_model_use_the_tokenizer(dialect: str, text
     assert "\x01" in shape.key  # the tokenizer-based key joins typed tokens
 
 
+@pytest.mark.parametrize("dialect", ["snowflake", "postgres", "bigquery", "mysql", "databricks", "tsql"])
+def test_tokenizer_fingerprint_keeps_positional_and_bind_references(dialect: str) -> None:
+    # The backslash sends these texts through the tokenizer path.
+    a = fingerprint(r"SELECT $1, t.c FROM t WHERE x = 'a\b' AND y = :1", dialect)
+    b = fingerprint(r"SELECT $2, t.c FROM t WHERE x = 'a\b' AND y = :2", dialect)
+    assert a.key != b.key
+
+
 def test_tokenizer_fingerprint_keeps_quoting_and_name_literals() -> None:
     q = fingerprint('SELECT a FROM "T" WHERE x = \'a\\\'b\'', "snowflake")
     u = fingerprint("SELECT a FROM T WHERE x = 'a\\'b'", "snowflake")
