@@ -31,7 +31,6 @@ from .engine import (
     LineageError,
     LineageTimeoutError,
     QueryTooLargeError,
-    UnparseableSQLError,
     analyze_statements,
     normalize_schema,
 )
@@ -190,17 +189,19 @@ def build_lineage_manifest(
                 shape=shapes[position] if shapes is not None else _UNKNOWN,
                 prefetched=prefetched,
             )
-        except QueryTooLargeError as e:
-            stats.skipped_too_large += 1
-            _warn_once(key, "lineage: skipped query %s: %s", row.query_id, e)
-            continue
-        except LineageTimeoutError:
-            stats.timed_out += 1
-            _warn_once(key, "lineage: skipped query %s: parsing ran over %ss: %.200s", row.query_id, timeout_s, text)
-            continue
-        except UnparseableSQLError as e:
-            stats.skipped_unparseable += 1
-            _warn_once(key, "lineage: skipped unparseable query %s (%s): %.200s", row.query_id, e, text)
+        except LineageError as e:
+            # Logged once per shape (or per query id when there is no shape): a failing dashboard
+            # query run 10,000 times in the window is one warning, with its first query id.
+            key = getattr(e, "shape_key", None) or key
+            if isinstance(e, QueryTooLargeError):
+                stats.skipped_too_large += 1
+                _warn_once(key, "lineage: skipped query %s: %s", row.query_id, e)
+            elif isinstance(e, LineageTimeoutError):
+                stats.timed_out += 1
+                _warn_once(key, "lineage: skipped query %s: parsing ran over %ss: %.200s", row.query_id, timeout_s, text)
+            else:
+                stats.skipped_unparseable += 1
+                _warn_once(key, "lineage: skipped unparseable query %s (%s): %.200s", row.query_id, e, text)
             continue
         stats.parsed += 1
         session = row.session_id or None
@@ -380,6 +381,7 @@ def _statements(
         failed = prefetched.get(key) if prefetched else None
         if failed is not None and failed[0] == text:
             del prefetched[key]  # type: ignore[union-attr]
+            failed[1].shape_key = f"shape:{hash(key)}"  # type: ignore[attr-defined]
             resolver.failed(key, failed[1])
             raise failed[1]
     lookup = RecordingSchema(user_schema, created_columns)
@@ -396,6 +398,7 @@ def _statements(
         )
     except LineageError as e:
         if key is not None:
+            e.shape_key = f"shape:{hash(key)}"  # type: ignore[attr-defined]
             resolver.failed(key, e)
         raise
     if key is not None and shape is not None:

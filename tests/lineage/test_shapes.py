@@ -200,3 +200,14 @@ def test_batch_logs_shapes_hits_and_time(caplog: pytest.LogCaptureFixture) -> No
         _run(rows)
     [message] = [r.getMessage() for r in caplog.records if "distinct shapes" in r.getMessage()]
     assert "5 queries in 1 distinct shapes" in message and "4 queries answered from a parsed shape" in message
+
+
+def test_a_failing_shape_is_logged_once_whatever_its_query_ids(caplog: pytest.LogCaptureFixture) -> None:
+    import uuid
+
+    marker = f"m{uuid.uuid4().hex}"  # a shape no other test has logged
+    rows = [{"query_id": f"q{i}", "query_text": f"SELECT {marker} FROM (SELECT a FROM t WHERE x = {i}"} for i in range(20)]
+    with caplog.at_level("WARNING", logger="monte_carlo_push_provider.lineage.batch"):
+        _, stats = _run(rows)
+    assert stats.skipped_unparseable == 20
+    assert len([r for r in caplog.records if marker in r.getMessage()]) == 1
