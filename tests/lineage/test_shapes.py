@@ -211,3 +211,34 @@ def test_a_failing_shape_is_logged_once_whatever_its_query_ids(caplog: pytest.Lo
         _, stats = _run(rows)
     assert stats.skipped_unparseable == 20
     assert len([r for r in caplog.records if marker in r.getMessage()]) == 1
+
+
+def test_shape_cached_manifest_equals_per_query_manifest_on_a_mixed_log() -> None:
+    import random
+
+    rng = random.Random(7)
+    templates = [
+        "INSERT INTO d.s.out_{a} SELECT x, y FROM d.s.src_{b} WHERE day = '{date}' AND n > {n}",
+        "INSERT INTO IDENTIFIER('d.s.out_{a}') SELECT x FROM IDENTIFIER('d.s.src_{b}') WHERE n = {n}",
+        'INSERT INTO d.s."Mixed_{a}" SELECT "X" FROM d.s.src_{b} WHERE n = {n}',
+        "USE SCHEMA d.s{a}; INSERT INTO out_t SELECT x FROM src_{b} WHERE day = '{date}'",
+        "CREATE TABLE d.s.tmp_{a} AS SELECT x, y FROM d.s.src_{b} WHERE n = {n}",
+        "INSERT INTO d.s.out_{a} SELECT * FROM d.s.tmp_{b} WHERE n = {n}",
+        "CREATE TABLE d.s.p_{a} AS SELECT * FROM d.s.src_{b} PIVOT (SUM(x) FOR y IN ('{word}', 'b')) AS p",
+        "DROP TABLE d.s.tmp_{a}",
+        "MERGE INTO d.s.out_{a} t USING d.s.src_{b} s ON t.x = s.x AND s.n > {n} WHEN MATCHED THEN UPDATE SET t.y = s.y",
+        "SELECT * FROM (SELECT x FROM d.s.src_{a} WHERE n = {n}",  # unparseable
+    ]
+    rows = []
+    for i in range(400):
+        text = rng.choice(templates).format(
+            a=rng.randrange(4), b=rng.randrange(4), n=rng.randrange(100), word=rng.choice(["a", "c", "x", "y"]),
+            date=f"2026-01-{rng.randrange(1, 29):02d}",
+        )
+        rows.append({"query_id": str(i), "query_text": f"/* {i} */ {text}", "session_id": str(i % 3)})
+    schema = {f"d.s.src_{b}": {"x": "int", "y": "text", "n": "int"} for b in range(2)}
+    per_query, plain = _run(rows, shape_cache=ShapeCache(0), schema=schema)
+    cached, stats = _run(rows, schema=schema)
+    assert cached["events"] == per_query["events"] and cached["events"]
+    assert stats.shape_cache_hits > 150  # and it did share work
+    assert (stats.skipped_unparseable, stats.parsed) == (plain.skipped_unparseable, plain.parsed)
