@@ -4,7 +4,8 @@
     r = extract_lineage(sql, "snowflake", default_database="db", default_schema="public")
     r.in_tables, r.out_tables, r.column_lineage
 
-Importing this package imports sqlglot and nothing else heavy.
+``build_lineage_manifest`` turns a batch of query-log rows into a lineage manifest, parsing each
+query shape once (``ShapeCache``). Importing this package imports sqlglot and nothing else heavy.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from .engine import (
     extract_lineage,
 )
 from .results import ColumnLineage, ColumnRef, LineageResult
+from .shapes import SHAPE_CACHE, ShapeCache
 
 __all__ = [
     "ColumnLineage",
@@ -28,6 +30,8 @@ __all__ = [
     "LineageTimeoutError",
     "QueryForLineage",
     "QueryTooLargeError",
+    "SHAPE_CACHE",
+    "ShapeCache",
     "UnparseableSQLError",
     "build_lineage_manifest",
     "extract_lineage",

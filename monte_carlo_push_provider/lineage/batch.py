@@ -1,7 +1,9 @@
 """Query-log rows -> a lineage manifest v1, with temporary tables resolved away.
 
-Collectors hand over the rows they read from a warehouse's query history. Each statement is
-parsed under a size and a time cap (:mod:`.engine`); a bad one is counted, logged once and skipped.
+Collectors hand over the rows they read from a warehouse's query history. Queries are grouped by
+shape (:mod:`.fingerprint`): each distinct shape is parsed once, under a size and a time cap
+(:mod:`.engine`), and its result applied to every query of the shape (:mod:`.shapes`, which also
+keeps shapes across batches in a bounded LRU). A bad statement is counted, logged once and skipped.
 Writes are recorded as a graph keyed by (session, table) for session-scoped temporary tables and by
 table alone otherwise. At the end every temporary node is replaced by what it was built from,
 transitively, so ``A -> #t -> B`` is emitted as ``A -> B`` and no event names ``#t``.
@@ -14,7 +16,8 @@ are known).
 from __future__ import annotations
 
 import logging
-from collections import ChainMap, OrderedDict
+import time
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -23,14 +26,18 @@ from typing import Any
 from ..manifest import lineage_asset_ref, lineage_event, new_manifest
 from .engine import (
     DEFAULT_MAX_CHARS,
+    DEFAULT_MAX_TOKENS,
     DEFAULT_TIMEOUT_S,
+    LineageError,
     LineageTimeoutError,
     QueryTooLargeError,
-    UnparseableSQLError,
     analyze_statements,
     normalize_schema,
 )
+from .fingerprint import Shape, fingerprint
 from .names import is_temp_name, split_name
+from .results import LineageResult
+from .shapes import SHAPE_CACHE, CachedShape, RecordingSchema, ShapeCache, ShapeResolver, schema_token
 
 log = logging.getLogger(__name__)
 
@@ -73,8 +80,17 @@ class LineageStats:
     edges: int = 0  # distinct source -> destination table edges emitted
     column_edges: int = 0  # distinct source column -> destination column edges emitted
     events: int = 0
+    distinct_shapes: int = 0  # query shapes (texts equal but for literals and comments)
+    shapes_parsed: int = 0  # shapes parsed by this batch (the rest came from the shape cache)
+    shape_cache_hits: int = 0  # queries answered from an already parsed shape
+    cross_window_hits: int = 0  # shapes answered from a parse made by an earlier batch
+    literal_sensitive_shapes: int = 0  # shapes whose literals named something: keyed by text
+    parse_workers: int = 0  # worker processes that parsed shapes (0: all parsed in the task)
+    shapes_parsed_in_workers: int = 0
+    workers_killed: int = 0  # workers terminated past the time cap (statement counted timed out)
+    seconds: float = 0.0  # wall-clock time of the batch
 
-    def as_dict(self) -> dict[str, int]:
+    def as_dict(self) -> dict[str, int | float]:
         return asdict(self)
 
 
@@ -114,49 +130,78 @@ def build_lineage_manifest(
     window: Any = None,
     max_query_chars: int = DEFAULT_MAX_CHARS,
     timeout_s: float = DEFAULT_TIMEOUT_S,
+    max_query_tokens: int | None = DEFAULT_MAX_TOKENS,
+    shape_cache: ShapeCache | None = None,
+    parse_workers: int = 0,
 ) -> tuple[dict[str, Any], LineageStats]:
     """Parse a batch of query-log rows; return (lineage manifest v1, stats).
 
     The manifest also carries ``stats`` (as a dict) so it survives XCom. Row-level
     ``default_database`` / ``default_schema`` (the session's current database/schema) win over the
     batch-level ones. Rows are processed in ``start_time`` order when every row has one.
+    ``shape_cache`` defaults to the process-wide :data:`.shapes.SHAPE_CACHE`; pass
+    ``ShapeCache(0)`` to parse every query. ``parse_workers`` > 0 parses the batch's distinct
+    uncached shapes in that many worker processes first (:mod:`.pool`; used when there are at
+    least ``pool.MIN_SHAPES_FOR_POOL`` of them); the result is the same as without.
     """
+    started = time.perf_counter()
     stats = LineageStats()
     dialect = dialect or ""
     user_schema = normalize_schema(schema, dialect)
     created_columns: dict[str, dict[str, str]] = {}
-    lookup = ChainMap(user_schema, created_columns)  # the caller's schema wins
+    cache = SHAPE_CACHE if shape_cache is None else shape_cache
+    resolver = ShapeResolver(cache, (dialect, schema_token(user_schema), max_query_tokens))
+    resolver.batch = cache.new_batch()
     graph = _Graph()
     order = 0
+    rows = _in_order([QueryForLineage.coerce(r) for r in queries])
+    shapes: list[Shape | None] | None = None
+    prefetched: dict[tuple, tuple[str, LineageError]] = {}
+    if parse_workers > 0:
+        shapes = _prefetch(
+            rows, resolver, stats, prefetched, dialect=dialect, default_database=default_database,
+            default_schema=default_schema, user_schema=user_schema, max_query_chars=max_query_chars,
+            timeout_s=timeout_s, max_tokens=max_query_tokens, workers=parse_workers,
+        )
 
-    for row in _in_order([QueryForLineage.coerce(r) for r in queries]):
+    for position, row in enumerate(rows):
         stats.queries += 1
         text = row.query_text
         if not text or not text.strip():
             stats.skipped_empty += 1
             continue
         key = row.query_id or f"text:{hash(text)}"
+        if max_query_chars and len(text) > max_query_chars:
+            stats.skipped_too_large += 1
+            _warn_once(key, "lineage: skipped query %s: %d characters, over the %d cap", row.query_id, len(text), max_query_chars)
+            continue
         try:
-            results = analyze_statements(
+            results = _statements(
+                resolver,
                 text,
                 dialect,
                 row.default_database or default_database,
                 row.default_schema or default_schema,
-                lookup,
-                max_chars=max_query_chars,
+                user_schema,
+                created_columns,
                 timeout_s=timeout_s,
+                max_tokens=max_query_tokens,
+                shape=shapes[position] if shapes is not None else _UNKNOWN,
+                prefetched=prefetched,
             )
-        except QueryTooLargeError:
-            stats.skipped_too_large += 1
-            _warn_once(key, "lineage: skipped query %s: %d characters, over the %d cap", row.query_id, len(text), max_query_chars)
-            continue
-        except LineageTimeoutError:
-            stats.timed_out += 1
-            _warn_once(key, "lineage: skipped query %s: parsing ran over %ss: %.200s", row.query_id, timeout_s, text)
-            continue
-        except UnparseableSQLError as e:
-            stats.skipped_unparseable += 1
-            _warn_once(key, "lineage: skipped unparseable query %s (%s): %.200s", row.query_id, e, text)
+        except LineageError as e:
+            # Logged once per shape (or per query id when there is no shape): a failing dashboard
+            # query run 10,000 times in the window is one warning, with its first query id.
+            key = getattr(e, "shape_key", None) or key
+            if isinstance(e, QueryTooLargeError):
+                stats.skipped_too_large += 1
+                _warn_once(key, "lineage: skipped query %s: %s", row.query_id, e)
+            elif isinstance(e, LineageTimeoutError):
+                stats.timed_out += 1
+                _warn_once(key, "lineage: skipped query %s: parsing ran over %ss: %.200s", row.query_id, timeout_s, text)
+            else:
+                stats.skipped_unparseable += 1
+                _warn_once(key, "lineage: skipped unparseable query %s (%s): %.200s", row.query_id, e, text)
             continue
         stats.parsed += 1
         session = row.session_id or None
@@ -164,6 +209,12 @@ def build_lineage_manifest(
             stats.statements += 1
             order += 1
             _record(graph, result, session, order, created_columns, user_schema)
+
+    stats.distinct_shapes = len(resolver.seen)
+    stats.shapes_parsed = resolver.parsed
+    stats.shape_cache_hits = resolver.hits
+    stats.cross_window_hits = resolver.cross_batch_hits
+    stats.literal_sensitive_shapes = resolver.sensitive
 
     # A table the batch writes and later drops was scratch space: resolve through it too.
     for node, drop_order in graph.dropped.items():
@@ -180,6 +231,23 @@ def build_lineage_manifest(
         window=window,
         stats=stats.as_dict(),
     )
+    stats.seconds = round(time.perf_counter() - started, 3)
+    manifest["stats"]["seconds"] = stats.seconds
+    log.info(
+        "lineage: %d queries in %d distinct shapes: %d shape(s) parsed (%d in %d worker process(es)), "
+        "%d from earlier windows' cache, %d queries answered from a parsed shape; %d events; "
+        "%.2fs (%.0f queries/s)",
+        stats.queries,
+        stats.distinct_shapes,
+        stats.shapes_parsed,
+        stats.shapes_parsed_in_workers,
+        stats.parse_workers,
+        stats.cross_window_hits,
+        stats.shape_cache_hits,
+        stats.events,
+        stats.seconds,
+        stats.queries / stats.seconds if stats.seconds else 0.0,
+    )
     return manifest, stats
 
 
@@ -195,6 +263,9 @@ def lineage_manifest_from_queries(
     window: Any = None,
     max_query_chars: int = DEFAULT_MAX_CHARS,
     timeout_s: float = DEFAULT_TIMEOUT_S,
+    max_query_tokens: int | None = DEFAULT_MAX_TOKENS,
+    shape_cache: ShapeCache | None = None,
+    parse_workers: int = 0,
 ) -> dict[str, Any]:
     """:func:`build_lineage_manifest` returning only the manifest (stats are in ``manifest["stats"]``)."""
     manifest, _ = build_lineage_manifest(
@@ -208,11 +279,131 @@ def lineage_manifest_from_queries(
         window=window,
         max_query_chars=max_query_chars,
         timeout_s=timeout_s,
+        max_query_tokens=max_query_tokens,
+        shape_cache=shape_cache,
+        parse_workers=parse_workers,
     )
     return manifest
 
 
 # --------------------------------------------------------------------------------------------
+
+
+_UNKNOWN: Any = object()  # shape not computed yet
+
+
+def _shape(text: str, dialect: str) -> Shape | None:
+    try:
+        return fingerprint(text, dialect)
+    except Exception:  # noqa: BLE001 - the tokenizer rejects it: the parse will say why
+        return None
+
+
+def _prefetch(
+    rows: list[QueryForLineage],
+    resolver: ShapeResolver,
+    stats: LineageStats,
+    errors: dict[tuple, tuple[str, LineageError]],
+    *,
+    dialect: str,
+    default_database: str | None,
+    default_schema: str | None,
+    user_schema: Mapping[str, Mapping[str, str]],
+    max_query_chars: int | None,
+    timeout_s: float | None,
+    max_tokens: int | None,
+    workers: int,
+) -> list[Shape | None]:
+    """Fingerprint every row; parse one text per uncached shape in worker processes.
+
+    Returns the rows' shapes (so the main pass does not fingerprint twice). Parsed shapes go into
+    the cache; a representative's error is kept in ``errors`` for the main pass to report.
+    """
+    from .pool import MIN_SHAPES_FOR_POOL, ShapeTask, parse_shapes
+
+    shapes: list[Shape | None] = []
+    todo: dict[tuple, tuple[Shape, ShapeTask]] = {}
+    for row in rows:
+        text = row.query_text
+        if not text or not text.strip() or (max_query_chars and len(text) > max_query_chars):
+            shapes.append(None)
+            continue
+        shape = _shape(text, dialect)
+        shapes.append(shape)
+        if shape is None:
+            continue
+        database, schema = row.default_database or default_database, row.default_schema or default_schema
+        key = resolver.key(shape, database, schema)
+        if key not in todo and not isinstance(resolver.cache.get(key), CachedShape):
+            todo[key] = (shape, ShapeTask(text, database, schema))
+    if len(todo) < MIN_SHAPES_FOR_POOL:
+        return shapes
+    keys = list(todo)
+    outcomes, pool_stats = parse_shapes(
+        [todo[k][1] for k in keys], workers=workers, dialect=dialect, schema=user_schema,
+        timeout_s=timeout_s, max_tokens=max_tokens,
+    )
+    stats.parse_workers = pool_stats.workers
+    stats.shapes_parsed_in_workers = pool_stats.parsed
+    stats.workers_killed = pool_stats.killed
+    for key, outcome in zip(keys, outcomes, strict=True):
+        shape, task = todo[key]
+        if outcome.results is not None:
+            resolver.store(key, shape, outcome.results, outcome.consulted or {})
+        elif isinstance(outcome.error, LineageError):
+            errors[key] = (task.text, outcome.error)
+    return shapes
+
+
+def _statements(
+    resolver: ShapeResolver,
+    text: str,
+    dialect: str,
+    default_database: str | None,
+    default_schema: str | None,
+    user_schema: Mapping[str, Mapping[str, str]],
+    created_columns: dict[str, dict[str, str]],
+    *,
+    timeout_s: float | None,
+    max_tokens: int | None,
+    shape: Shape | None = _UNKNOWN,
+    prefetched: dict[tuple, tuple[str, LineageError]] | None = None,
+) -> list[LineageResult]:
+    """The per-statement results of ``text``: from its shape when parsed before, else parsed."""
+    if shape is _UNKNOWN:
+        shape = _shape(text, dialect)
+    key = None
+    if shape is not None:
+        key = resolver.key(shape, default_database, default_schema)
+        cached = resolver.lookup(key, created_columns)
+        if cached is not None:
+            return cached
+        failed = prefetched.get(key) if prefetched else None
+        if failed is not None and failed[0] == text:
+            del prefetched[key]  # type: ignore[union-attr]
+            failed[1].shape_key = f"shape:{hash(key)}"  # type: ignore[attr-defined]
+            resolver.failed(key, failed[1])
+            raise failed[1]
+    lookup = RecordingSchema(user_schema, created_columns)
+    try:
+        results = analyze_statements(
+            text,
+            dialect,
+            default_database,
+            default_schema,
+            lookup,
+            max_chars=None,
+            timeout_s=timeout_s,
+            max_tokens=max_tokens,
+        )
+    except LineageError as e:
+        if key is not None:
+            e.shape_key = f"shape:{hash(key)}"  # type: ignore[attr-defined]
+            resolver.failed(key, e)
+        raise
+    if key is not None and shape is not None:
+        resolver.store(key, shape, results, lookup.consulted)
+    return results
 
 
 def _in_order(rows: list[QueryForLineage]) -> list[QueryForLineage]:
@@ -253,8 +444,8 @@ def _record(
     if "CREATE_VIEW" in result.statement_types:
         graph.views.update(result.out_tables)
     for name, columns in result.defined_columns.items():
-        if name not in user_schema and columns:
-            created_columns[name] = dict.fromkeys(columns, "")
+        if name.lower() not in user_schema and columns:
+            created_columns[name.lower()] = dict.fromkeys((c.lower() for c in columns), "")
 
     sources = {node(name) for name in result.in_tables}
     for name in result.out_tables:
@@ -302,14 +493,27 @@ def _expand_column(graph: _Graph, start: tuple[Node, str]) -> set[tuple[str, str
     return out
 
 
-def _asset_ref(name: str, views: set[str]) -> dict[str, Any] | None:
+def _asset_ref(name: str, views: set[str], asset_id: str | None = None) -> dict[str, Any] | None:
     split = split_name(name)
     if split is None:
         return None
     database, schema, table = split
     return lineage_asset_ref(
-        name=table, database=database, schema=schema, type="VIEW" if name in views else "TABLE", asset_id=name
+        name=table,
+        database=database,
+        schema=schema,
+        type="VIEW" if name in views else "TABLE",
+        asset_id=asset_id or name.lower(),
     )
+
+
+def _asset_ids(names: list[str]) -> dict[str, str]:
+    """The event-local ids linking ``fields`` to ``sources``: the lower-case name, unless two
+    names of the event differ only in case (quoted Snowflake / BigQuery names), then the name."""
+    lowered: dict[str, int] = {}
+    for name in names:
+        lowered[name.lower()] = lowered.get(name.lower(), 0) + 1
+    return {name: name.lower() if lowered[name.lower()] == 1 else name for name in names}
 
 
 def _events(graph: _Graph, stats: LineageStats) -> list[dict[str, Any]]:
@@ -328,13 +532,14 @@ def _events(graph: _Graph, stats: LineageStats) -> list[dict[str, Any]]:
         sources.discard(name)  # UPDATE t ... FROM t reads itself; that is not lineage
         if not sources:
             continue
-        destination = _asset_ref(name, graph.views)
+        ids = _asset_ids([name, *sources])
+        destination = _asset_ref(name, graph.views, ids[name])
         if destination is None:
             stats.skipped_unqualified += len(sources)
             continue
         refs = {}
         for source in sorted(sources):
-            ref = _asset_ref(source, graph.views)
+            ref = _asset_ref(source, graph.views, ids[source])
             if ref is None:
                 stats.skipped_unqualified += 1
             else:
@@ -346,7 +551,7 @@ def _events(graph: _Graph, stats: LineageStats) -> list[dict[str, Any]]:
             resolved: set[tuple[str, str]] = set()
             for item in upstream:
                 resolved |= _expand_column(graph, item)
-            pairs = sorted((t, c) for t, c in resolved if t in refs and t != name)
+            pairs = sorted((ids[t], c) for t, c in resolved if t in refs and t != name)
             if pairs:
                 fields[column] = pairs
         stats.edges += len(refs)

@@ -14,6 +14,7 @@ from sqlglot import exp
 from sqlglot.optimizer.scope import Scope, build_scope
 
 from .prepare import PreparedQuery
+from .timeout import NO_DEADLINE, Deadline
 
 Edge = tuple[str, str]  # (qualified table name, column name)
 
@@ -24,8 +25,9 @@ _GENERATED_NAME = re.compile(r"^_col_\d+$")
 class ColumnTracer:
     """Traces output columns of a prepared query back to physical table columns."""
 
-    def __init__(self, prepared: PreparedQuery) -> None:
+    def __init__(self, prepared: PreparedQuery, deadline: Deadline = NO_DEADLINE) -> None:
         self._p = prepared
+        self._deadline = deadline
         self.root: Scope | None = build_scope(prepared.query)
         self._scope_of: dict[int, Scope] = {}
         self._memo: dict[tuple[int, object], frozenset[Edge]] = {}
@@ -47,6 +49,7 @@ class ColumnTracer:
                 # over a join sharing ``id``) denotes the first column of that name.
                 continue
             seen.add(name)
+            self._deadline.check()
             result.append((name, self.trace_index(self.root, index)))
         return result
 
@@ -81,6 +84,10 @@ class ColumnTracer:
         elif isinstance(expression, exp.Select):
             projections = expression.expressions
             result = self._upstreams(scope, projections[index]) if index < len(projections) else frozenset()
+            if _is_lateral(expression) and isinstance(expression.args.get("where"), exp.Where):
+                # A lateral subquery's rows are chosen by its correlation (WHERE t1.id = t2.id):
+                # those columns feed every column it produces.
+                result |= self._upstreams(scope, expression.args["where"].this)
         else:
             result = self._udtf_upstreams(scope)
         self._memo[key] = result
@@ -172,6 +179,10 @@ class ColumnTracer:
             if not table:
                 return frozenset()
         source = self._source_for(scope, table)
+        if source is None:
+            pivoted = self._pivot_for(scope, table)
+            if pivoted is not None:
+                return self._through_pivot(scope, *pivoted, column)
         if isinstance(source, exp.Table):
             real = self._p.real_name(source.name)
             return frozenset({(real, column)}) if real else frozenset()
@@ -179,6 +190,30 @@ class ColumnTracer:
             # A struct path into a derived table is traced by its top-level column.
             return self.trace_name(source, column.split(".", 1)[0])
         return frozenset()
+
+    def _pivot_for(self, scope: Scope, alias: str) -> tuple[exp.Table, exp.Pivot] | None:
+        """The table a ``PIVOT (...) AS alias`` hangs off, and the pivot."""
+        for _, source in scope.selected_sources.values():
+            if isinstance(source, exp.Table):
+                for pivot in source.args.get("pivots") or []:
+                    if not pivot.args.get("unpivot") and pivot.alias.lower() == alias:
+                        return source, pivot
+        return None
+
+    def _through_pivot(self, scope: Scope, table: exp.Table, pivot: exp.Pivot, column: str) -> frozenset[Edge]:
+        """A pivoted column comes from the aggregated columns and the FOR column; any other
+        column of the pivot passes through from the table."""
+        real = self._p.real_name(table.name)
+        if not real:
+            return frozenset()
+        pivoted = {c.name.lower() for c in pivot.args.get("columns") or []}
+        if column not in pivoted:
+            return frozenset({(real, column)})
+        edges: set[Edge] = set()
+        for node in [*pivot.expressions, *(f.this for f in pivot.args.get("fields") or [] if isinstance(f, exp.In))]:
+            for col in node.find_all(exp.Column):
+                edges.add((real, _column_path(col)))
+        return frozenset(edges)
 
     def _guess_source(self, scope: Scope, column: str) -> str:
         """Attribute a column sqlglot left unqualified (no schema, several sources).
@@ -195,6 +230,11 @@ class ColumnTracer:
             if isinstance(source, exp.Table) and column in self._p.columns_of(source.name)
         ]
         return owners[0] if len(owners) == 1 else ""
+
+
+def _is_lateral(select: exp.Select) -> bool:
+    parent = select.parent
+    return isinstance(parent, exp.Subquery) and isinstance(parent.parent, exp.Lateral)
 
 
 def _output_names(scope: Scope) -> list[str]:

@@ -3,7 +3,8 @@
 ``extract_lineage`` parses once, then per statement works out what is written (the target) and
 which query feeds it, reads the source tables off the tree, and traces column lineage with one
 qualification pass (see :mod:`.prepare` and :mod:`.columns`). DML without a SELECT of its own
-(UPDATE, MERGE) is rewritten into an equivalent SELECT so one tracer serves every statement kind.
+(UPDATE, MERGE, INSERT ... VALUES) is rewritten into an equivalent SELECT so one tracer serves
+every statement kind. ``USE`` statements change the defaults of the statements after them.
 """
 
 from __future__ import annotations
@@ -11,17 +12,22 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-import sqlglot
 from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ErrorLevel, SqlglotError
 
 from .columns import ColumnTracer
-from .names import is_temp_name, qualified_name, qualify_parts, table_parts
+from .names import fold, fold_identifier, is_temp_name, qualified_name, qualify_parts, table_parts
 from .prepare import PreparedQuery
 from .results import ColumnLineage, ColumnRef, LineageResult
-from .timeout import ParseTimeout, call_with_timeout
+from .timeout import Deadline, ParseTimeout, deadline_parser
 
 DEFAULT_MAX_CHARS = 200_000
+# About 1 s of parsing on one core: room for generated statements with long IN lists, short of
+# the monsters (10k-branch CASEs) that would take many seconds; the time cap covers the rest.
+DEFAULT_MAX_TOKENS = 50_000
+# sqlglot's own cap on the tree the parser builds (memory); a token makes at most a few nodes.
+MAX_NODES_PER_TOKEN = 4
 DEFAULT_TIMEOUT_S = 5.0
 
 NormalizedSchema = Mapping[str, Mapping[str, str]]
@@ -44,7 +50,11 @@ class LineageTimeoutError(LineageError):
 
 
 def normalize_schema(schema: Mapping[str, Mapping[str, object]] | None, dialect: str = "") -> dict[str, dict[str, str]]:
-    """Lower-case ``{"db.schema.table": {column: type}}`` keys the way table names are reported."""
+    """``{"db.schema.table": {column: type}}`` keyed by lower-case names.
+
+    Schema lookups ignore case (callers spell their schema however their metadata does); the
+    names lineage reports keep the warehouse's case (:mod:`.names`).
+    """
     if not schema:
         return {}
     out: dict[str, dict[str, str]] = {}
@@ -66,17 +76,26 @@ def extract_lineage(
     schemas: Mapping[str, Mapping[str, object]] | None = None,
     max_chars: int | None = DEFAULT_MAX_CHARS,
     timeout_s: float | None = DEFAULT_TIMEOUT_S,
+    max_tokens: int | None = DEFAULT_MAX_TOKENS,
 ) -> LineageResult:
     """Tables read and written by ``sql`` and column-level lineage.
 
     ``schemas`` is an alias of ``schema`` (the corpus scorer's keyword). Raises
-    :class:`QueryTooLargeError` over ``max_chars``, :class:`LineageTimeoutError` past
-    ``timeout_s`` and :class:`UnparseableSQLError` when sqlglot cannot parse the text.
+    :class:`QueryTooLargeError` over ``max_chars`` characters or ``max_tokens`` tokens,
+    :class:`LineageTimeoutError` past ``timeout_s`` and :class:`UnparseableSQLError` when sqlglot
+    cannot parse the text.
     """
     dialect = dialect or ""
     normalized = normalize_schema(schema if schema is not None else schemas, dialect)
     return analyze_sql(
-        sql, dialect, default_database, default_schema, normalized, max_chars=max_chars, timeout_s=timeout_s
+        sql,
+        dialect,
+        default_database,
+        default_schema,
+        normalized,
+        max_chars=max_chars,
+        timeout_s=timeout_s,
+        max_tokens=max_tokens,
     )
 
 
@@ -89,11 +108,19 @@ def analyze_sql(
     *,
     max_chars: int | None = DEFAULT_MAX_CHARS,
     timeout_s: float | None = DEFAULT_TIMEOUT_S,
+    max_tokens: int | None = DEFAULT_MAX_TOKENS,
 ) -> LineageResult:
     """:func:`extract_lineage` with an already-normalised schema."""
     return merge_results(
         analyze_statements(
-            sql, dialect, default_database, default_schema, schema, max_chars=max_chars, timeout_s=timeout_s
+            sql,
+            dialect,
+            default_database,
+            default_schema,
+            schema,
+            max_chars=max_chars,
+            timeout_s=timeout_s,
+            max_tokens=max_tokens,
         )
     )
 
@@ -107,13 +134,16 @@ def analyze_statements(
     *,
     max_chars: int | None = DEFAULT_MAX_CHARS,
     timeout_s: float | None = DEFAULT_TIMEOUT_S,
+    max_tokens: int | None = DEFAULT_MAX_TOKENS,
 ) -> list[LineageResult]:
     """One :class:`LineageResult` per statement of ``sql`` (the batch resolver needs their order)."""
     if max_chars and len(sql) > max_chars:
         raise QueryTooLargeError(f"SQL text is {len(sql)} characters, over the cap of {max_chars}")
-    context = _Context(dialect, default_database, default_schema, schema)
+    context = _Context(dialect, default_database, default_schema, schema, Deadline(timeout_s))
     try:
-        return call_with_timeout(lambda: _analyze(sql, context), timeout_s)
+        return _analyze(sql, context, max_tokens)
+    except QueryTooLargeError:
+        raise
     except ParseTimeout:
         raise LineageTimeoutError(f"lineage extraction ran over {timeout_s}s") from None
     except RecursionError:
@@ -133,9 +163,15 @@ class _Context:
     default_database: str | None
     default_schema: str | None
     schema: NormalizedSchema
+    deadline: Deadline
 
     def name(self, table: exp.Table) -> str | None:
         return qualified_name(table, self.dialect, self.default_database, self.default_schema)
+
+    def fold(self, identifier: exp.Expression) -> str:
+        if isinstance(identifier, exp.Identifier):
+            return fold_identifier(identifier, self.dialect)
+        return fold(identifier.name, False, self.dialect)
 
 
 @dataclass
@@ -168,12 +204,28 @@ def merge_results(results: list[LineageResult]) -> LineageResult:
     return merged
 
 
-def _analyze(sql: str, context: _Context) -> list[LineageResult]:
-    statements = sqlglot.parse(sql, read=context.dialect or None, error_level=ErrorLevel.RAISE)
+def _analyze(sql: str, context: _Context, max_tokens: int | None) -> list[LineageResult]:
+    dialect = Dialect.get_or_raise(context.dialect or None)
+    tokens = dialect.tokenize(sql)
+    if max_tokens and len(tokens) > max_tokens:
+        raise QueryTooLargeError(f"SQL text is {len(tokens)} tokens, over the cap of {max_tokens}")
+    context.deadline.check()
+    parser = deadline_parser(
+        dialect.parser_class,
+        context.deadline,
+        dialect=dialect,
+        error_level=ErrorLevel.RAISE,
+        max_nodes=MAX_NODES_PER_TOKEN * len(tokens) + 1000,
+    )
+    statements = parser.parse(tokens, sql)
     results = []
     for statement in statements:
         if statement is None:
             continue
+        context.deadline.check()
+        if isinstance(statement, exp.Use):
+            _use(statement, context)
+        _resolve_dynamic_identifiers(statement, context.dialect)
         acc = _Accumulator()
         _analyze_statement(statement, context, acc)
         results.append(
@@ -188,6 +240,51 @@ def _analyze(sql: str, context: _Context) -> list[LineageResult]:
             )
         )
     return results
+
+
+def _use(statement: exp.Use, context: _Context) -> None:
+    """``USE [DATABASE|SCHEMA] name``: the defaults for the statements after it in this text.
+
+    Snowflake: ``USE db`` / ``USE DATABASE db`` selects a database (and its PUBLIC schema, as
+    Snowflake does), ``USE db.s`` / ``USE SCHEMA [db.]s`` a schema. Elsewhere (Databricks, Spark,
+    Hive, MySQL) a one-part ``USE x`` selects the schema; ``USE CATALOG c`` the database. Other
+    kinds (WAREHOUSE, ROLE, ...) change nothing lineage depends on.
+    """
+    kind = str(statement.args.get("kind") or "").upper()
+    target = statement.this
+    if not isinstance(target, exp.Table) or kind not in ("", "DATABASE", "SCHEMA", "CATALOG"):
+        return
+    parts = table_parts(target, context.dialect)
+    if not parts:
+        return
+    snowflake = context.dialect == "snowflake"
+    if kind == "CATALOG" or (len(parts) == 1 and (kind == "DATABASE" or (kind == "" and snowflake))):
+        context.default_database = parts[0]
+        context.default_schema = "PUBLIC" if snowflake and kind != "CATALOG" else None
+    elif len(parts) == 1:
+        context.default_schema = parts[0]
+    else:
+        context.default_database, context.default_schema = parts[-2], parts[-1]
+
+
+def _resolve_dynamic_identifiers(statement: exp.Expression, dialect: str) -> None:
+    """Snowflake ``IDENTIFIER('db.s.t')`` with a string literal is the table it names.
+
+    A session variable (``IDENTIFIER($t)``) is unknown here and stays unresolved (no table).
+    """
+    for table in list(statement.find_all(exp.Table)):
+        dynamic = table.this
+        if not isinstance(dynamic, exp.DynamicIdentifier):
+            continue
+        literal = dynamic.this
+        if not (isinstance(literal, exp.Literal) and literal.is_string and literal.name.strip()):
+            continue
+        try:
+            named = exp.to_table(literal.name.strip(), dialect=dialect or None)
+        except (SqlglotError, ValueError):
+            continue
+        for key in ("this", "db", "catalog"):
+            table.set(key, named.args.get(key))
 
 
 def _analyze_statement(statement: exp.Expression, context: _Context, acc: _Accumulator) -> None:
@@ -213,13 +310,11 @@ def _analyze_statement(statement: exp.Expression, context: _Context, acc: _Accum
     elif isinstance(statement, exp.Merge):
         _merge(statement, context, acc, cte_names)
     elif isinstance(statement, exp.Delete):
-        acc.types.append("DELETE")
-        target = _target_table(statement.this)
-        _add_out(acc, context, target)
-        _read_tables(acc, context, [statement], cte_names, exclude={id(target)} if target else set())
+        _delete(statement, context, acc, cte_names)
     elif isinstance(statement, exp.Alter):
-        acc.types.append("ALTER")
-        _add_out(acc, context, _target_table(statement.this))
+        _alter(statement, context, acc)
+    elif isinstance(statement, exp.Copy):
+        _copy(statement, context, acc, cte_names)
     elif isinstance(statement, exp.Drop):
         acc.types.append("DROP")
         if str(statement.args.get("kind") or "").upper() in ("TABLE", "VIEW", "MATERIALIZED VIEW"):
@@ -229,6 +324,69 @@ def _analyze_statement(statement: exp.Expression, context: _Context, acc: _Accum
                     acc.dropped[name] = None
     else:
         acc.types.append(type(statement).__name__.upper())
+
+
+def _delete(statement: exp.Delete, context: _Context, acc: _Accumulator, cte_names: set[str]) -> None:
+    """``DELETE [t1, t2] FROM ...``: every listed target is written (aliases resolved through the
+    FROM clause); the other tables of the statement are read."""
+    acc.types.append("DELETE")
+    target = _target_table(statement.this)
+    listed = statement.args.get("tables") or []
+    if not listed:
+        _add_out(acc, context, target)
+        _read_tables(acc, context, [statement], cte_names, exclude={id(target)} if target else set())
+        return
+    source = statement.this if statement.this is not None else statement
+    by_alias = {table.alias_or_name.lower(): table for table in source.find_all(exp.Table)}
+    targets = set()
+    for item in listed:
+        table = by_alias.get(item.name.lower(), item) if isinstance(item, exp.Table) and not item.db else item
+        name = _add_out(acc, context, _target_table(table))
+        if name:
+            targets.add(name)
+    for table in statement.find_all(exp.Table):
+        if any(table is item for item in listed):
+            continue
+        parts = table_parts(table, context.dialect)
+        if parts is None or (len(parts) == 1 and parts[0].lower() in cte_names):
+            continue
+        name = context.name(table)
+        if name and name not in targets:
+            acc.in_tables[name] = None
+
+
+def _alter(statement: exp.Alter, context: _Context, acc: _Accumulator) -> None:
+    """``ALTER TABLE a RENAME TO b`` is lineage a -> b; ``ALTER TABLE a SWAP WITH b`` a <-> b."""
+    acc.types.append("ALTER")
+    target = _target_table(statement.this)
+    name = _add_out(acc, context, target)
+    for action in statement.args.get("actions") or []:
+        other = _target_table(action.this) if isinstance(action, (exp.AlterRename, exp.SwapTable)) else None
+        if other is None or not name:
+            continue
+        if isinstance(action, exp.AlterRename) and context.dialect != "snowflake" and target is not None:
+            # Postgres, Redshift, BigQuery, ...: the new name stays in the old one's schema.
+            other = other.copy()
+            for key in ("db", "catalog"):
+                if not other.args.get(key) and target.args.get(key):
+                    other.set(key, target.args[key].copy())
+        other_name = _add_out(acc, context, other)
+        if not other_name:
+            continue
+        if isinstance(action, exp.AlterRename):
+            acc.in_tables[name] = None
+            acc.out_tables.pop(name, None)
+        else:
+            acc.in_tables[name] = None
+            acc.in_tables[other_name] = None
+
+
+def _copy(statement: exp.Copy, context: _Context, acc: _Accumulator, cte_names: set[str]) -> None:
+    """``COPY INTO <table> FROM <stage | url | (SELECT ...)>`` writes the table; ``COPY INTO
+    <stage | url> FROM <table | (SELECT ...)>`` reads the table or the query's tables."""
+    acc.types.append("COPY")
+    _add_out(acc, context, _target_table(statement.this))
+    _read_tables(acc, context, statement.args.get("files") or [], cte_names)
 
 
 def _create(statement: exp.Create, context: _Context, acc: _Accumulator, cte_names: set[str]) -> None:
@@ -264,12 +422,21 @@ def _write(
     target_name = _add_out(acc, context, target)
     if target_name and (temporary or is_temp_name(target_name)):
         acc.temp_tables[target_name] = None
+    columns = None
+    if isinstance(target_node, exp.Schema):
+        columns = [
+            context.fold(c.this if isinstance(c, (exp.ColumnDef, exp.Column)) else c)
+            for c in target_node.expressions
+            if isinstance(c, (exp.Identifier, exp.ColumnDef, exp.Column))
+        ]
+    if isinstance(query, exp.Values):
+        _read_tables(acc, context, [query], cte_names)
+        query = _values_as_select(query) if columns else None
+        if query is None:
+            return
     if not isinstance(query, exp.Query):
         return
     _read_tables(acc, context, [query], cte_names)
-    columns = None
-    if isinstance(target_node, exp.Schema):
-        columns = [c.name.lower() for c in target_node.expressions if isinstance(c, (exp.Identifier, exp.ColumnDef, exp.Column))]
     traced = _trace(acc, context, query, target_name, columns or None, cte_names)
     if target_name and kind != "INSERT" and traced is not None and not traced[1].has_unexpanded_star():
         # CTAS / CREATE VIEW / SELECT INTO define the target's columns; the batch resolver uses
@@ -277,6 +444,24 @@ def _write(
         acc.defined_columns[target_name] = columns or [
             c.downstream_column for c in acc.columns if c.downstream_table == target_name
         ]
+
+
+def _values_as_select(values: exp.Values) -> exp.Expression | None:
+    """``VALUES (a, (SELECT ...)), (...)`` as ``SELECT a, (SELECT ...) UNION ALL SELECT ...`` so a
+    subquery inside a row is traced like any projection. Rows without a subquery or column
+    carry no lineage and are left out."""
+    selects = []
+    for row in values.expressions:
+        items = row.expressions if isinstance(row, exp.Tuple) else [row]
+        if not any(item.find(exp.Column, exp.Query) for item in items):
+            continue
+        selects.append(exp.Select(expressions=[exp.alias_(i.copy(), f"_v{n}", copy=False) for n, i in enumerate(items)]))
+    if not selects:
+        return None
+    query: exp.Expression = selects[0]
+    for select in selects[1:]:
+        query = exp.union(query, select, distinct=False, copy=False)
+    return query
 
 
 def _update(statement: exp.Update, context: _Context, acc: _Accumulator, cte_names: set[str]) -> None:
@@ -291,7 +476,8 @@ def _update(statement: exp.Update, context: _Context, acc: _Accumulator, cte_nam
     select = exp.Select()
     for assignment in statement.expressions:
         if isinstance(assignment, exp.EQ) and isinstance(assignment.this, exp.Column):
-            select = select.select(exp.alias_(assignment.expression.copy(), assignment.this.name, copy=False), copy=False)
+            name = context.fold(assignment.this.this)
+            select = select.select(exp.alias_(assignment.expression.copy(), name, quoted=True, copy=False), copy=False)
     if not select.expressions:
         select = select.select(exp.Literal.number(1), copy=False)
     target_copy = target.copy()
@@ -321,7 +507,8 @@ def _merge(statement: exp.Merge, context: _Context, acc: _Accumulator, cte_names
     target_name = _add_out(acc, context, target)
     using = statement.args.get("using")
     whens = statement.args.get("whens")
-    _read_tables(acc, context, [n for n in (using, statement.args.get("with_")) if n is not None], cte_names)
+    # Everything but the target itself: USING, the WITH clause, and subqueries in ON / WHEN.
+    _read_tables(acc, context, [statement], cte_names, exclude={id(target)} if target is not None else set())
     if target is None or using is None:
         return
     projections: list[exp.Expression] = []
@@ -331,11 +518,11 @@ def _merge(statement: exp.Merge, context: _Context, acc: _Accumulator, cte_names
         if isinstance(then, exp.Update):
             for assignment in then.expressions:
                 if isinstance(assignment, exp.EQ) and isinstance(assignment.this, exp.Column):
-                    downstream.append(assignment.this.name.lower())
+                    downstream.append(context.fold(assignment.this.this))
                     projections.append(assignment.expression.copy())
         elif isinstance(then, exp.Insert) and isinstance(then.this, exp.Tuple) and isinstance(then.expression, exp.Tuple):
             for column, value in zip(then.this.expressions, then.expression.expressions, strict=False):
-                downstream.append(column.name.lower())
+                downstream.append(context.fold(column.this if isinstance(column, exp.Column) else column))
                 projections.append(value.copy())
     if not projections:
         return
@@ -370,8 +557,8 @@ def _read_tables(
         for table in root.find_all(exp.Table):
             if exclude and id(table) in exclude:
                 continue
-            parts = table_parts(table)
-            if parts is None or (len(parts) == 1 and parts[0] in cte_names):
+            parts = table_parts(table, context.dialect)
+            if parts is None or (len(parts) == 1 and parts[0].lower() in cte_names):
                 continue
             name = context.name(table)
             if name:
@@ -389,9 +576,11 @@ def _trace(
     merge_duplicates: bool = False,
 ) -> tuple[PreparedQuery, ColumnTracer] | None:
     """Column lineage of ``query`` into ``target_name`` (positional when target_columns is given)."""
+    context.deadline.check()
     try:
         prepared = PreparedQuery(query, context.dialect, context.name, cte_names, context.schema)
-        tracer = ColumnTracer(prepared)
+        context.deadline.check()
+        tracer = ColumnTracer(prepared, context.deadline)
         outputs = tracer.outputs() if target_columns is None else _positional(tracer, target_columns)
     except (SqlglotError, KeyError, AttributeError, ValueError, TypeError, IndexError):
         # Column lineage is best effort; the table lineage already recorded stays valid.
@@ -401,9 +590,14 @@ def _trace(
         for name, edges in outputs:
             merged.setdefault(name, set()).update(edges)
         outputs = [(name, frozenset(edges)) for name, edges in merged.items()]
+    spell = prepared.spell
     for name, edges in outputs:
         acc.columns.append(
-            ColumnLineage(target_name, name, [ColumnRef(t, c) for t, c in sorted(edges)])
+            ColumnLineage(
+                target_name,
+                name if target_columns is not None else spell(name),
+                [ColumnRef(t, spell(c)) for t, c in sorted(edges)],
+            )
         )
     return prepared, tracer
 

@@ -4,8 +4,9 @@ Every physical table is renamed to a one-part placeholder (``_mc_t0``) that keep
 sqlglot's qualifier sees a flat schema of placeholders. That sidesteps two sqlglot limits: a
 ``MappingSchema`` needs every table at the same depth (callers mix ``db.schema.t`` with ``t``),
 and dialect case rules (Snowflake upper-cases, BigQuery keeps case) would otherwise have to match
-the caller's schema keys exactly. Identifiers are lower-cased and unquoted first for the same
-reason; names are reported lower-case anyway.
+the caller's schema keys exactly. Identifiers are lower-cased and unquoted (after the real table
+names are taken from them) for the same reason; the spelling of each is kept so output column
+names can be reported in the warehouse's case.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from sqlglot.optimizer.qualify_columns import qualify_columns
 from sqlglot.optimizer.qualify_tables import qualify_tables
 from sqlglot.schema import MappingSchema
 
-from .names import table_parts
+from .names import fold, table_parts
 
 PLACEHOLDER_PREFIX = "_mc_t"
 
@@ -35,6 +36,8 @@ class PreparedQuery:
         schema: Mapping[str, Mapping[str, str]],
     ) -> None:
         self.query = query
+        self._dialect = dialect
+        self.spelling: dict[str, str] = {}  # lower-case identifier -> as the warehouse stores it
         self._real: dict[str, str] = {}
         self._columns: dict[str, frozenset[str]] = {}
         self._placeholder_of_node: dict[int, str] = {}
@@ -43,23 +46,38 @@ class PreparedQuery:
 
         tables: list[exp.Table] = []
         columns: list[exp.Column] = []
+        identifiers: list[exp.Identifier] = []
         for node in query.walk():
             if isinstance(node, exp.Identifier):
-                node.set("this", node.this.lower())
-                node.set("quoted", False)
+                identifiers.append(node)
             elif isinstance(node, exp.Table):
                 tables.append(node)
             elif isinstance(node, exp.Column) and node.args.get("db"):
                 columns.append(node)
 
+        # Real names first, from the identifiers as written (their case is the warehouse's).
+        renames: list[tuple[exp.Table, str, str, list[str]]] = []
         for index, table in enumerate(tables):
-            parts = table_parts(table)
-            if parts is None or (len(parts) == 1 and parts[0] in cte_names):
+            parts = table_parts(table, dialect)
+            if parts is None or (len(parts) == 1 and parts[0].lower() in cte_names):
                 continue
             real = name_of(table)
             if real is None:
                 continue
-            placeholder = f"{PLACEHOLDER_PREFIX}{index}"
+            renames.append((table, f"{PLACEHOLDER_PREFIX}{index}", real, [p.lower() for p in parts]))
+
+        # Then every identifier lower-case and unquoted: the qualifier matches names exactly, and
+        # lookups here ignore case. How each was spelled is kept to name output columns.
+        spelling = self.spelling
+        for node in identifiers:
+            text = node.this
+            lower = text.lower()
+            if lower not in spelling:
+                spelling[lower] = fold(text, bool(node.args.get("quoted")), dialect)
+            node.set("this", lower)
+            node.set("quoted", False)
+
+        for table, placeholder, real, parts in renames:
             self._real[placeholder] = real
             self._placeholder_of_node[id(table)] = placeholder
             originals.append(parts)
@@ -69,7 +87,7 @@ class PreparedQuery:
             table.set("this", exp.to_identifier(placeholder))
             table.set("db", None)
             table.set("catalog", None)
-            known = schema.get(real)
+            known = schema.get(real.lower())
             if known:
                 self._columns[placeholder] = frozenset(known)
                 sqlglot_schema[placeholder] = _sqlglot_columns(known)
@@ -83,6 +101,19 @@ class PreparedQuery:
 
     def columns_of(self, placeholder: str) -> frozenset[str]:
         return self._columns.get(placeholder.lower(), frozenset())
+
+    def spell(self, name: str) -> str:
+        """A lower-case column name (or dotted struct path) of this query, in the warehouse's case.
+
+        Spelled as the query wrote it; a name the query never wrote (it came from the schema,
+        through ``*``) is folded as an unquoted identifier.
+        """
+        spelled = self.spelling.get(name)
+        if spelled is not None:
+            return spelled
+        if "." in name:
+            return ".".join(self.spell(part) for part in name.split("."))
+        return fold(name, False, self._dialect)
 
     def placeholder_of(self, table: exp.Table) -> str | None:
         return self._placeholder_of_node.get(id(table))

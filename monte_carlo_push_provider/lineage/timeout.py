@@ -1,110 +1,74 @@
-"""A wall-clock cap on pure-Python work (parsing and resolving one statement).
+"""Bounding the work one statement may cost: size caps plus a cooperative deadline.
 
-Why not SIGALRM: it only works on the main thread, and the caller (Airflow's task runner, a test
-harness, the corpus scorer) may already own the process's one ITIMER_REAL. Instead one daemon
-watchdog thread keeps the deadlines of guarded calls and, when one passes, raises
-:class:`ParseTimeout` *inside* the guarded thread with ``PyThreadState_SetAsyncExc``. sqlglot is
-pure Python, so the exception lands at the next bytecode boundary, on any thread. A pending
-exception that would fire after the guarded call already ended is cleared on exit, so it can
-never escape into unrelated code.
+No signal and no thread injection. SIGALRM only works on the main thread and the process's one
+ITIMER_REAL may belong to the caller (Airflow's task runner, the corpus scorer); injecting an
+exception into a thread (``PyThreadState_SetAsyncExc``) can land inside any library's cleanup code,
+which a provider running inside someone else's worker must not risk. Instead:
+
+* **Size caps** bound the input before any work: characters (checked on the raw text) and tokens
+  (checked after tokenising, which is linear and cheap), plus sqlglot's own ``max_nodes`` limit on
+  the tree the parser builds.
+* **A cooperative deadline** (:class:`Deadline`) is checked by the parser every 256 tokens it
+  advances (:func:`deadline_parser`) and by the engine between the phases of analysis, so an
+  over-long statement stops at the next check and raises :class:`ParseTimeout`. The overrun is
+  bounded by the longest single sqlglot optimizer call on a statement within the caps.
+
+For a hard wall-clock bound whatever sqlglot does, the batch can parse in killable worker
+processes (:mod:`.pool`), where an overrunning worker is terminated and replaced.
 """
 
 from __future__ import annotations
 
-import ctypes
-import heapq
-import itertools
-import threading
-from collections.abc import Callable
-from typing import TypeVar
+import functools
+import time
+from typing import Any
 
-T = TypeVar("T")
+# Every so many parser steps the clock is read (a monotonic() call costs ~50 ns; a parser step
+# a few microseconds, so the check is noise).
+_CHECK_EVERY = 256
 
 
 class ParseTimeout(BaseException):  # noqa: N818 - BaseException so library `except Exception` can't swallow it
-    """Raised inside a guarded call when its deadline passes."""
+    """Raised by :meth:`Deadline.check` once the deadline has passed."""
 
 
-# Two prototypes of the same C function: one passes an exception class, one passes NULL
-# ("clear the pending exception"); a py_object argument cannot be NULL.
-_PROTO_SET = ctypes.PYFUNCTYPE(ctypes.c_int, ctypes.c_ulong, ctypes.py_object)
-_PROTO_CLEAR = ctypes.PYFUNCTYPE(ctypes.c_int, ctypes.c_ulong, ctypes.c_void_p)
-_set_async_exc = _PROTO_SET(("PyThreadState_SetAsyncExc", ctypes.pythonapi))
-_clear_async_exc = _PROTO_CLEAR(("PyThreadState_SetAsyncExc", ctypes.pythonapi))
+class Deadline:
+    """A point in (monotonic) time after which :meth:`check` raises :class:`ParseTimeout`."""
+
+    __slots__ = ("_at", "seconds")
+
+    def __init__(self, seconds: float | None) -> None:
+        self.seconds = seconds if seconds and seconds > 0 else None
+        self._at = time.monotonic() + self.seconds if self.seconds else None
+
+    def check(self) -> None:
+        if self._at is not None and time.monotonic() > self._at:
+            raise ParseTimeout()
 
 
-class _Watchdog:
-    def __init__(self) -> None:
-        self._cond = threading.Condition()
-        self._heap: list[tuple[float, int]] = []
-        self._live: dict[int, list] = {}  # token -> [thread_id, fired]
-        self._counter = itertools.count()
-        self._thread: threading.Thread | None = None
-
-    def arm(self, seconds: float) -> int:
-        import time
-
-        token = next(self._counter)
-        with self._cond:
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name="lineage-parse-watchdog", daemon=True)
-                self._thread.start()
-            self._live[token] = [threading.get_ident(), False]
-            heapq.heappush(self._heap, (time.monotonic() + seconds, token))
-            self._cond.notify()
-        return token
-
-    def disarm(self, token: int) -> bool:
-        """Stop guarding; True when the deadline fired (any still-pending exception is cleared)."""
-        with self._cond:
-            thread_id, fired = self._live.pop(token, (0, False))
-            if fired:
-                _clear_async_exc(thread_id, None)  # NULL: drop the exception if not raised yet
-        return fired
-
-    def forget(self, token: int) -> None:
-        with self._cond:
-            self._live.pop(token, None)
-
-    def _run(self) -> None:
-        import time
-
-        with self._cond:
-            while True:
-                while self._heap and self._heap[0][1] not in self._live:
-                    heapq.heappop(self._heap)  # finished in time
-                if not self._heap:
-                    self._cond.wait()
-                    continue
-                deadline, token = self._heap[0]
-                delay = deadline - time.monotonic()
-                if delay > 0:
-                    self._cond.wait(delay)
-                    continue
-                heapq.heappop(self._heap)
-                entry = self._live[token]
-                entry[1] = True
-                _set_async_exc(entry[0], ParseTimeout)
+NO_DEADLINE = Deadline(None)
 
 
-_WATCHDOG = _Watchdog()
+def deadline_parser(parser_class: type, deadline: Deadline, **options: Any) -> Any:
+    """An instance of ``parser_class`` (a dialect's sqlglot parser) that honours ``deadline``."""
+    if deadline.seconds is None:
+        return parser_class(**options)
+    parser = _checking_subclass(parser_class)(**options)
+    parser._mc_deadline = deadline
+    return parser
 
 
-def call_with_timeout(fn: Callable[[], T], seconds: float | None) -> T:
-    """Run ``fn()``; raise :class:`ParseTimeout` if it runs longer than ``seconds`` (None/0: no cap)."""
-    if not seconds or seconds <= 0:
-        return fn()
-    token = _WATCHDOG.arm(seconds)
-    try:
-        try:
-            result = fn()
-        finally:
-            fired = _WATCHDOG.disarm(token)
-    except ParseTimeout:
-        # The injected exception may surface inside disarm() itself; make sure the token is gone.
-        _WATCHDOG.forget(token)
-        raise
-    if fired:
-        # The deadline passed just as fn() finished (the pending exception was cleared): report it.
-        raise ParseTimeout()
-    return result
+@functools.cache
+def _checking_subclass(parser_class: type) -> type:
+    class CheckingParser(parser_class):  # type: ignore[valid-type, misc]
+        _mc_deadline: Deadline = NO_DEADLINE
+        _mc_steps = 0
+
+        def _advance(self, times: int = 1) -> None:
+            self._mc_steps += 1
+            if not self._mc_steps % _CHECK_EVERY:
+                self._mc_deadline.check()
+            super()._advance(times)
+
+    CheckingParser.__name__ = CheckingParser.__qualname__ = f"Deadline{parser_class.__name__}"
+    return CheckingParser

@@ -314,7 +314,7 @@ class SnowflakeLineageCollectorOperator(_SnowflakeCollector):
         return manifest
 
     def _from_query_history(self, conn: Any, start: Any, end: Any, au: tuple[str, str]) -> dict[str, Any]:
-        from monte_carlo_push_provider.collectors.snowflake import iter_queries_for_lineage, snowflake_case
+        from monte_carlo_push_provider.collectors.snowflake import iter_queries_for_lineage
 
         try:
             from monte_carlo_push_provider.lineage import lineage_manifest_from_queries
@@ -337,4 +337,4 @@ class SnowflakeLineageCollectorOperator(_SnowflakeCollector):
                 event.pop("fields", None)
         manifest["source"] = "query_history"
         self.log.info("lineage from QUERY_HISTORY: %s", manifest.get("stats"))
-        return snowflake_case(manifest)
+        return manifest  # the engine already spells names as Snowflake stores them

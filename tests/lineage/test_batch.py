@@ -17,13 +17,16 @@ from monte_carlo_push_provider.lineage import (
 from monte_carlo_push_provider.manifest import ManifestError, validate_manifest
 
 
+# Lower-cased: these tests are about resolution; case per dialect is asserted in test_names.py.
 def _edges(manifest: dict[str, Any]) -> dict[str, set[str]]:
-    return {e["destination"]["asset_id"]: {s["asset_id"] for s in e["sources"]} for e in manifest["events"]}
+    return {
+        e["destination"]["asset_id"].lower(): {s["asset_id"].lower() for s in e["sources"]} for e in manifest["events"]
+    }
 
 
 def _fields(manifest: dict[str, Any]) -> set[tuple[str, str, str, str]]:
     return {
-        (e["destination"]["asset_id"], f["name"], sf["asset_id"], sf["field_name"])
+        (e["destination"]["asset_id"].lower(), f["name"].lower(), sf["asset_id"].lower(), sf["field_name"].lower())
         for e in manifest["events"]
         for f in e.get("fields", [])
         for sf in f["source_fields"]
@@ -143,7 +146,7 @@ def test_bigquery_information_schema_four_part_names_keep_the_tail_as_name() -> 
     rows = [{"query_text": "CREATE TABLE `p.d.cols` AS SELECT column_name FROM `p.d.INFORMATION_SCHEMA.COLUMNS`"}]
     manifest, _ = _build(rows, dialect="bigquery", resource_type="bigquery")
     source = manifest["events"][0]["sources"][0]
-    assert (source["database"], source["schema"], source["name"]) == ("p", "d", "information_schema.columns")
+    assert (source["database"], source["schema"], source["name"]) == ("p", "d", "INFORMATION_SCHEMA.COLUMNS")
 
 
 def test_views_are_typed_view() -> None:
@@ -182,6 +185,7 @@ def test_pathological_statement_times_out_and_batch_continues() -> None:
         dialect="snowflake",
         resource_type="snowflake",
         timeout_s=0.05,
+        max_query_tokens=None,
     )
     assert (datetime.now() - start).total_seconds() < 1.0
     assert stats.timed_out == 1 and stats.parsed == 1

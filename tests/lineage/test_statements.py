@@ -24,10 +24,11 @@ def test_select_join_every_dialect(dialect: str) -> None:
 
 
 def test_select_defaults_fill_missing_parts() -> None:
+    # Defaults are used as the warehouse reported them; the SQL's own parts follow its case rule.
     r = extract_lineage("SELECT a FROM t1", "snowflake", default_database="db", default_schema="sch")
-    assert r.in_tables == ["db.sch.t1"]
-    r = extract_lineage("SELECT a FROM s.t1", "snowflake", default_database="db", default_schema="sch")
-    assert r.in_tables == ["db.s.t1"]
+    assert r.in_tables == ["db.sch.T1"]
+    r = extract_lineage("SELECT a FROM s.t1", "snowflake", default_database="DB", default_schema="SCH")
+    assert r.in_tables == ["DB.S.T1"]
     # Only a default database: as qualified as the inputs allow, never a guessed schema.
     r = extract_lineage("SELECT a FROM t1", "redshift", default_database="db")
     assert r.in_tables == ["db.t1"]
@@ -62,7 +63,7 @@ def test_expression_column_combines_inputs_and_drops_literals() -> None:
         "snowflake",
     )
     assert edges(r) == {(None, "amt", "d.s.o", "flag"), (None, "amt", "d.s.o", "amount")}
-    assert {c.downstream_column for c in r.column_lineage} == {"amt", "lit", "n"}
+    assert {c.downstream_column for c in r.column_lineage} == {"AMT", "LIT", "N"}
 
 
 # ------------------------------------------------------------------------------- CTEs, subqueries
@@ -142,11 +143,12 @@ def test_postgres_lateral_subquery() -> None:
 
 
 # ------------------------------------------------------------------------------- identifiers
-def test_quoted_and_mixed_case_identifiers_fold_to_one_name() -> None:
-    sql = 'SELECT "Amount" AS "Total", o.ID FROM "Db"."Sales"."Orders" o'
+def test_snowflake_quoted_names_keep_their_case_and_unquoted_fold_upper() -> None:
+    sql = 'SELECT "Amount" AS "Total", o.id FROM "Db"."Sales"."Orders" o'
     r = extract_lineage(sql, "snowflake")
-    assert r.in_tables == ["db.sales.orders"]
-    assert edges(r) == {(None, "total", "db.sales.orders", "amount"), (None, "id", "db.sales.orders", "id")}
+    assert r.in_tables == ["Db.Sales.Orders"]
+    exact = {(c.downstream_table, c.downstream_column, u.table, u.column) for c in r.column_lineage for u in c.upstreams}
+    assert exact == {(None, "Total", "Db.Sales.Orders", "Amount"), (None, "ID", "Db.Sales.Orders", "ID")}
 
 
 def test_column_referenced_by_full_table_path() -> None:
@@ -335,7 +337,7 @@ def test_alter_table_target_is_written(dialect: str) -> None:
 def test_drop_has_no_lineage_but_is_reported() -> None:
     r = extract_lineage("DROP TABLE IF EXISTS d.s.t", "snowflake")
     assert tables(r) == (set(), set())
-    assert r.dropped_tables == ["d.s.t"]
+    assert r.dropped_tables == ["D.S.T"]
     assert tables(extract_lineage("DROP SCHEMA s", "snowflake")) == (set(), set())
 
 
@@ -370,7 +372,7 @@ def test_redshift_hash_temp_table_is_qualified_and_flagged() -> None:
 def test_temporary_tables_are_flagged(dialect: str, sql: str) -> None:
     r = extract_lineage(sql, dialect)
     assert tables(r) == ({"d.s.src"}, {"d.s.tmp"})
-    assert r.temp_tables == ["d.s.tmp"]
+    assert [t.lower() for t in r.temp_tables] == ["d.s.tmp"]
 
 
 def test_select_into_writes_target() -> None:
@@ -390,7 +392,7 @@ def test_multiple_statements_are_merged() -> None:
 def test_result_is_a_dict_and_has_attributes() -> None:
     r = extract_lineage("SELECT a FROM d.s.t", "snowflake")
     assert isinstance(r, dict)
-    assert r["in_tables"] == r.in_tables == ["d.s.t"]
+    assert r["in_tables"] == r.in_tables == ["D.S.T"]
     item = r.column_lineage[0]
-    assert item["downstream_table"] is None and item.downstream_column == "a"
-    assert item.upstreams[0].table == "d.s.t" and item.upstreams[0]["column"] == "a"
+    assert item["downstream_table"] is None and item.downstream_column == "A"
+    assert item.upstreams[0].table == "D.S.T" and item.upstreams[0]["column"] == "A"

@@ -222,10 +222,10 @@ def test_query_logs_and_lineage_from_list_jobs(bigquery_conn: BigQueryStandIn, m
          tuple(f"{s['database']}.{s['schema']}.{s['name']}" for s in e["event"]["sources"]))
         for e in mc_conn.events("lineage")
     )
-    # two-part names take the job's project; the emulator reports no referenced tables, so the
-    # destination keeps the lineage engine's lower case
+    # two-part names take the job's project; the emulator reports no referenced tables, and the
+    # lineage engine keeps BigQuery's case-sensitive names as written: `Mixed`, as created
     assert edges == [
-        ("scratch", "mixed", (f"{PROJECT}.scratch.recent",)),
+        ("scratch", "Mixed", (f"{PROJECT}.scratch.recent",)),
         ("scratch", "recent", (f"{PROJECT}.sales.orders",)),
     ]
 
