@@ -209,7 +209,14 @@ class PushRun:
     # -- 2. plan (pass 1) --------------------------------------------------------------------
 
     def resolve_resource(self, uuid: str | None) -> str:
-        return self.creds.require_resource_uuid(uuid or self.op.resource_uuid)
+        from monte_carlo_push_provider.utils.errors import MonteCarloConfigError, MonteCarloManifestError
+
+        try:
+            return self.creds.require_resource_uuid(uuid or self.op.resource_uuid)
+        except MonteCarloManifestError:
+            raise
+        except MonteCarloConfigError as err:  # a retry would not find a UUID either
+            raise MonteCarloManifestError(str(err)) from None
 
     def _validate(self, manifest: Any, index: int) -> None:
         from monte_carlo_push_provider.manifest import ManifestError
