@@ -133,8 +133,8 @@ CONNECTION_TYPES_BY_RESOURCE_TYPE: dict[str, frozenset[str]] = {
         "transactional-db", "postgres", "sql-server", "azure-dedicated-sql-pool", "sap-hana", "motherduck",
     )},
 }
-#: The 64-bit signed range every integer in a push must fit (the gateway's JSON schema types them
-#: as long; Python ints are unbounded).
+#: The 64-bit signed range every integer in a push must fit: the gateway answers 400 beyond it,
+#: while Python's ints (and ``json.dumps``) are unbounded.
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 

@@ -166,3 +166,99 @@ def test_naive_datetimes_are_refused_when_building():
 def test_empty_event_list_is_a_valid_manifest():
     # An empty database yields an empty manifest; the push operator logs it and sends nothing.
     validate_manifest(_metadata())
+
+
+# -- issue 14, "Half-pushes the operator could have prevented" -------------------------------
+
+
+def _logs(*, log_type="snowflake", resource_uuid=None, **entry):
+    event = query_log_entry(start_time=T0, end_time=T0 + timedelta(seconds=1), query_text="select 1")
+    event.update(entry)
+    return new_manifest("query_logs", [event], log_type=log_type, resource_uuid=resource_uuid, collected_at=T0)
+
+
+def _lineage(**ref_extra):
+    src = lineage_asset_ref(name="a", database="d", schema="s", **ref_extra)
+    dst = lineage_asset_ref(name="b", database="d", schema="s")
+    return new_manifest("lineage", [lineage_event(dst, [src])], resource_type="snowflake", collected_at=T0)
+
+
+HALF_PUSHES = [
+    ("wrong resource_type", lambda: new_manifest("metadata", [_table()], resource_type="hive", collected_at=T0),
+     "resource_type 'hive' is not a Monte Carlo warehouse type; use 'data-lake'"),
+    ("capitalised resource_type", lambda: new_manifest("metadata", [_table()], resource_type="Snowflake", collected_at=T0),
+     "use 'snowflake'"),
+    ("made-up resource_type", lambda: new_manifest("metadata", [_table()], resource_type="warehouse", collected_at=T0),
+     "use the Monte Carlo connection type of the warehouse, one of azure-dedicated-sql-pool, bigquery, "),
+    ("per-ref resources beside the top-level one",
+     lambda: _lineage(resource_uuid="11111111-1111-4111-8111-111111111111", resource_type="bigquery"),
+     "events[0].sources[0].resource_uuid is set, but per-asset resources are cross-warehouse lineage"),
+    ("lone surrogate in a name", lambda: _metadata(_table(name="caf\udce9")),
+     "events[0].metadata.name contains a lone surrogate (U+DCE9 at character 3)"),
+    ("lone surrogate in query text", lambda: _logs(query_text="select '\ud800'"),
+     "events[0].query_text contains a lone surrogate (U+D800"),
+    ("lone surrogate in an extra key", lambda: _logs(extra={"tag\udc80": "x"}), "events[0].extra key"),
+    ("row_count beyond int64", lambda: _metadata(_table(row_count=2**63)),
+     "events[0].volume.row_count is 9223372036854775808, outside the 64-bit integer range"),
+    ("extra int beyond int64", lambda: _logs(extra={"bytes_scanned": 2**64}), "events[0].extra.bytes_scanned is 1844"),
+    ("error_code beyond int64", lambda: _logs(error_code=-(2**63) - 1), "events[0].error_code is -9223372036854775809"),
+]
+
+
+@pytest.mark.parametrize(("make", "expected"), [c[1:] for c in HALF_PUSHES], ids=[c[0] for c in HALF_PUSHES])
+def test_what_the_gateway_refuses_is_caught_locally(make, expected):
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from monte_carlo_push_provider.utils.errors import MonteCarloManifestError
+
+    with pytest.raises(MonteCarloManifestError) as err:
+        validate_manifest(make(), index=1)
+    assert isinstance(err.value, ManifestError) and isinstance(err.value, AirflowFailException)
+    assert str(err.value).startswith("manifest[1] (")
+    assert expected in str(err.value)
+
+
+def test_valid_text_and_int64_edges_pass():
+    validate_manifest(_metadata(_table(name="café \U0001f600", row_count=2**63 - 1, description="naïve")))
+    validate_manifest(_logs(extra={"bytes": 2**63 - 1, "negative": -(2**63), "ratio": 0.5, "ok": True}))
+
+
+def test_preflight_across_manifests():
+    from monte_carlo_push_provider.manifest import Preflight
+    from monte_carlo_push_provider.utils.errors import MonteCarloManifestError
+
+    uuid, other = "11111111-1111-4111-8111-111111111111", "22222222-2222-4222-8222-222222222222"
+    preflight = Preflight(default_resource_uuid=uuid)
+    preflight.check(_metadata(_table()), index=0)  # resource_uuid None -> the default
+    preflight.check(_logs(), index=1)
+    preflight.check(_logs(log_type="hive-s3", resource_uuid=other), index=2)
+    assert preflight.resource_pairs() == [(uuid, "snowflake")]
+    assert preflight.log_type_pairs() == [(uuid, "snowflake"), (other, "hive-s3")]
+
+    with pytest.raises(MonteCarloManifestError, match=r"manifest\[3\] .*log_type 'bigquery' cannot go to resource "
+                       r"1111.* which manifest\[0\] \(snowflake metadata, database ANALYTICS\) pushes as a 'snowflake'"):
+        preflight.check(_logs(log_type="bigquery"), index=3)
+    with pytest.raises(MonteCarloManifestError, match=r"manifest\[4\] .*resource_type 'bigquery' for resource 1111.*"
+                       r"manifest\[0\] .* pushes the same resource as 'snowflake'"):
+        preflight.check(new_manifest("metadata", [_table()], resource_type="bigquery", collected_at=T0), index=4)
+    # the order does not matter: logs first, the warehouse type later
+    later = Preflight()
+    later.check(_logs(log_type="redshift", resource_uuid=other), index=0)
+    with pytest.raises(MonteCarloManifestError, match=r"manifest\[0\] .*log_type 'redshift' cannot go to resource 2222"):
+        later.check(new_manifest("metadata", [_table()], resource_type="data-lake", resource_uuid=other,
+                                 collected_at=T0), index=1)
+
+
+@pytest.mark.parametrize(("make", "expected"), [c[1:] for c in HALF_PUSHES[::3]], ids=[c[0] for c in HALF_PUSHES[::3]])
+def test_push_operator_sends_nothing_when_a_later_manifest_is_bad(mc_conn, make, expected):
+    """Before: the first manifest was accepted, then the gateway answered 400 on the second.
+    Now every manifest is validated before the first request, and the task fails without retry."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from monte_carlo_push_provider.operators.push import MonteCarloPushOperator
+    from tests.conftest import make_context
+
+    op = MonteCarloPushOperator(task_id="push", manifests=[_metadata(_table()), make()], min_push_interval=None)
+    with pytest.raises(AirflowFailException, match=expected.replace("(", r"\(").replace(")", r"\)").replace("[", r"\[")):
+        op.execute(make_context())
+    assert mc_conn.pushes() == [] and mc_conn.stats()["requests"] == {}

@@ -207,7 +207,6 @@ class MonteCarloHook(BaseHook):
         super().__init__(**kwargs)
         self.monte_carlo_conn_id = monte_carlo_conn_id
         self._credentials: MonteCarloCredentials | None = None
-        self._warehouses: dict[str, dict[str, Any]] | None = None
 
     def __repr__(self) -> str:
         return f"MonteCarloHook(monte_carlo_conn_id={self.monte_carlo_conn_id!r})"
@@ -230,10 +229,11 @@ class MonteCarloHook(BaseHook):
         for key, env_name in ENV_FALLBACKS.items():
             # Register the value as pasted *and* stripped with the masker before anything can
             # fail on it, then decide on the stripped value (a whitespace-only field is empty).
-            raw_value = values[key] if values[key] else os.environ.get(env_name)
-            if key in _SECRET_FIELDS and isinstance(raw_value, str):
-                _mask(raw_value)
-                _mask(raw_value.strip())
+            if key in _SECRET_FIELDS:
+                for raw_value in (values[key], os.environ.get(env_name)):
+                    if isinstance(raw_value, str):
+                        _mask(raw_value)
+                        _mask(raw_value.strip())
             if isinstance(values[key], str) and values[key].strip():
                 sources[key] = "connection"
             elif (os.environ.get(env_name) or "").strip():
@@ -280,14 +280,14 @@ class MonteCarloHook(BaseHook):
         return Client(session=session)
 
     def get_graphql_client(self) -> Client:
-        """A pycarlo ``Client`` for the GraphQL API (no scope), pinned to the connection's
-        ``graphql_endpoint`` like :meth:`get_ingestion_client`."""
+        """A pycarlo ``Client`` for the GraphQL API (no scope)."""
         quiet_pycarlo()
         from pycarlo.core import Client, Session
 
         creds = self.get_credentials()
         key_id, secret = creds.require_graphql_key()
         session = Session(mcd_id=key_id, mcd_token=secret, endpoint=creds.graphql_endpoint)
+        # Pinned to the connection's graphql_endpoint, like get_ingestion_client (MCD_API_ENDPOINT).
         _pin_endpoint(session, creds.graphql_endpoint, "GraphQL calls", self.log)
         return Client(session=session)
 
@@ -317,8 +317,6 @@ class MonteCarloHook(BaseHook):
                 retry_backoff=ExponentialBackoffJitter(0.25, 2),
             )
         except Exception as err:  # pycarlo raises GqlError / HTTPError subclasses
-            # ``from None``: the original exception's text (which a transport error can fill
-            # with header values) must not reach the task log through the traceback.
             raise explain_graphql_error(err, self.get_credentials()) from None
         return response.to_dict() if hasattr(response, "to_dict") else dict(response or {})
 
@@ -327,14 +325,20 @@ class MonteCarloHook(BaseHook):
     def list_warehouses(self) -> dict[str, dict[str, Any]]:
         """The account's warehouses by UUID (``name``, ``connection_type``), from GraphQL
         ``getUser``; fetched once per hook instance (a task creates one hook)."""
-        if self._warehouses is None:
+        cached: dict[str, dict[str, Any]] | None = getattr(self, "_warehouses", None)
+        if cached is None:
             data = self.graphql("query { getUser { account { warehouses { uuid name connectionType } } } }")
-            warehouses = (((data.get("get_user") or {}).get("account") or {}).get("warehouses")) or []
-            self._warehouses = {
-                str(w.get("uuid")): {"name": w.get("name"), "connection_type": w.get("connection_type")}
+            # Either key style: pycarlo's client answers snake_case, a plain transport camelCase.
+            user = data.get("getUser") or data.get("get_user") or {}
+            warehouses = ((user.get("account") or {}).get("warehouses")) or []
+            cached = self._warehouses = {
+                str(w.get("uuid")).lower(): {
+                    "name": w.get("name"),
+                    "connection_type": w.get("connectionType") or w.get("connection_type"),
+                }
                 for w in warehouses
             }
-        return self._warehouses
+        return cached
 
     def verify_resources(
         self,
@@ -364,7 +368,7 @@ class MonteCarloHook(BaseHook):
         warehouses = self.list_warehouses()
         known = "; ".join(f"{w['name']} ({w['connection_type']}): {u}" for u, w in warehouses.items()) or "none"
         for label, uuid, value in wanted:
-            warehouse = warehouses.get(uuid)
+            warehouse = warehouses.get(str(uuid).lower())
             if warehouse is None:
                 raise MonteCarloManifestError(
                     f"{CHECKPOINT_RESOURCE}: resource UUID {uuid} (pushed with {label} {value!r}) is not a "

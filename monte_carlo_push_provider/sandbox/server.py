@@ -184,10 +184,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
         data = json.dumps(payload).encode()
+        # Count before answering: a client that reads the stats right after its answer must see it.
+        if not self._path.startswith("/_sandbox/"):  # admin calls would drown the real traffic
+            self.server.app.stats.request(self._path, status)
         drip = self.server.app.faults.config.drip_ms if self._path in INGEST_PATHS else 0
         if drip:
             self._drip(status, data, headers or {}, drip / 1000.0)
-            self.server.app.stats.request(self._path, status)
             return
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
@@ -196,8 +198,6 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(k, v)
         self.end_headers()
         self.wfile.write(data)
-        if not self._path.startswith("/_sandbox/"):  # admin calls would drown the real traffic
-            self.server.app.stats.request(self._path, status)
 
     def _drip(self, status: int, data: bytes, headers: dict[str, str], interval: float) -> None:
         """Write the whole answer, status line included, one byte per ``interval`` seconds."""

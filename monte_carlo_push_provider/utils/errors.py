@@ -149,7 +149,7 @@ def explain_graphql_error(err: Any, creds: MonteCarloCredentials) -> MonteCarloP
             "(Settings > API Access), not the ingestion key; put it in the connection extras "
             "graphql_key_id / graphql_key_secret (or MCD_ID / MCD_TOKEN)."
         )
-        return MonteCarloRejectedError(scrub(text, getattr(creds, "secrets", ())), status=status)
+        return MonteCarloRejectedError(text, status=status)
     else:
         text = f"GraphQL call to {creds.graphql_endpoint} failed: {message}"
-    return MonteCarloPushError(scrub(text, getattr(creds, "secrets", ())), status=status)
+    return MonteCarloPushError(text, status=status)

@@ -159,7 +159,7 @@ def send_with_retries(
         status = answer.status
         if 200 <= status < 300:
             try:
-                parsed = json.loads(answer.content) if answer.content else None
+                parsed = json.loads(answer.content)  # an empty 2xx body is as unreadable as HTML
             except ValueError:
                 counts["possible_duplicates"] += 1
                 raise _Transient(

@@ -101,3 +101,147 @@ def test_bad_timeout_names_the_field(mc_conn, monkeypatch):
     set_conn(monkeypatch, mc_conn, lambda c: c["extra"].update(timeout_s="soon"))
     with pytest.raises(MonteCarloConfigError, match="extra timeout_s must be a number of seconds, got 'soon'"):
         MonteCarloHook().get_credentials()
+
+
+# -- issue 14: secrets pasted with whitespace, control characters, MCD_API_ENDPOINT, resources --
+
+
+def test_secret_with_trailing_newline_is_stripped_and_push_works(mc_conn, monkeypatch, caplog):
+    """Issue 14: a key secret pasted with a trailing newline was printed in clear in the task log
+    (requests' InvalidHeader). Stripped, it just works, and nothing prints it."""
+    import logging
+
+    from monte_carlo_push_provider.utils.sender import RetryPolicy, send_with_retries
+    from tests.sandbox.helpers import metadata_body
+
+    set_conn(monkeypatch, mc_conn, lambda c: c.update(password=c["password"] + "\n", login=" " + c["login"] + "\t"))
+    hook = MonteCarloHook()
+    creds = hook.get_credentials()
+    assert creds.ingest_key_secret == "sandbox-ingest-secret" and creds.ingest_key_id == "sandbox-ingest-id"
+    with caplog.at_level(logging.DEBUG):
+        sent = send_with_retries(hook.get_ingestion_client(), "/ingest/v1/metadata", metadata_body(), creds=creds,
+                                 timeout_s=5, policy=RetryPolicy(2), label="batch 1/1")
+    assert [p["invocation_id"] for p in mc_conn.pushes()] == [sent.invocation_id]
+    assert "sandbox-ingest-secret" not in caplog.text
+
+
+def test_graphql_secret_with_trailing_newline_works(mc_conn, monkeypatch):
+    set_conn(monkeypatch, mc_conn, lambda c: c["extra"].update(graphql_key_secret="sandbox-graphql-secret\r\n"))
+    data = MonteCarloHook().graphql("query { getUser { email } }")
+    assert (data.get("getUser") or data.get("get_user"))["email"] == "sandbox@example.com"
+
+
+@pytest.mark.parametrize(
+    ("mutate", "field"),
+    [
+        (lambda c: c.update(password="sandbox-ingest\n-secret"), "ingestion key secret (connection password"),
+        (lambda c: c["extra"].update(graphql_key_secret="abc\x00def-secret"), "GraphQL key secret"),
+        (lambda c: c.update(login="sandbox\u200bingest-id"), "ingestion key id"),
+    ],
+    ids=["newline inside", "NUL", "zero-width space"],
+)
+def test_control_characters_inside_a_credential_are_refused_by_name(mc_conn, monkeypatch, mutate, field):
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from monte_carlo_push_provider.utils.errors import MonteCarloCredentialsError
+
+    conn = set_conn(monkeypatch, mc_conn, mutate)
+    with pytest.raises(MonteCarloCredentialsError) as err:
+        MonteCarloHook().get_credentials()
+    assert isinstance(err.value, AirflowFailException)  # a retry would find it again
+    message = str(err.value)
+    assert field in message and "HTTP header" in message
+    for value in (conn["password"], conn["login"], conn["extra"]["graphql_key_secret"]):
+        assert value.strip() not in message and repr(value)[1:-1] not in message
+
+
+def test_whitespace_only_field_falls_back_to_the_environment(mc_conn, monkeypatch):
+    set_conn(monkeypatch, mc_conn, lambda c: c.update(password="  \n"))
+    monkeypatch.setenv("MCD_INGEST_TOKEN", "sandbox-ingest-secret\n")
+    creds = MonteCarloHook().get_credentials()
+    assert creds.ingest_key_secret == "sandbox-ingest-secret"
+    assert creds.sources["ingest_key_secret"] == "MCD_INGEST_TOKEN"
+
+
+def test_credentials_stay_frozen_and_secret_free_in_repr(mc_conn):
+    import dataclasses
+
+    creds = MonteCarloHook().get_credentials()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        creds.ingest_key_secret = "x"  # type: ignore[misc]
+    assert "sandbox-ingest-secret" not in repr(creds) and "sandbox-graphql-secret" not in repr(creds)
+    assert creds.secrets == ("sandbox-ingest-secret", "sandbox-graphql-secret")
+
+
+def test_mcd_api_endpoint_cannot_redirect_pushes(mc_conn, tmp_path):
+    """Issue 14: MCD_API_ENDPOINT in the environment silently overrode the connection's endpoint
+    inside pycarlo (read at import), sending pushes to the GraphQL host. A fresh process with the
+    variable set, as a worker would have it."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    script = (
+        "import logging; logging.basicConfig(level=logging.WARNING)\n"
+        "from monte_carlo_push_provider.hooks.monte_carlo import MonteCarloHook\n"
+        "from monte_carlo_push_provider.utils.sender import RetryPolicy, send_with_retries\n"
+        "from tests.sandbox.helpers import metadata_body\n"
+        "hook = MonteCarloHook()\n"
+        "client = hook.get_ingestion_client(); hook.get_ingestion_client()\n"
+        "print('ENDPOINT', client.session_endpoint)\n"
+        "print('ID', send_with_retries(client, '/ingest/v1/metadata', metadata_body(), creds=hook.get_credentials(),"
+        " timeout_s=5, policy=RetryPolicy(1), label='b').invocation_id)\n"
+    )
+    # Another host (nothing listens on the discard port): pycarlo alone would push there and fail.
+    env = dict(os.environ, MCD_API_ENDPOINT="http://127.0.0.1:9/graphql", PYTHONPATH=str(REPO),
+               AIRFLOW_CONN_MONTE_CARLO_DEFAULT=mc_conn.connection_uri_json("snowflake"))
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120,
+                         cwd=REPO)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert f"ENDPOINT {mc_conn.ingest_endpoint}" in out.stdout
+    [push] = mc_conn.pushes()
+    assert f"ID {push['invocation_id']}" in out.stdout
+    logs = out.stdout + out.stderr  # the hook logs through Airflow's structlog
+    assert logs.count("MCD_API_ENDPOINT=") == 1  # warned once, not per client
+    assert "Ignoring it" in logs
+
+
+def test_verify_resources_against_getuser(mc_conn):
+    hook = MonteCarloHook()
+    snowflake, lake = SANDBOX_WAREHOUSES["snowflake"], SANDBOX_WAREHOUSES["data-lake"]
+    assert hook.verify_resources([(snowflake, "snowflake"), (SANDBOX_WAREHOUSES["databricks"], "databricks")],
+                                 log_types=[(snowflake, "snowflake"), (lake, "hive-s3")]) is True
+    graphql_calls = mc_conn.stats()["requests"]["/graphql 200"]
+    hook.verify_resources([(lake, "data-lake")])
+    assert mc_conn.stats()["requests"]["/graphql 200"] == graphql_calls  # cached per hook (per task)
+
+
+@pytest.mark.parametrize(
+    ("pairs", "log_types", "expected"),
+    [
+        ([("00000000-0000-4000-8000-00000000dead", "snowflake")], [],
+         "resource UUID 00000000-0000-4000-8000-00000000dead (pushed with resource_type 'snowflake') is not a warehouse"),
+        ([(SANDBOX_WAREHOUSES["snowflake"], "bigquery")], [], "is a SNOWFLAKE warehouse in Monte Carlo, but the push "
+         "names resource_type 'bigquery', which needs a BIGQUERY warehouse"),
+        ([], [(SANDBOX_WAREHOUSES["redshift"], "hive-s3")], "is a REDSHIFT warehouse in Monte Carlo, but the push "
+         "names log_type 'hive-s3', which needs a DATA_LAKE warehouse"),
+    ],
+    ids=["unknown uuid", "resource_type mismatch", "log_type mismatch"],
+)
+def test_verify_resources_refuses_before_anything_is_pushed(mc_conn, pairs, log_types, expected):
+    from airflow.sdk.exceptions import AirflowFailException
+
+    with pytest.raises(AirflowFailException) as err:
+        MonteCarloHook().verify_resources(pairs, log_types=log_types)
+    assert expected in str(err.value) and "checkpoint 2" in str(err.value)
+    assert mc_conn.pushes() == []
+
+
+def test_verify_resources_is_a_no_op_without_a_graphql_key(mc_conn, monkeypatch):
+    set_conn(monkeypatch, mc_conn, lambda c: [c["extra"].pop("graphql_key_id"), c["extra"].pop("graphql_key_secret")])
+    monkeypatch.delenv("MCD_ID", raising=False)
+    monkeypatch.delenv("MCD_TOKEN", raising=False)
+    assert MonteCarloHook().verify_resources([("00000000-0000-4000-8000-00000000dead", "snowflake")]) is False
+    assert "/graphql 200" not in mc_conn.stats()["requests"]
