@@ -77,6 +77,7 @@ class PushUnit:
     window: list[str] | None = None  # query logs: [min start_time, max end_time] of planned events
     skip: SkippedUnit | None = None  # the whole unit is not pushed (hourly bucket)
     planner: Any = None  # pass 1 only
+    cursor: int = 0  # pass 1: position of the event being planned within the current manifest run
 
     @property
     def label(self) -> str:
@@ -363,7 +364,7 @@ def plan_push(
 
 def _on_too_large(unit: PushUnit, reports: list[dict[str, Any]], log: Any) -> Callable[[Any], None]:
     def too_large(err: Any) -> None:
-        offset = unit.event_count + unit._cursor  # type: ignore[attr-defined]
+        offset = unit.event_count + unit.cursor
         where = unit.origin_of(offset)
         message = f"{where}: {err}"
         log.error("%s %s", unit.label, message)
@@ -412,7 +413,7 @@ def _plan_events(
     add = unit.planner.add
     planned: list[dict[str, Any]] = []
     for cursor, (_, event) in enumerate(indexed):
-        unit._cursor = cursor  # type: ignore[attr-defined]  # read by the too-large callback
+        unit.cursor = cursor  # read by the too-large callback
         offset = unit.event_count + cursor
         blocked = window_owner
         key = None

@@ -156,13 +156,12 @@ class PushRun:
             moved = move_aside(path, "unreadable")
             self.log.warning("force=True: ignoring the unreadable checkpoint (kept as %s)", moved)
             document = None
-        previous = lease.previous or {}
-        if document is None and previous.get("accepted_batches") and not self.op.force:
+        recorded = lease.recorded_accepted()
+        if document is None and recorded and not self.op.force:
             raise MonteCarloStateError(
-                f"checkpoint {path} is missing, but the previous try of this task instance (try "
-                f"{previous.get('owner', {}).get('try_number')}, lease {lease.dir}) recorded "
-                f"{previous['accepted_batches']} accepted batch(es) in it. Pushing again would duplicate them. "
-                "Restore the file from backup, or set force=True for one run to push everything again."
+                f"checkpoint {path} is missing, but earlier tries of this task instance (lease {lease.dir}) "
+                f"recorded {recorded} accepted batch(es) in it. Pushing again would duplicate them. Restore "
+                "the file from backup, or set force=True for one run to push everything again."
             )
         if document is None:
             document = {"checkpoint_version": CHECKPOINT_VERSION, **self.identity, "rounds": []}
@@ -193,8 +192,15 @@ class PushRun:
         self.resource_leases[(resource_uuid, kind)] = lease
         self.leases.append(lease)
 
+    def _accepted_total(self) -> int:
+        """Batches the checkpoint records over all rounds; without a readable checkpoint, what the
+        earlier leases recorded (so a damaged checkpoint is never forgotten by the next try)."""
+        if not hasattr(self, "checkpoint"):
+            return self.leases[0].recorded_accepted() if self.leases else 0
+        return sum(len(r["batches"]) for r in self.checkpoint.document["rounds"])
+
     def _release_leases(self) -> None:
-        info = {"accepted_batches": len(self.checkpoint.round["batches"]) if hasattr(self, "checkpoint") else 0,
+        info = {"accepted_batches": self._accepted_total(),
                 "outcome": getattr(getattr(self, "result", None), "status", None)}
         for lease in reversed(self.leases):
             with contextlib.suppress(Exception):
@@ -203,7 +209,14 @@ class PushRun:
     # -- 2. plan (pass 1) --------------------------------------------------------------------
 
     def resolve_resource(self, uuid: str | None) -> str:
-        return self.creds.require_resource_uuid(uuid or self.op.resource_uuid)
+        from monte_carlo_push_provider.utils.errors import MonteCarloConfigError, MonteCarloManifestError
+
+        try:
+            return self.creds.require_resource_uuid(uuid or self.op.resource_uuid)
+        except MonteCarloManifestError:
+            raise
+        except MonteCarloConfigError as err:  # a retry would not find a UUID either
+            raise MonteCarloManifestError(str(err)) from None
 
     def _validate(self, manifest: Any, index: int) -> None:
         from monte_carlo_push_provider.manifest import ManifestError
@@ -294,7 +307,7 @@ class PushRun:
 
     def _renew(self, accepted: int) -> None:
         for lease in self.leases:
-            lease.renew(accepted_batches=len(self.checkpoint.round["batches"]), round=self.checkpoint.round["round"])
+            lease.renew(accepted_batches=self._accepted_total(), round=self.checkpoint.round["round"])
 
     def _on_accepted(self, unit: PushUnit, record: BatchRecord, events: list[dict[str, Any]], first: bool) -> None:
         from monte_carlo_push_provider.utils import push_state

@@ -292,6 +292,7 @@ class Lease:
         self.previous: dict[str, Any] | None = None  # the generation before ours
         self.waited = False  # a live holder had to finish first
         self.info: dict[str, Any] = {}
+        self.history: list[dict[str, Any]] = []  # the generations before ours that are still kept
 
     def _path(self, generation: int) -> Any:
         return self.dir / f"{generation:08d}.json"
@@ -336,6 +337,7 @@ class Lease:
                 if create_json(self._path(current + 1), self._document()):
                     self.generation = current + 1
                     self.previous = doc if isinstance(doc, dict) else None
+                    self.history = [d for g in generations if isinstance(d := self._read(g), dict)]
                     if why and why not in ("released", ""):
                         log.warning("%s: took over the lease of %s (%s)", self.what, _who(doc), why)
                     for old in generations[:-LEASE_KEEP]:
@@ -351,6 +353,16 @@ class Lease:
                     "is really gone, delete the lease file."
                 )
             time.sleep(poll_s)
+
+    def _read(self, generation: int) -> Any:
+        try:
+            return read_json(self._path(generation))
+        except Unreadable:
+            return None
+
+    def recorded_accepted(self) -> int:
+        """The most accepted batches an earlier holder recorded (task instance leases)."""
+        return max((int(d.get("accepted_batches") or 0) for d in self.history), default=0)
 
     def renew(self, **info: Any) -> None:
         """Extend the lease (after each batch); raise if a newer generation took it over."""
@@ -391,9 +403,9 @@ def _who(doc: Any) -> str:
 
 CHECKPOINT_FIX = (
     "It records which batches Monte Carlo already accepted for this task instance, so the push "
-    "refuses to guess. Fix: restore the file, or look up this task's invocation_ids in its earlier "
-    "task logs / push-result files; then either delete the file (everything this task instance "
-    "pushed before is pushed again) or set force=True on the operator for one run."
+    "refuses to guess. Fix: restore the file (this task's invocation_ids are in its earlier task "
+    "logs and push-result files), or set force=True on the operator for one run: everything this "
+    "task instance pushed before is pushed again, and the unreadable file is kept aside."
 )
 
 

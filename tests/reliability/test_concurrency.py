@@ -86,15 +86,19 @@ def test_zombie_try_and_its_retry_never_push_the_same_batches(mc_sandbox_clean, 
     # try 1 is still pushing (a zombie: its worker lost the heartbeat) when Airflow starts try 2
     mc_sandbox_clean.set_faults(slow_ms=100)
     env = child_env(mc_sandbox_clean, tmp_path)
-    at = time.time() + 4
+    at = time.time() + 6
     zombie = start(env, what="metadata", n=400, run_id="r1", **{"try": 1}, start_at=at)
     retry = start(env, what="metadata", n=400, run_id="r1", **{"try": 2}, start_at=at + 1.5)
     first, second = finish(zombie), finish(retry)
     names = [e["event"]["relational_asset"]["metadata"]["name"] for e in mc_sandbox_clean.events("metadata")]
     assert len(names) == 400 and len(set(names)) == 400
-    assert "waited for another try of this task instance" in second["log"]
-    assert second["totals"]["sent_requests"] == 0  # everything resumed
-    assert second["invocation_ids"] == first["invocation_ids"]  # and the retry still reports every id
+    # Whichever took the lease first pushed (normally the zombie: it starts 1.5 s earlier, but on
+    # a loaded machine both interpreters may come up late); the other waited, sent nothing, and
+    # still reports every invocation_id.
+    pusher, waiter = (first, second) if first["totals"]["sent_requests"] else (second, first)
+    assert "waited for another try of this task instance" in waiter["log"]
+    assert waiter["totals"]["sent_requests"] == 0 and pusher["totals"]["sent_requests"] > 5
+    assert waiter["invocation_ids"] == pusher["invocation_ids"]
 
 
 def test_overlapping_query_log_runs_at_once_push_each_query_once(mc_sandbox_clean, tmp_path):
