@@ -37,7 +37,9 @@ def build(dag_id: str, *, sensor_timeout: float, quiet: bool = False) -> DAG:
                     manifest["events"] = []
             return pushed
 
-        push = MonteCarloPushOperator(task_id="push", manifests=collect(quiet), min_push_interval=None)
+        # force: each run re-sends identical content on purpose (the pushed ledger would otherwise
+        # skip query logs an earlier run already pushed: exactly once).
+        push = MonteCarloPushOperator(task_id="push", manifests=collect(quiet), min_push_interval=None, force=True)
         MonteCarloPushedDataSensor(
             task_id="confirm",
             push_result=push.output,

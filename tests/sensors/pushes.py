@@ -11,10 +11,12 @@ from tests.sensors.sample_manifests import DAILY, ORDERS, manifests
 
 __all__ = ["DAILY", "EXACT", "ORDERS", "manifests", "push_all"]
 
-def push_all(run_id: str = "manual__test") -> dict[str, Any]:
-    """One push of the sample; another ``run_id`` is another task instance (no resumed batches)."""
+def push_all(run_id: str = "manual__test", *, force: bool = False) -> dict[str, Any]:
+    """One push of the sample; another ``run_id`` is another task instance (no resumed batches).
+    ``force=True`` re-sends query logs an earlier run already pushed (the pushed ledger would
+    otherwise skip them: exactly once)."""
     op = MonteCarloPushOperator(task_id="push", manifests=manifests(), min_push_interval=None,
-                                retry_base_delay_s=0.01, retry_max_delay_s=0.05)
+                                retry_base_delay_s=0.01, retry_max_delay_s=0.05, force=force)
     return op.execute(make_context(task_id="push", run_id=run_id))
 
 

@@ -35,7 +35,9 @@ def metadata(names: list[str]) -> dict:
 def test_an_earlier_push_of_identical_content_proves_nothing(mc_conn):
     first = push_all()
     mc_conn.hold()
-    second = push_all(run_id="manual__second")  # another run: nothing resumed from push 1
+    # Another run, re-sending identical content on purpose (force: the pushed ledger would skip
+    # the query logs): nothing resumed from push 1.
+    second = push_all(run_id="manual__second", force=True)
     assert not set(second["invocation_ids"]) & set(first["invocation_ids"])
     expect, _ = build_expectations(second)
     status = poll(VisibilityChecker(expect))
@@ -129,7 +131,8 @@ def test_a_run_the_hourly_guard_skipped_entirely_confirms_nothing_at_once(mc_con
     from monte_carlo_push_provider.sensors.monte_carlo import MonteCarloPushedDataSensor
 
     def guarded(run_id: str) -> dict:
-        op = MonteCarloPushOperator(task_id="push", manifests=[metadata(["a"])])
+        # skip_when_nothing_pushed=False: the skipped run's result comes back instead of a skip.
+        op = MonteCarloPushOperator(task_id="push", manifests=[metadata(["a"])], skip_when_nothing_pushed=False)
         return op.execute(make_context(task_id="push", run_id=run_id))
 
     assert guarded("manual__first")["batches"]
