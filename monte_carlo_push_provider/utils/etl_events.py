@@ -45,6 +45,7 @@ TASK_STATUS: dict[str, str] = {
     "skipped": "skipped",
     "removed": "removed",
     "deferred": "deferred",
+    "awaiting_input": "blocked",  # human-in-the-loop operators waiting for a person
 }
 #: Airflow DagRunState value -> ETL status.
 DAG_RUN_STATUS: dict[str, str] = {
@@ -66,7 +67,7 @@ RUN_TRIGGER: dict[str, str] = {
 # key=value / key: value pairs whose key says "secret"; URL userinfo; bearer tokens.
 _SECRET_PAIR = re.compile(
     r"(?i)\b([\w.-]*(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|"
-    r"authorization|credentials?)[\w.-]*)(\s*[=:]\s*)(\"[^\"]*\"|'[^']*'|[^\s,;&)]+)"
+    r"authorization|credentials?)[\w.-]*)([\"']?\s*[=:]\s*)(\"[^\"]*\"|'[^']*'|[^\s,;&)}]+)"
 )
 _URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s:@]+:[^/\s@]+@")
 _BEARER = re.compile(r"(?i)\b(bearer\s+)[a-z0-9._~+/=-]+")
@@ -102,9 +103,9 @@ def scrub(message: Any, limit: int = MAX_ERROR_CHARS) -> str:
             text = str(redact(text))
         except Exception:  # noqa: S112 - the masker is best effort; the patterns below still run
             continue
+    text = _BEARER.sub(r"\1***", text)  # before the pairs: "Authorization: Bearer <token>"
     text = _SECRET_PAIR.sub(lambda m: f"{m.group(1)}{m.group(2)}***", text)
     text = _URL_USERINFO.sub(r"\1***@", text)
-    text = _BEARER.sub(r"\1***", text)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
