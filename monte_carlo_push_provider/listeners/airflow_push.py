@@ -184,7 +184,7 @@ class _Runtime:
         self.ensure_metadata(dag, is_paused=is_paused)
         task_runs: list[dict[str, Any]] = []
         if _state(dag_run.state) in ("success", "failed"):
-            tis = list(dag_run.get_task_instances())
+            tis = _task_instances(dag_run)
             upstream = upstream_failures(tis, dag)
             run_type = getattr(dag_run, "run_type", None)
             for ti in tis:
@@ -201,6 +201,19 @@ class _Runtime:
         if not nested:
             for task_run in task_runs:
                 self.sender.submit("runs", task_run)
+
+
+def _task_instances(dag_run: Any) -> list[Any]:
+    """The run's task instances through the ORM relationship, i.e. a read in the caller's own
+    session. Never ``dag_run.get_task_instances()`` here: it opens a session of its own and
+    commits it, and inside the scheduler loop Airflow's commit guard turns that commit into
+    ``UNEXPECTED COMMIT - THIS WILL BREAK HA LOCKS!`` and the scheduler exits (seen in an
+    experiment with ``airflow standalone``; tests/listeners/test_scheduler_side.py guards it)."""
+    try:
+        return list(dag_run.task_instances or [])
+    except Exception as exc:  # a detached DagRun (API server paths) has no session to load from
+        log.debug("Monte Carlo listener: task instances of %s not loadable: %s", getattr(dag_run, "run_id", "?"), exc)
+        return []
 
 
 _runtime: _Runtime | None = None
