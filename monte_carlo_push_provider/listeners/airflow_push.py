@@ -123,6 +123,23 @@ class _Runtime:
                     del self._known[dag_id]  # try again on the next event
 
         self.sender.submit("metadata", asset, on_accepted=accepted, on_failed=failed)
+        self._push_lineage(dag)
+
+    def _push_lineage(self, dag: Any) -> None:
+        """Table lineage the DAG's assets declare, for warehouses mapped in
+        ``[monte_carlo] airflow_lineage_resources`` — pushed with the metadata, so once per DAG
+        version (table lineage never expires in Monte Carlo)."""
+        if not self.settings.lineage_resources:
+            return
+        from monte_carlo_push_provider.utils.etl_lineage import parse_resource_map, table_lineage
+
+        try:
+            resources = parse_resource_map(self.settings.lineage_resources)
+        except ValueError as exc:
+            log.warning("Monte Carlo listener: [monte_carlo] %s; no lineage pushed", exc)
+            return
+        for resource, event in table_lineage(dag, resources):
+            self.sender.submit("lineage", event, resource=resource)
 
     # -- task attempts --------------------------------------------------------------------------
 
@@ -204,15 +221,37 @@ class _Runtime:
 
 
 def _task_instances(dag_run: Any) -> list[Any]:
-    """The run's task instances through the ORM relationship, i.e. a read in the caller's own
-    session. Never ``dag_run.get_task_instances()`` here: it opens a session of its own and
-    commits it, and inside the scheduler loop Airflow's commit guard turns that commit into
+    """The run's task instances, without ever committing the caller's session.
+
+    Never ``dag_run.get_task_instances()`` here: it uses the thread's scoped session and commits
+    it, and inside the scheduler loop Airflow's commit guard turns that commit into
     ``UNEXPECTED COMMIT - THIS WILL BREAK HA LOCKS!`` and the scheduler exits (seen in an
-    experiment with ``airflow standalone``; tests/listeners/test_scheduler_side.py guards it)."""
+    experiment with ``airflow standalone``; tests/listeners/test_scheduler_side.py guards it).
+    The scheduler's DagRun is bound to its session, so the ORM relationship loads them with a read
+    in that session. A detached DagRun (``airflow dags test``, the API server) is read in a session
+    of our own on the same engine, closed without committing anything.
+    """
     try:
-        return list(dag_run.task_instances or [])
-    except Exception as exc:  # a detached DagRun (API server paths) has no session to load from
-        log.debug("Monte Carlo listener: task instances of %s not loadable: %s", getattr(dag_run, "run_id", "?"), exc)
+        loaded = list(dag_run.task_instances or [])
+        if loaded:
+            return loaded
+    except Exception as exc:  # DetachedInstanceError
+        log.debug("Monte Carlo listener: task instances of %s not in its session: %s", dag_run.run_id, exc)
+    try:
+        from airflow import settings
+        from airflow.models.taskinstance import TaskInstance
+        from sqlalchemy.orm import Session
+
+        with Session(bind=settings.engine) as session:
+            tis = (
+                session.query(TaskInstance)
+                .filter(TaskInstance.dag_id == dag_run.dag_id, TaskInstance.run_id == dag_run.run_id)
+                .all()
+            )
+            session.expunge_all()
+            return tis
+    except Exception as exc:
+        log.warning("Monte Carlo listener: task instances of %s not readable: %s", dag_run.run_id, exc)
         return []
 
 

@@ -26,6 +26,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import quote
 
+from monte_carlo_push_provider.utils.etl_lineage import task_asset_refs
+
 RESOURCE_TYPE = "airflow"
 GROUP_TYPE = "DAG"
 #: Longest error message sent (Monte Carlo shows it in the run's detail; tracebacks stay in Airflow).
@@ -181,6 +183,11 @@ def _tasks(dag: Any) -> list[dict[str, Any]]:
         attributes = {k: v for k, v in attributes.items() if v is not None}
         if attributes:
             entry["attributes"] = attributes
+        inputs, outputs = task_asset_refs(task)
+        if inputs:
+            entry["inputs"] = inputs
+        if outputs:
+            entry["outputs"] = outputs
         out.append(entry)
     return out
 
@@ -281,6 +288,9 @@ def task_run_event(
             {"dag_run_source_id": dag_run_source_id(dag_id, run_id), "map_index": map_index if map_index >= 0 else None}
         ),
     }
+    task = getattr(ti, "task", None)
+    if task is not None and status not in ("in_progress", "queued", "scheduled"):
+        event["inputs"], event["outputs"] = task_asset_refs(task)
     upstream = sorted(upstream_failed)
     if error is not None or (status == "upstream_failed" and upstream):
         message = scrub(error) if error is not None else "upstream task failed: " + ", ".join(upstream)

@@ -32,7 +32,7 @@ from typing import Any
 log = logging.getLogger("monte_carlo_push_provider.listener")
 
 MAX_BATCH = 100  # pycarlo's _check_batch_size: 1-100 events a request
-PATHS = {"metadata": "/ingest/v1/etl/metadata", "runs": "/ingest/v1/etl/runs"}
+PATHS = {"metadata": "/ingest/v1/etl/metadata", "runs": "/ingest/v1/etl/runs", "lineage": "/ingest/v1/lineage"}
 OUTAGE_COOLDOWN_S = 60.0
 
 
@@ -42,10 +42,16 @@ class _Aborted(Exception):
 
 @dataclass
 class _Item:
-    kind: str  # "metadata" | "runs"
+    kind: str  # "metadata" | "runs" | "lineage"
     event: dict[str, Any]
     on_accepted: Callable[[str], None] | None = None
     on_failed: Callable[[], None] | None = None
+    #: (uuid, resource_type) for lineage: the warehouse its tables live in, not the ETL container
+    resource: tuple[str, str] | None = None
+
+    @property
+    def batch_key(self) -> tuple[str, tuple[str, str] | None]:
+        return self.kind, self.resource
 
 
 @dataclass
@@ -103,8 +109,9 @@ class EtlSender:
         *,
         on_accepted: Callable[[str], None] | None = None,
         on_failed: Callable[[], None] | None = None,
+        resource: tuple[str, str] | None = None,
     ) -> bool:
-        item = _Item(kind, event, on_accepted, on_failed)
+        item = _Item(kind, event, on_accepted, on_failed, resource)
         with self._cond:
             self._pending += 1
             self.stats.submitted += 1
@@ -179,7 +186,7 @@ class EtlSender:
                 item = self._queue.get_nowait()
             except queue.Empty:
                 break
-            if item.kind != first.kind:
+            if item.batch_key != first.batch_key:
                 self._held = item  # keep order: metadata before the runs submitted after it
                 break
             batch.append(item)
@@ -217,7 +224,7 @@ class EtlSender:
         from monte_carlo_push_provider.utils.sender import send_with_retries
 
         kind = batch[0].kind
-        valid, payload = self._payload(kind, batch)
+        valid, payload = self._payload(kind, batch, batch[0].resource)
         if not valid:
             return
         if self._client is None:
@@ -252,7 +259,9 @@ class EtlSender:
             self.stats.dropped_failed += len(batch)
         self._finish(batch, None, transient=transient)
 
-    def _payload(self, kind: str, batch: list[_Item]) -> tuple[list[_Item], dict[str, Any]]:
+    def _payload(
+        self, kind: str, batch: list[_Item], resource: tuple[str, str] | None = None
+    ) -> tuple[list[_Item], dict[str, Any]]:
         """pycarlo's own dataclasses and payload builder: an event pycarlo refuses is skipped."""
         from monte_carlo_push_provider.hooks.monte_carlo import quiet_pycarlo
 
@@ -263,8 +272,9 @@ class EtlSender:
             build_etl_metadata_payload,
             build_etl_runs_payload,
         )
+        from pycarlo.features.ingestion.models import LineageEvent, build_lineage_payload
 
-        model = EtlAsset if kind == "metadata" else EtlRunEvent
+        model = {"metadata": EtlAsset, "runs": EtlRunEvent, "lineage": LineageEvent}[kind]
         valid, objects, invalid = [], [], []
         for item in batch:
             try:
@@ -279,6 +289,8 @@ class EtlSender:
             self._finish(invalid, None)
         if not objects:
             return [], {}
+        if kind == "lineage" and resource is not None:
+            return valid, build_lineage_payload(resource_uuid=resource[0], resource_type=resource[1], events=objects)
         build = build_etl_metadata_payload if kind == "metadata" else build_etl_runs_payload
         return valid, build(resource_uuid=self.resource_uuid, resource_type=self.resource_type, events=objects)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from datetime import datetime, timedelta, timezone
 
-from airflow.sdk import DAG, task
+from airflow.sdk import DAG, Asset, task
 
 with DAG(
     dag_id="listener_chain_retry",
@@ -25,7 +25,7 @@ with DAG(
     def extract() -> int:
         return 1
 
-    @task(retries=1, retry_delay=timedelta(seconds=0))
+    @task(retries=1, retry_delay=timedelta(seconds=0), inlets=[Asset("s3://raw/orders.csv")])
     def transform(value: int) -> int:
         marker = os.environ.get("MC_LISTENER_FAIL_ONCE")
         if marker and not os.path.exists(marker):
@@ -34,7 +34,10 @@ with DAG(
             raise RuntimeError("warehouse refused: password=hunter2 for user etl")
         return value + 1
 
-    @task
+    @task(
+        inlets=[Asset("postgres://warehouse:5432/analytics/public/orders_staging")],
+        outlets=[Asset("postgres://warehouse:5432/analytics/public/orders")],
+    )
     def load(value: int) -> None:
         print(f"loaded {value}")
 

@@ -4,9 +4,11 @@ to the sandbox over HTTP. Nothing is mocked."""
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from pathlib import Path
 
+from monte_carlo_push_provider.sandbox import SANDBOX_WAREHOUSES
 from tests.listeners.conftest import AIRFLOW_CONTAINER, airflow_env, dags_test
 
 DAG_ID = "listener_chain_retry"
@@ -18,7 +20,10 @@ def _runs(sandbox):
 
 
 def test_dags_test_pushes_job_and_runs(airflow_db, mc_sandbox_clean, plugin_entry_point, tmp_path: Path):
-    env = airflow_env(plugin_entry_point, push=True, sandbox=mc_sandbox_clean, state=tmp_path / "state")
+    postgres = SANDBOX_WAREHOUSES["postgres"]
+    env = airflow_env(plugin_entry_point, push=True, sandbox=mc_sandbox_clean, state=tmp_path / "state",
+                      airflow_lineage_resources=json.dumps(
+                          {"postgres://warehouse:5432": {"uuid": postgres, "resource_type": "postgres"}}))
     env["MC_LISTENER_FAIL_ONCE"] = str(tmp_path / "failed_once")
     out = dags_test(DAG_ID, env)
     assert (tmp_path / "failed_once").exists()  # transform really failed once
@@ -41,6 +46,11 @@ def test_dags_test_pushes_job_and_runs(airflow_db, mc_sandbox_clean, plugin_entr
     assert tasks["transform"]["upstream_task_source_ids"] == ["extract"]
     assert tasks["load"]["upstream_task_source_ids"] == ["transform"]
     assert {t["task_type"] for t in tasks.values()} == {"_PythonDecoratedOperator"}
+    # Airflow assets as declaration-time inputs/outputs.
+    assert tasks["transform"]["inputs"] == [{"asset_type": "FILE", "role": "INPUT",
+                                             "fully_qualified_name": "s3://raw/orders.csv"}]
+    assert tasks["load"]["outputs"] == [{"asset_type": "TABLE", "role": "OUTPUT",
+                                         "fully_qualified_name": "analytics:public.orders"}]
 
     # -- runs: every attempt's transitions from the task process, the run from dags test --------
     events = [e["event"] for e in _runs(mc_sandbox_clean)]
@@ -65,6 +75,20 @@ def test_dags_test_pushes_job_and_runs(airflow_db, mc_sandbox_clean, plugin_entr
     assert second["run_url"].startswith(f"{BASE_URL}/dags/{DAG_ID}/runs/") and second["run_url"].endswith(
         "/tasks/transform?try_number=2"
     )
+
+    # ...and as run-time inputs/outputs of the finished attempts.
+    loaded = next(e for e in events if e.get("task_source_id") == "load" and e["status"] == "success")
+    assert loaded["outputs"] == [{"asset_type": "TABLE", "role": "OUTPUT", "fully_qualified_name": "analytics:public.orders"}]
+    transformed = next(e for e in events if e.get("task_source_id") == "transform" and e["status"] == "success")
+    assert [r["fully_qualified_name"] for r in transformed["inputs"]] == ["s3://raw/orders.csv"]
+    assert "inputs" not in second  # in_progress: nothing read yet
+
+    # Table lineage the assets declare, pushed once with the metadata to the mapped warehouse.
+    (lineage,) = mc_sandbox_clean.events("lineage")
+    assert (lineage["resource_uuid"], lineage["resource_type"], lineage["event_type"]) == (postgres, "postgres", "LINEAGE")
+    assert lineage["event"]["destination"] == {"type": "TABLE", "name": "orders", "database": "analytics",
+                                               "schema": "public"}
+    assert [s["name"] for s in lineage["event"]["sources"]] == ["orders_staging"]
 
     runs = [e for e in events if not e.get("task_source_id")]
     assert len(runs) == 1

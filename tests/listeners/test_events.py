@@ -19,13 +19,15 @@ from monte_carlo_push_provider.utils.etl_events import dag_metadata, scrub, stru
 
 def _dag(schedule):
     from airflow.providers.standard.operators.bash import BashOperator
-    from airflow.sdk import DAG
+    from airflow.sdk import DAG, Asset
 
     with DAG("fp", schedule=schedule, start_date=datetime(2026, 1, 1, tzinfo=timezone.utc), tags=["b", "a"],
              default_args={"owner": "ops"}) as dag:
         a = BashOperator(task_id="a", bash_command="true")
         b = BashOperator(task_id="b", bash_command="true", retries=2)
-        c = BashOperator(task_id="c", bash_command="true", owner="finance")
+        c = BashOperator(task_id="c", bash_command="true", owner="finance",
+                         inlets=[Asset("s3://bucket/in.csv")],
+                         outlets=[Asset("snowflake://acme/ANALYTICS/PUBLIC/ORDERS"), Asset("bigquery://p/ds/t")])
         a >> [b, c]
     return dag
 
@@ -54,6 +56,9 @@ def test_sdk_and_serialized_dag_give_the_same_job(schedule, expected):
     assert sdk["owner"]["raw"]["owners"] == ["finance", "ops"]
     assert [t["upstream_task_source_ids"] for t in sdk["tasks"] if t["task_source_id"] != "a"] == [["a"], ["a"]]
     assert {t["task_type"] for t in sdk["tasks"]} == {"BashOperator"}
+    c = next(t for t in sdk["tasks"] if t["task_source_id"] == "c")
+    assert [r["fully_qualified_name"] for r in c["outputs"]] == ["ANALYTICS:PUBLIC.ORDERS", "p:ds.t"]
+    assert c["inputs"] == [{"asset_type": "FILE", "role": "INPUT", "fully_qualified_name": "s3://bucket/in.csv"}]
     EtlAsset.from_dict(sdk)  # pycarlo's model takes it
 
 
@@ -97,3 +102,27 @@ def test_scrub_uses_airflows_masker_and_truncates():
     assert "plain-value-the-masker-knows" not in scrub("boom plain-value-the-masker-knows")
     assert len(scrub("x" * 10_000)) == etl_events.MAX_ERROR_CHARS
     assert scrub(ValueError("bad")) == "ValueError: bad"
+
+
+def test_lineage_resource_map_and_table_lineage():
+    from airflow.providers.standard.operators.bash import BashOperator
+    from airflow.sdk import DAG, Asset
+
+    from monte_carlo_push_provider.utils.etl_lineage import parse_resource_map, table_lineage
+
+    resources = parse_resource_map('{"snowflake://acme/": {"uuid": "u-1", "resource_type": "snowflake"}}')
+    assert resources == {"snowflake://acme": ("u-1", "snowflake")}
+    with pytest.raises(ValueError, match=r"airflow_lineage_resources\['x'\] must be"):
+        parse_resource_map('{"x": {"uuid": "u"}}')
+    assert parse_resource_map("  ") == {}
+
+    with DAG("lin", schedule=None, start_date=datetime(2026, 1, 1, tzinfo=timezone.utc)) as dag:
+        BashOperator(task_id="t", bash_command="true",
+                     inlets=[Asset("snowflake://acme/DB/S/SRC"), Asset("postgres://other:5432/d/s/x"),
+                             Asset("s3://b/k")],
+                     outlets=[Asset("snowflake://acme/DB/S/DST"), Asset("snowflake://unmapped/DB/S/Z")])
+    (event,) = table_lineage(dag, resources)
+    assert event == (("u-1", "snowflake"), {
+        "destination": {"type": "TABLE", "name": "DST", "database": "DB", "schema": "S"},
+        "sources": [{"type": "TABLE", "name": "SRC", "database": "DB", "schema": "S"}],
+    })
