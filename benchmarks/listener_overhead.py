@@ -87,8 +87,8 @@ spec = importlib.util.spec_from_file_location("listener_bench", sys.argv[1])
 module = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(module)
 run = module.dag.test()
-print("TIMINGS", json.dumps(TIMINGS))
-print("STATE", run.state)
+with open(sys.argv[2], "w") as out:  # a file: log lines from other threads interleave with stdout
+    json.dump({"state": str(run.state), "timings": TIMINGS}, out)
 """
 
 
@@ -112,18 +112,18 @@ def entry_point_dir(root: Path) -> Path:
 
 def sample(env: dict[str, str], dag_file: Path, time_hooks: bool) -> tuple[float, list[float]]:
     """(process wall seconds, listener seconds per task attempt in run order)."""
+    result_file = dag_file.parent.parent / "sample.json"
+    result_file.unlink(missing_ok=True)
     start = time.perf_counter()
-    cmd = [sys.executable, "-c", RUN, str(dag_file)] + (["--time-hooks"] if time_hooks else [])
+    cmd = [sys.executable, "-c", RUN, str(dag_file), str(result_file)] + (["--time-hooks"] if time_hooks else [])
     out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=900)
     wall = time.perf_counter() - start
-    lines = out.stdout.splitlines()
-    state = next((ln for ln in lines if ln.startswith("STATE")), "")
-    timings = next((ln for ln in lines if ln.startswith("TIMINGS")), "TIMINGS []")
-    if out.returncode != 0 or "success" not in state:
+    result = json.loads(result_file.read_text()) if result_file.exists() else {}
+    if out.returncode != 0 or "success" not in result.get("state", ""):
         raise SystemExit(f"dag.test() failed:\n{(out.stdout + out.stderr)[-3000:]}")
     per_task: dict[str, float] = {}
     current = None
-    for name, task_id, seconds in json.loads(timings.split(" ", 1)[1]):
+    for name, task_id, seconds in result["timings"]:
         if name.startswith("on_dag_run"):
             continue  # the scheduler's side in production: not on any task's path
         if name.startswith("on_task_instance"):
