@@ -12,8 +12,8 @@ and dropped — the task's outcome was decided before any of this ran.
 Short-lived processes (a task) call :meth:`EtlSender.flush` with a deadline before they exit:
 past it, retry back-off sleeps are cut short and whatever is left is dropped with a log line.
 After an outage the process writes a marker file so the next task processes try once, without
-back-off, until the marker expires (``OUTAGE_COOLDOWN_S``) — an outage costs each task one
-failed connection, not a full retry schedule.
+back-off, until the marker expires (``OUTAGE_COOLDOWN_S``, extended by every failed try, cleared by the first
+accepted request) — an outage costs each task one failed connection, not a full retry schedule.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ log = logging.getLogger("monte_carlo_push_provider.listener")
 
 MAX_BATCH = 100  # pycarlo's _check_batch_size: 1-100 events a request
 PATHS = {"metadata": "/ingest/v1/etl/metadata", "runs": "/ingest/v1/etl/runs", "lineage": "/ingest/v1/lineage"}
-OUTAGE_COOLDOWN_S = 60.0
+OUTAGE_COOLDOWN_S = 300.0
 
 
 class _Aborted(Exception):
