@@ -134,6 +134,9 @@ class EtlSender:
         """Wait up to ``timeout_s`` for everything submitted to be sent or dropped. On timeout,
         cut retries short (the rest is dropped and logged); True if all was handled in time."""
         deadline = time.monotonic() + max(timeout_s, 0.0)
+        # A new deadline: retries cut short by an earlier flush (a long-lived process, dag.test())
+        # may back off again until this one passes.
+        self._abort.clear()
         with self._cond:
             while self._pending > 0:
                 left = deadline - time.monotonic()
