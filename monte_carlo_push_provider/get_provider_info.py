@@ -132,9 +132,10 @@ def get_provider_info() -> dict[str, Any]:
                         "default": "10000",
                     },
                     "airflow_lineage_resources": {
-                        "description": "JSON object mapping an OpenLineage namespace (e.g. "
-                        "snowflake://acme-xy123) or an Airflow connection id to the Monte Carlo warehouse "
-                        "UUID and resource type its tables are pushed as lineage for, e.g. "
+                        "description": "JSON object mapping an asset namespace (the scheme://authority of "
+                        "an Airflow Asset URI, the same form as an OpenLineage namespace) to the Monte Carlo "
+                        "warehouse UUID and resource type the tables of the DAGs' assets are pushed as "
+                        "table lineage for, e.g. "
                         '{"postgres://db:5432": {"uuid": "...", "resource_type": "postgres"}}.',
                         "version_added": "0.1.0",
                         "type": "string",
