@@ -65,6 +65,92 @@ def get_provider_info() -> dict[str, Any]:
             }
         ],
         "extra-links": ["monte_carlo_push_provider.operators.links.MonteCarloTablesLink"],
+        # Loaded by Airflow only with [core] lazy_discover_providers = False; the airflow.plugins
+        # entry point (pyproject.toml) loads the same class in every other setup.
+        "plugins": [
+            {
+                "name": "monte_carlo_push_listener",
+                "plugin-class": "monte_carlo_push_provider.plugins.listener.MonteCarloListenerPlugin",
+            }
+        ],
+        "config": {
+            "monte_carlo": {
+                "description": "Monte Carlo push provider: the Airflow listener that pushes DAGs, tasks and "
+                "runs as Monte Carlo ETL metadata and runs, and where push state lives.",
+                "options": {
+                    "airflow_push": {
+                        "description": "Push this Airflow's DAGs (ETL metadata) and dag/task runs (ETL runs) "
+                        "to Monte Carlo from a listener. Off by default; needs airflow_resource_uuid.",
+                        "version_added": "0.1.0",
+                        "type": "boolean",
+                        "example": "True",
+                        "default": "False",
+                    },
+                    "airflow_resource_uuid": {
+                        "description": "UUID of the Monte Carlo ETL container (resource type airflow) the "
+                        "DAGs and runs belong to. Find it with the GraphQL query "
+                        "getEtlContainers { uuid name type }.",
+                        "version_added": "0.1.0",
+                        "type": "string",
+                        "example": "1b4e28ba-2fa1-11d2-883f-0016d3cca427",
+                        "default": "",
+                    },
+                    "conn_id": {
+                        "description": "The monte_carlo connection (ingestion key, endpoint) the listener "
+                        "pushes with.",
+                        "version_added": "0.1.0",
+                        "type": "string",
+                        "example": None,
+                        "default": "monte_carlo_default",
+                    },
+                    "state_path": {
+                        "description": "Root of the push state: the push operator's checkpoints and hourly "
+                        "ledger, and the listener's per-DAG metadata fingerprints. A local path or an "
+                        "ObjectStoragePath URL (s3://, gs://) for the operator; the listener keeps its "
+                        "files local and falls back to $AIRFLOW_HOME/monte_carlo_push_state for a URL. "
+                        "Empty: $MONTE_CARLO_PUSH_STATE_PATH, else $AIRFLOW_HOME/monte_carlo_push_state.",
+                        "version_added": "0.1.0",
+                        "type": "string",
+                        "example": "s3://my-bucket/monte_carlo_push_state",
+                        "default": "",
+                    },
+                    "airflow_flush_timeout_s": {
+                        "description": "Longest a task process waits at exit for the listener's events to "
+                        "be sent (after the task's outcome is recorded); the rest is logged and dropped.",
+                        "version_added": "0.1.0",
+                        "type": "float",
+                        "example": None,
+                        "default": "5",
+                    },
+                    "airflow_request_timeout_s": {
+                        "description": "Timeout of one listener request to the ingestion gateway.",
+                        "version_added": "0.1.0",
+                        "type": "float",
+                        "example": None,
+                        "default": "10",
+                    },
+                    "airflow_queue_size": {
+                        "description": "Events the listener holds per process while Monte Carlo is slow; "
+                        "beyond this, new events are dropped and counted.",
+                        "version_added": "0.1.0",
+                        "type": "integer",
+                        "example": None,
+                        "default": "10000",
+                    },
+                    "airflow_lineage_resources": {
+                        "description": "JSON object mapping an asset namespace (the scheme://authority of "
+                        "an Airflow Asset URI, the same form as an OpenLineage namespace) to the Monte Carlo "
+                        "warehouse UUID and resource type the tables of the DAGs' assets are pushed as "
+                        "table lineage for, e.g. "
+                        '{"postgres://db:5432": {"uuid": "...", "resource_type": "postgres"}}.',
+                        "version_added": "0.1.0",
+                        "type": "string",
+                        "example": None,
+                        "default": "",
+                    },
+                },
+            }
+        },
         "connection-types": [
             {
                 "connection-type": "monte_carlo",

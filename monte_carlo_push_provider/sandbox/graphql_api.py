@@ -108,6 +108,10 @@ class GraphQLApi:
         self.clock = clock
         self.schema = load_schema()
         self.root: dict[str, Any] = {name: getattr(self, name) for name in RESOLVED_OPERATIONS}
+        # ETL reads (getEtlContainers, getEtlJobsV3, ...) live with the ETL endpoints.
+        from monte_carlo_push_provider.sandbox.etl import EtlGraphQL
+
+        self.root.update(EtlGraphQL(store, clock).resolvers())
 
     def execute(self, body: Any) -> tuple[int, dict[str, Any]]:
         """(HTTP status, response JSON) for one ``POST /graphql`` JSON body."""

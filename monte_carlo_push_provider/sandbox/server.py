@@ -28,6 +28,12 @@ from monte_carlo_push_provider.sandbox import (
     FLOWS,
     SANDBOX_WAREHOUSES,
 )
+from monte_carlo_push_provider.sandbox.etl import (
+    ETL_KINDS,
+    ETL_PATHS,
+    SANDBOX_ETL_CONTAINERS,
+    validate_etl_push,
+)
 from monte_carlo_push_provider.sandbox.faults import FaultConfig, Faults
 from monte_carlo_push_provider.sandbox.store import Store
 from monte_carlo_push_provider.sandbox.validation import INGEST_PATHS, IngestRejected, validate_push
@@ -105,6 +111,8 @@ class Sandbox:
         self._graphql_lock = threading.Lock()
         #: resource uuid -> resource_type
         self.warehouses = {u: t for t, u in SANDBOX_WAREHOUSES.items()}
+        #: ETL container uuid -> its type (sandbox/etl.py)
+        self.etl_containers = {u: t for t, u in SANDBOX_ETL_CONTAINERS.items()}
 
     @property
     def graphql(self) -> Any:
@@ -149,7 +157,10 @@ class Sandbox:
     def accept(self, path: str, body: bytes) -> tuple[int, dict[str, Any], str | None]:
         """Validate and store one push: (status, JSON body, invocation_id if stored)."""
         try:
-            push = validate_push(path, body, self.warehouses)
+            if path in ETL_PATHS:
+                push = validate_etl_push(path, body, self.etl_containers)
+            else:
+                push = validate_push(path, body, self.warehouses)
         except IngestRejected as exc:
             self.stats.bump("rejected")
             return exc.status, {"message": exc.message}, None
@@ -265,13 +276,14 @@ class _Handler(BaseHTTPRequestHandler):
         if self._path.startswith("/_sandbox/"):
             self._admin("GET")
         else:
-            self._send(404 if self._path not in INGEST_PATHS and self._path != "/graphql" else 405, {"message": "Not found"})
+            known = self._path in INGEST_PATHS or self._path in ETL_PATHS or self._path == "/graphql"
+            self._send(405 if known else 404, {"message": "Not found"})
 
     def do_POST(self) -> None:  # noqa: N802
         path = self._path
         if path.startswith("/_sandbox/"):
             self._admin("POST")
-        elif path in INGEST_PATHS:
+        elif path in INGEST_PATHS or path in ETL_PATHS:
             self._ingest(path)
         elif path.rstrip("/") == "/graphql":
             self._graphql()
@@ -383,8 +395,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(400, {"message": f"invalid JSON: {exc}"})
                 return
         kind = query.get("kind")
-        if kind is not None and kind not in FLOWS:
-            self._send(400, {"message": f"kind must be one of {', '.join(FLOWS)}, got {kind!r}"})
+        if kind is not None and kind not in FLOWS + ETL_KINDS:
+            self._send(400, {"message": f"kind must be one of {', '.join(FLOWS + ETL_KINDS)}, got {kind!r}"})
             return
         try:
             if (method, route) == ("GET", "health"):

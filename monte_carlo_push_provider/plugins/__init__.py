@@ -1,0 +1,1 @@
+"""Airflow plugins shipped by this provider. Import-light: Airflow imports them in every process."""
