@@ -322,6 +322,15 @@ def test_consecutive_runs_tile_time_with_no_gap_and_no_overlap() -> None:
     assert len(ids) == len(set(ids))
 
 
+def test_a_query_without_text_is_skipped_and_counted() -> None:
+    # q-empty ends at 10:00:01, in the run of 10:45 .. 11:45 minus the 45-minute lag
+    manifest = SnowflakeQueryLogCollectorOperator(task_id="query_logs").execute(
+        interval(ts(10, 45), ts(11, 45))
+    )
+    assert "q-empty" not in {e["query_id"] for e in manifest["events"]}
+    assert manifest["stats"]["skipped"] == {"empty_query_text": 1}
+
+
 def test_query_logs_from_an_ntz_copy_read_as_utc() -> None:
     ltz = SnowflakeQueryLogCollectorOperator(task_id="ltz").execute(interval(ts(10), ts(11)))
     ntz = SnowflakeQueryLogCollectorOperator(
