@@ -129,7 +129,8 @@ class TableRecord:
     warehouse's catalog to a ``RelationalAsset``.
 
     ``type`` is TABLE or VIEW (see ``collectors.common.normalize_table_type``). Views carry no
-    volume or freshness: the mapping drops them, so no collector has to remember.
+    volume or freshness: the mapping drops them, so no collector has to remember, unless
+    ``holds_data`` says the view is materialized (Hive's materialized views keep row counts).
     """
 
     database: str
@@ -144,6 +145,7 @@ class TableRecord:
     row_count: int | None = None
     byte_count: int | None = None
     last_update_time: datetime | None = None
+    holds_data: bool | None = None  # None: only a TABLE does
 
     def defect(self) -> str | None:
         """Why Monte Carlo cannot take this record, or None."""
@@ -165,6 +167,7 @@ class TableRecord:
         row and byte counts (a daily schema push beside an hourly volume push)."""
         schema_too = not only_freshness_and_volume
         is_table = self.type == "TABLE"
+        has_volume = is_table if self.holds_data is None else self.holds_data
         return relational_asset(
             type=self.type,
             name=self.name,
@@ -175,9 +178,9 @@ class TableRecord:
             created_on=self.created_on,
             fields=self.fields if schema_too else None,
             tags=self.tags if schema_too else None,
-            row_count=self.row_count if is_table and include_volume else None,
-            byte_count=self.byte_count if is_table and include_volume else None,
-            last_update_time=self.last_update_time if is_table else None,
+            row_count=self.row_count if has_volume and include_volume else None,
+            byte_count=self.byte_count if has_volume and include_volume else None,
+            last_update_time=self.last_update_time if has_volume else None,
         )
 
 
