@@ -12,7 +12,7 @@ A warehouse module (``collectors/<warehouse>.py``) holds that warehouse's SQL *a
 (fallbacks, case folding, column stripping): one :class:`Collector` subclass per kind. The
 operator module only declares parameters.
 
-Stdlib only: operator modules import collector modules at DAG-parse time.
+Stdlib and ``airflow.sdk`` only: operator modules import collector modules at DAG-parse time.
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, ClassVar
+
+from airflow.sdk.exceptions import AirflowFailException
 
 from monte_carlo_push_provider.manifest import query_log_entry, relational_asset
 
@@ -325,6 +327,83 @@ def engine_lineage(
     return events, stats.as_dict()
 
 
+def check_choice(name: str, value: Any, allowed: Iterable[Any]) -> None:
+    """Refuse a parameter value outside ``allowed``, naming the parameter and the choices (operators
+    call this in ``__init__``, so a wrong value fails the DAG at parse time)."""
+    allowed = tuple(allowed)
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}, got {value!r}")
+
+
+def check_positive(name: str, value: float, *, minimum: float = 1) -> None:
+    """Refuse a count (or size) below ``minimum``, naming the parameter."""
+    if value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, got {value}")
+
+
+# ---------------------------------------------------------------------------------------------
+# When the warehouse refuses: the collect side's checkpoint
+# ---------------------------------------------------------------------------------------------
+
+CHECKPOINT_WAREHOUSE = "checkpoint 0 (warehouse access)"
+
+
+class WarehouseAccessError(AirflowFailException):
+    """The warehouse refused the collector: an object that does not exist, a missing grant, or a
+    TLS failure. The message names what was being read, the grant and the fix; a task retry would
+    meet the same refusal, so Airflow fails the task at once."""
+
+
+@dataclass(frozen=True)
+class AccessHints:
+    """What a warehouse's collector module tells a user when the warehouse refuses it."""
+
+    warehouse: str
+    #: the object (database, catalog, view) is not there, or not visible to this user/role
+    missing: str
+    #: the statement needs a privilege the user/role lacks
+    grant: str
+    #: the TLS handshake failed
+    tls: str
+    #: where the grants are documented
+    doc: str
+
+
+_TLS_WORDS = ("ssl", "certificate", "wrong version number", "handshake", "tls")
+_MISSING_WORDS = (
+    "does not exist", "not found", "notfound", "no such", "unknown database", "table_or_view_not_found",
+    "schema_not_found", "catalog_not_found", "no_such_catalog", "nosuchobjectexception",
+)
+_GRANT_WORDS = (
+    "permission denied", "access denied", "insufficient privileges", "insufficient_permissions",
+    "not authorized", "permission_denied", "forbidden", "unauthorized",
+)
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return (lines[0] if lines else type(exc).__name__)[:300]
+
+
+def explain_access_error(exc: BaseException, hints: AccessHints, target: str) -> WarehouseAccessError | None:
+    """A checkpointed message for a warehouse refusal, or None when ``exc`` is something else
+    (which then propagates as it is: a network blip stays retryable)."""
+    raw = _first_line(exc)
+    lowered = f"{type(exc).__name__} {exc}".lower()
+    reading = f" while reading {target}" if target else ""
+    if any(word in lowered for word in _TLS_WORDS):
+        fix = f"TLS to {hints.warehouse} failed{reading}. {hints.tls}"
+    elif any(word in lowered for word in _MISSING_WORDS):
+        # Snowflake and Unity Catalog say "does not exist" for objects the role may not see, too.
+        fix = (f"{hints.warehouse} says the object does not exist or is not visible to this user{reading}. "
+               f"{hints.missing}")
+    elif any(word in lowered for word in _GRANT_WORDS):
+        fix = f"{hints.warehouse} refused a privilege{reading}. {hints.grant}"
+    else:
+        return None
+    return WarehouseAccessError(f"{CHECKPOINT_WAREHOUSE}: {fix} Grants: {hints.doc}. ({type(exc).__name__}: {raw})")
+
+
 # ---------------------------------------------------------------------------------------------
 # The collector interface
 # ---------------------------------------------------------------------------------------------
@@ -353,12 +432,21 @@ class Collector(ABC):
     kind: ClassVar[str]
     #: ``resource_type`` of metadata / lineage manifests, ``log_type`` of query-log manifests
     flavour: str
+    #: how to explain the warehouse's refusals (None: raise its errors as they are)
+    access_hints: ClassVar[AccessHints | None] = None
 
     def __init__(self, *, fetch_size: int = 10_000) -> None:
-        if fetch_size < 1:
-            raise ValueError(f"fetch_size must be >= 1, got {fetch_size}")
+        # Parameters are validated once, by the operator at DAG-parse time (check_choice).
         self.fetch_size = fetch_size
         self.skips = Skips(logging.getLogger(type(self).__module__))
+        #: what is being read right now (``database SALES``), named by access errors
+        self.target = ""
+
+    def explain(self, exc: BaseException) -> WarehouseAccessError | None:
+        """The checkpointed message for ``exc`` if it is the warehouse refusing us."""
+        if self.access_hints is None:
+            return None
+        return explain_access_error(exc, self.access_hints, self.target)
 
     @abstractmethod
     def collect(self, source: Any, window: tuple[datetime, datetime] | None) -> Collection:

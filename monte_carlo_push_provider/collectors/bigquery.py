@@ -913,8 +913,6 @@ class _BigQueryCollector(Collector):
         query_timeout: float = 300.0,
     ) -> None:
         super().__init__(fetch_size=fetch_size)
-        if query_timeout <= 0:
-            raise ValueError(f"query_timeout must be > 0, got {query_timeout}")
         self.project_ids = project_ids
         self.query_timeout = query_timeout
 
@@ -940,8 +938,6 @@ class BigQueryMetadataCollector(_BigQueryCollector):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if field_paths not in FIELD_PATH_SOURCES:
-            raise ValueError(f"field_paths must be one of {', '.join(FIELD_PATH_SOURCES)}, got {field_paths!r}")
         self.dataset = dataset
         self.dataset_filter = dataset_filter or NameFilter()
         self.project_filter = project_filter or NameFilter()
@@ -1052,8 +1048,6 @@ class _BigQueryJobsCollector(_BigQueryCollector):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if jobs_source not in JOB_SOURCES:
-            raise ValueError(f"jobs_source must be one of {', '.join(JOB_SOURCES)}, got {jobs_source!r}")
         self.jobs_source = jobs_source
         self.region = region
         self.jobs_table = jobs_table

@@ -39,6 +39,7 @@ from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 from monte_carlo_push_provider.collectors.base import (
+    AccessHints,
     Collection,
     Collector,
     QueryRecord,
@@ -484,11 +485,26 @@ def exact_names(patterns: Sequence[str] | str | None) -> list[str] | None:
     return list(dict.fromkeys(names))
 
 
+#: What Databricks' refusals mean (docs/databricks.md#grants).
+ACCESS_HINTS = AccessHints(
+    warehouse="Databricks",
+    missing=(
+        "Check the catalog names, and that the principal can see them: GRANT USE CATALOG ON CATALOG <c> "
+        "TO <principal>; GRANT USE SCHEMA, SELECT ON CATALOG <c> TO <principal>. System tables need "
+        "an account admin to enable the schema and GRANT USE SCHEMA, SELECT ON SCHEMA system.access / "
+        "system.query TO <principal>."
+    ),
+    grant="GRANT USE CATALOG / USE SCHEMA / SELECT on the catalogs read, and SELECT on system.access / system.query.",
+    tls="Check the connection's host (the workspace URL, without a path) and any proxy CA bundle.",
+    doc="docs/databricks.md#grants",
+)
+
 class DatabricksMetadataCollector(Collector):
     """Tables, views and columns (with freshness, and bytes where selected) of Unity Catalog
     catalogs. Plain catalog names skip the listing query (and its grant on
     ``system.information_schema``); exclude patterns still apply to them."""
 
+    access_hints = ACCESS_HINTS
     kind: ClassVar[str] = "metadata"
     flavour = RESOURCE_TYPE
 
@@ -504,8 +520,6 @@ class DatabricksMetadataCollector(Collector):
         fetch_size: int = 10_000,
     ) -> None:
         super().__init__(fetch_size=fetch_size)
-        if volume_source not in VOLUME_SOURCES:
-            raise ValueError(f"volume_source must be one of {VOLUME_SOURCES}, got {volume_source!r}")
         self.catalogs = catalogs
         self.catalog_filter = NameFilter(catalogs, exclude_catalogs)
         self.schema_filter = schema_filter or NameFilter()
@@ -514,6 +528,7 @@ class DatabricksMetadataCollector(Collector):
         self.only_freshness_and_volume = only_freshness_and_volume
 
     def collect(self, source: Any, window: tuple[datetime, datetime] | None = None) -> Collection:
+        self.target = "system.information_schema.catalogs"
         conn = source.get_conn()
         try:
             exact = exact_names(self.catalogs)
@@ -524,6 +539,7 @@ class DatabricksMetadataCollector(Collector):
             log.info("collecting metadata of %d catalog(s): %s", len(catalogs), ", ".join(catalogs))
             events: list[dict[str, Any]] = []
             for catalog in catalogs:
+                self.target = f"catalog {catalog}"
                 before = len(events)
                 records = collect_metadata(
                     conn, catalog, schema_filter=self.schema_filter, volume_source=self.volume_source,
@@ -544,6 +560,7 @@ class DatabricksLineageCollector(Collector):
     """Table and column lineage from ``system.access.table_lineage`` / ``column_lineage``: Unity
     Catalog records it, nothing is parsed. Filters apply to the *target* table's catalog."""
 
+    access_hints = ACCESS_HINTS
     kind: ClassVar[str] = "lineage"
     flavour = RESOURCE_TYPE
 
@@ -555,6 +572,7 @@ class DatabricksLineageCollector(Collector):
 
     def collect(self, source: Any, window: tuple[datetime, datetime] | None) -> Collection:
         assert window is not None
+        self.target = "system.access.table_lineage / column_lineage"
         log.info("reading Unity Catalog lineage recorded in [%s, %s)", window[0].isoformat(), window[1].isoformat())
         conn = source.get_conn()
         try:
@@ -570,18 +588,18 @@ class DatabricksLineageCollector(Collector):
 class DatabricksQueryLogCollector(Collector):
     """Statements from ``system.query.history`` that ended in the window."""
 
+    access_hints = ACCESS_HINTS
     kind: ClassVar[str] = "query_logs"
 
     def __init__(self, *, log_type: str = "databricks", workspace_id: str | int | None = None,
                  fetch_size: int = 10_000) -> None:
         super().__init__(fetch_size=fetch_size)
-        if log_type not in LOG_TYPES:
-            raise ValueError(f"log_type must be one of {LOG_TYPES}, got {log_type!r}")
         self.flavour = log_type
         self.workspace_id = str(workspace_id) if workspace_id else None
 
     def collect(self, source: Any, window: tuple[datetime, datetime] | None) -> Collection:
         assert window is not None
+        self.target = "system.query.history"
         log.info("reading system.query.history for statements ended in [%s, %s)",
                  window[0].isoformat(), window[1].isoformat())
         conn = source.get_conn()

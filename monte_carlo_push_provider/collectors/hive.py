@@ -459,8 +459,6 @@ class HiveMetastoreMetadataCollector(_HiveMetadataCollector):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
         self.partition_volume = partition_volume
         self.max_partitions = max_partitions
         self.batch_size = batch_size

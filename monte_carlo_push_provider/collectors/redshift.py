@@ -51,6 +51,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, ClassVar
 
 from monte_carlo_push_provider.collectors.base import (
+    AccessHints,
     Collection,
     Collector,
     QueryRecord,
@@ -565,10 +566,27 @@ def lineage_row(query: RedshiftQuery) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------------
 
 
+#: What Redshift's refusals mean (docs/redshift.md#grants).
+ACCESS_HINTS = AccessHints(
+    warehouse="Redshift",
+    missing=(
+        "Check the connection's database (its 'schema' field) and the databases/schemas patterns; "
+        "the user must be able to connect: GRANT USAGE ON SCHEMA <schema> TO <user> for the catalog, "
+        "and SYS_QUERY_HISTORY / STL_QUERY exist only on clusters that have them (source='sys' or 'stl')."
+    ),
+    grant=(
+        "The catalog needs GRANT USAGE ON SCHEMA <schema> TO <user>; other users' query history needs "
+        "GRANT ROLE sys:monitor TO <user> (or superuser, or SYSLOG ACCESS UNRESTRICTED for STL)."
+    ),
+    tls="Check the connection extra 'ssl' / 'sslmode' and the cluster's require_ssl parameter.",
+    doc="docs/redshift.md#grants",
+)
+
 class RedshiftMetadataCollector(Collector):
     """Tables, views and Spectrum tables of every (selected) database: one connection per
     database (a Redshift session sees one database)."""
 
+    access_hints = ACCESS_HINTS
     kind: ClassVar[str] = "metadata"
     flavour = RESOURCE_TYPE
 
@@ -583,8 +601,6 @@ class RedshiftMetadataCollector(Collector):
         fetch_size: int = 10_000,
     ) -> None:
         super().__init__(fetch_size=fetch_size)
-        if only_freshness_and_volume and not include_volume:
-            raise ValueError("only_freshness_and_volume=True with include_volume=False would send nothing")
         self.database_filter = database_filter or NameFilter()
         self.schema_filter = schema_filter or NameFilter()
         self.only_freshness_and_volume = only_freshness_and_volume
@@ -592,6 +608,7 @@ class RedshiftMetadataCollector(Collector):
         self.include_volume = include_volume
 
     def collect(self, source: Any, window: tuple[datetime, datetime] | None = None) -> Collection:
+        self.target = f"database {source.conn.schema} (the list of databases)"
         entry = source.get_conn()
         try:
             databases = list_databases(entry, self.database_filter)
@@ -600,6 +617,7 @@ class RedshiftMetadataCollector(Collector):
         log.info("reading the catalogs of %d Redshift database(s): %s", len(databases), ", ".join(databases))
         events: list[dict[str, Any]] = []
         for database in databases:
+            self.target = f"database {database}"
             conn = connect(source, database)
             try:
                 before = len(events)
@@ -626,15 +644,12 @@ class _RedshiftHistoryCollector(Collector):
         self, *, source: str = "sys", user_filter: NameFilter | None = None, fetch_size: int = 10_000
     ) -> None:
         super().__init__(fetch_size=fetch_size)
-        if source not in SOURCES:
-            raise ValueError(
-                f"source must be 'sys' (SYS_QUERY_HISTORY) or 'stl' (STL_QUERY, provisioned clusters), got {source!r}"
-            )
         self.source = source
         self.user_filter = user_filter
 
     def read(self, hook: Any, window: tuple[datetime, datetime] | None) -> list[QueryRecord]:
         assert window is not None
+        self.target = f"{'SYS_QUERY_HISTORY' if self.source == 'sys' else 'STL_QUERY'} in database {hook.conn.schema}"
         log.info("reading %s query history for %s .. %s", self.source, window[0].isoformat(), window[1].isoformat())
         conn = hook.get_conn()
         try:
@@ -648,6 +663,7 @@ class _RedshiftHistoryCollector(Collector):
 
 
 class RedshiftQueryLogCollector(_RedshiftHistoryCollector):
+    access_hints = ACCESS_HINTS
     kind: ClassVar[str] = "query_logs"
     flavour = LOG_TYPE
 

@@ -30,6 +30,7 @@ from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 from monte_carlo_push_provider.collectors.base import (
+    AccessHints,
     Collection,
     Collector,
     QueryRecord,
@@ -362,10 +363,29 @@ def collect_account_metadata(
         yield tables.pop(key)
 
 
+#: What Snowflake's refusals mean (docs/snowflake.md#grants).
+ACCESS_HINTS = AccessHints(
+    warehouse="Snowflake",
+    missing=(
+        "Check the database name (unquoted names are upper-case), and that the connection's role can "
+        "see it: GRANT USAGE ON DATABASE <db> TO ROLE <role>; GRANT USAGE ON ALL SCHEMAS IN DATABASE <db> "
+        "TO ROLE <role>. ACCOUNT_USAGE views (QUERY_HISTORY, ACCESS_HISTORY, TABLES) need "
+        "GRANT IMPORTED PRIVILEGES ON DATABASE SNOWFLAKE TO ROLE <role>; ACCESS_HISTORY also needs "
+        "Enterprise edition (use source='auto' or 'query_history' on Standard)."
+    ),
+    grant="GRANT USAGE on the database and its schemas, and IMPORTED PRIVILEGES on SNOWFLAKE for ACCOUNT_USAGE.",
+    tls=(
+        "Check the connection's account/host; behind a proxy or with a private CA set REQUESTS_CA_BUNDLE "
+        "to its certificate (an 'SSL wrong version number' error means the host does not speak TLS)."
+    ),
+    doc="docs/snowflake.md#grants",
+)
+
 class SnowflakeMetadataCollector(Collector):
     """Tables and views of one database, of the databases a filter lets through, or of the whole
     account from ACCOUNT_USAGE (one query each for tables and columns)."""
 
+    access_hints = ACCESS_HINTS
     kind: ClassVar[str] = "metadata"
     flavour = RESOURCE_TYPE
 
@@ -394,6 +414,7 @@ class SnowflakeMetadataCollector(Collector):
         conn = source.get_conn()
         try:
             if self.account_usage:
+                self.target = "{}.{}.TABLES / COLUMNS".format(*self.au)
                 log.info("reading %s.%s TABLES/COLUMNS (%s)", *self.au, mode)
                 records = collect_account_metadata(
                     conn, account_usage=self.au, database=self.database, database_filter=self.database_filter,
@@ -406,6 +427,7 @@ class SnowflakeMetadataCollector(Collector):
                 names = [self.database] if self.database else list_databases(conn, self.database_filter)
                 log.info("reading the INFORMATION_SCHEMA of %d database(s) (%s): %s", len(names), mode, names)
                 for name in names:
+                    self.target = f"database {name}"
                     records = collect_database_metadata(
                         conn, name, schema_filter=self.schema_filter,
                         only_freshness_and_volume=self.only_freshness_and_volume,
@@ -473,6 +495,7 @@ def iter_query_history(
 class SnowflakeQueryLogCollector(Collector):
     """``ACCOUNT_USAGE.QUERY_HISTORY`` of the window, as query logs (``log_type`` snowflake)."""
 
+    access_hints = ACCESS_HINTS
     kind: ClassVar[str] = "query_logs"
     flavour = LOG_TYPE
 
@@ -485,6 +508,7 @@ class SnowflakeQueryLogCollector(Collector):
     def collect(self, source: Any, window: tuple[datetime, datetime] | None) -> Collection:
         assert window is not None
         start, end = window
+        self.target = "{}.{}.QUERY_HISTORY".format(*self.au)
         log.info("reading %s.%s.QUERY_HISTORY for queries that ended in [%s, %s)", *self.au, start, end)
         conn = source.get_conn()
         try:
@@ -732,6 +756,7 @@ class SnowflakeLineageCollector(Collector):
     when the view cannot be read (it does not exist for this role / edition).
     """
 
+    access_hints = ACCESS_HINTS
     kind: ClassVar[str] = "lineage"
     flavour = RESOURCE_TYPE
 
@@ -744,8 +769,6 @@ class SnowflakeLineageCollector(Collector):
         fetch_size: int = 10_000,
     ) -> None:
         super().__init__(fetch_size=fetch_size)
-        if source not in LINEAGE_SOURCES:
-            raise ValueError(f"source must be one of {', '.join(LINEAGE_SOURCES)}, got {source!r}")
         self.source = source
         self.column_lineage = column_lineage
         self.au = account_usage_parts(account_usage_schema)
@@ -757,6 +780,7 @@ class SnowflakeLineageCollector(Collector):
         try:
             if self.source in ("auto", "access_history"):
                 stats = LineageStats()
+                self.target = "{}.{}.ACCESS_HISTORY".format(*self.au)
                 log.info("reading %s.%s.ACCESS_HISTORY for [%s, %s)", *self.au, start, end)
                 try:
                     events = collect_access_history_lineage(
@@ -776,6 +800,7 @@ class SnowflakeLineageCollector(Collector):
                     return Collection(
                         events, info={"source": "access_history"}, stats=asdict(stats), what="ACCESS_HISTORY"
                     )
+            self.target = "{}.{}.QUERY_HISTORY".format(*self.au)
             log.info("reading %s.%s.QUERY_HISTORY for lineage in [%s, %s)", *self.au, start, end)
             events, engine_stats = engine_lineage(
                 iter_queries_for_lineage(conn, start, end, account_usage=self.au, fetch_size=self.fetch_size),

@@ -121,8 +121,6 @@ class SqlMetadataCollector(Collector):
         fetch_size: int = 10_000,
     ) -> None:
         super().__init__(fetch_size=fetch_size)
-        if family not in (None, *FAMILIES):
-            raise ValueError(f"catalog must be sqlite, postgres or information_schema, got {family!r}")
         self.database = database
         self.flavour = resource_type
         self.schema_filter = schema_filter or NameFilter()

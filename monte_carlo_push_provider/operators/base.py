@@ -62,7 +62,15 @@ class BaseCollectorOperator(BaseOperator):
         self.start_timer()
         window = self.window(context)
         collector = self.make_collector()
-        collection = collector.collect(self.get_source(), window)
+        try:
+            collection = collector.collect(self.get_source(), window)
+        except Exception as exc:
+            # An unknown database, a missing grant or a TLS failure becomes a message naming
+            # what was read, the grant and the fix (and fails the task: a retry cannot help).
+            explained = collector.explain(exc)
+            if explained is None:
+                raise
+            raise explained from exc
         return self.build_manifest(collector, collection, window)
 
     def build_manifest(

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any, ClassVar
 
+from monte_carlo_push_provider.collectors.base import check_choice, check_positive
 from monte_carlo_push_provider.collectors.bigquery import (
     DEFAULT_REGION,
     FIELD_PATH_SOURCES,
@@ -56,10 +57,9 @@ class _BigQueryCollector(BaseCollectorOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if fetch_size < 1:
-            raise ValueError(f"fetch_size must be >= 1, got {fetch_size}")
+        check_positive("fetch_size", fetch_size)
         if query_timeout <= 0:
-            raise ValueError(f"query_timeout must be > 0, got {query_timeout}")
+            raise ValueError(f"query_timeout must be > 0 seconds, got {query_timeout}")
         self.gcp_conn_id = gcp_conn_id
         self.project_ids = project_ids
         self.location = location
@@ -121,8 +121,7 @@ class BigQueryMetadataCollectorOperator(_BigQueryCollector):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if field_paths not in FIELD_PATH_SOURCES:
-            raise ValueError(f"field_paths must be one of {', '.join(FIELD_PATH_SOURCES)}, got {field_paths!r}")
+        check_choice("field_paths", field_paths, FIELD_PATH_SOURCES)
         self.dataset = dataset
         self.datasets = datasets
         self.exclude_datasets = exclude_datasets
@@ -240,8 +239,7 @@ class _BigQueryJobsCollector(WindowedCollectorMixin, _BigQueryCollector):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if jobs_source not in JOB_SOURCES:
-            raise ValueError(f"jobs_source must be one of {', '.join(JOB_SOURCES)}, got {jobs_source!r}")
+        check_choice("jobs_source", jobs_source, JOB_SOURCES)
         self.jobs_source = jobs_source
         self.region = region
         self.jobs_table = jobs_table

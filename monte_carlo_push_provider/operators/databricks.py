@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from monte_carlo_push_provider.collectors.base import check_choice
 from monte_carlo_push_provider.collectors.databricks import (
     DEFAULT_CONN_ID,
     DEFAULT_EXCLUDED_CATALOGS,
@@ -126,8 +127,7 @@ class DatabricksMetadataCollectorOperator(_DatabricksCollectorOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if volume_source not in VOLUME_SOURCES:
-            raise ValueError(f"volume_source must be one of {VOLUME_SOURCES}, got {volume_source!r}")
+        check_choice("volume_source", volume_source, VOLUME_SOURCES)
         self.catalogs = catalogs
         self.exclude_catalogs = exclude_catalogs
         self.schemas = schemas
@@ -202,8 +202,7 @@ class DatabricksQueryLogCollectorOperator(_WindowedCollectorOperator):
 
     def __init__(self, *, log_type: str = "databricks", workspace_id: str | int | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        if log_type not in LOG_TYPES:
-            raise ValueError(f"log_type must be one of {LOG_TYPES}, got {log_type!r}")
+        check_choice("log_type", log_type, LOG_TYPES)
         self.log_type = log_type
         self.workspace_id = workspace_id
 

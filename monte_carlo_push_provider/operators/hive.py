@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from monte_carlo_push_provider.collectors.base import check_positive
 from monte_carlo_push_provider.collectors.hive import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_DATABASE_LABEL,
@@ -108,8 +109,7 @@ class HiveMetastoreMetadataCollectorOperator(_HiveMetadataOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        check_positive("batch_size", batch_size)
         self.metastore_conn_id = metastore_conn_id
         self.partition_volume = partition_volume
         self.max_partitions = max_partitions

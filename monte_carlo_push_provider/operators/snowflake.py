@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from monte_carlo_push_provider.collectors.base import check_choice, check_positive
 from monte_carlo_push_provider.collectors.snowflake import (
     ACCESS_HISTORY_LATENCY,
     DEFAULT_ACCOUNT_USAGE,
@@ -64,8 +65,7 @@ class _SnowflakeCollector(BaseCollectorOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if fetch_size < 1:
-            raise ValueError(f"fetch_size must be >= 1, got {fetch_size}")
+        check_positive("fetch_size", fetch_size)
         self.snowflake_conn_id = snowflake_conn_id
         self.account_usage_schema = account_usage_schema
         self.fetch_size = fetch_size
@@ -184,8 +184,7 @@ class SnowflakeLineageCollectorOperator(WindowedCollectorMixin, _SnowflakeCollec
 
     def __init__(self, *, source: str = "auto", column_lineage: bool = True, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        if source not in LINEAGE_SOURCES:
-            raise ValueError(f"source must be one of {', '.join(LINEAGE_SOURCES)}, got {source!r}")
+        check_choice("source", source, LINEAGE_SOURCES)
         self.source = source
         self.column_lineage = column_lineage
 

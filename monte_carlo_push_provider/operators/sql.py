@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from monte_carlo_push_provider.collectors.base import check_choice
 from monte_carlo_push_provider.collectors.sql import FAMILIES, SqlMetadataCollector
 from monte_carlo_push_provider.operators.base import BaseCollectorOperator
 
@@ -60,8 +61,7 @@ class SqlMetadataCollectorOperator(BaseCollectorOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if catalog not in (None, *FAMILIES):
-            raise ValueError(f"catalog must be sqlite, postgres or information_schema, got {catalog!r}")
+        check_choice("catalog", catalog, (None, *FAMILIES))
         self.conn_id = conn_id
         self.database = database
         self.resource_type = resource_type

@@ -316,6 +316,21 @@ def test_a_bad_statement_does_not_take_down_a_ten_thousand_row_window(
     assert lineage["stats"]["skipped"] == {"empty_query_text": 1, "end_before_start": 1}
 
 
+def test_an_unknown_database_names_the_database_and_the_fix(
+    redshift: RedshiftStandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from monte_carlo_push_provider.collectors.base import WarehouseAccessError
+
+    redshift.use(monkeypatch, database="no_such_db")
+    with pytest.raises(WarehouseAccessError) as raised:
+        RedshiftMetadataCollectorOperator(task_id="metadata").execute(make_context())
+    message = str(raised.value)
+    assert message.startswith("checkpoint 0 (warehouse access): Redshift says the object does not exist")
+    assert "database no_such_db" in message and "GRANT USAGE ON SCHEMA" in message
+    assert "docs/redshift.md#grants" in message and 'database "no_such_db" does not exist' in message
+    assert redshift.password not in message
+
+
 def test_invalid_source_is_refused() -> None:
     with pytest.raises(ValueError, match="source must be 'sys'"):
         RedshiftQueryLogCollectorOperator(task_id="q", source="svl")

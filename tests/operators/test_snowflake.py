@@ -434,11 +434,28 @@ def test_standard_edition_falls_back_to_query_history_sql(mc_conn: Any) -> None:
 def test_access_history_only_fails_clearly_without_the_view() -> None:
     from snowflake.connector.errors import ProgrammingError
 
+    from monte_carlo_push_provider.collectors.base import WarehouseAccessError
+
     operator = SnowflakeLineageCollectorOperator(
         task_id="lineage", source="access_history", account_usage_schema=STANDARD_ACCOUNT_USAGE
     )
-    with pytest.raises(ProgrammingError, match="ACCESS_HISTORY"):
+    # the connector's error, mapped to a message naming the view, the grant and the fix
+    with pytest.raises(WarehouseAccessError, match="ACCESS_HISTORY") as raised:
         operator.execute(interval(ts(12), ts(13)))
+    assert isinstance(raised.value.__cause__, ProgrammingError)
+    assert "IMPORTED PRIVILEGES ON DATABASE SNOWFLAKE" in str(raised.value)
+    assert "Enterprise edition" in str(raised.value)
+
+
+def test_an_unknown_database_names_the_database_and_the_grant() -> None:
+    from monte_carlo_push_provider.collectors.base import WarehouseAccessError
+
+    operator = SnowflakeMetadataCollectorOperator(task_id="metadata", database="NO_SUCH_DB")
+    with pytest.raises(WarehouseAccessError) as raised:
+        operator.execute(make_context())
+    message = str(raised.value)
+    assert "database NO_SUCH_DB" in message and "GRANT USAGE ON DATABASE" in message
+    assert "docs/snowflake.md#grants" in message
 
 
 # --- a real Airflow run: one mapped collector per database -------------------------------------
