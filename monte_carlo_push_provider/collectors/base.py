@@ -369,7 +369,11 @@ class AccessHints:
     doc: str
 
 
-_TLS_WORDS = ("ssl", "certificate", "wrong version number", "handshake", "tls")
+# Specific phrases only: "ssl" alone would also match e.g. a connection string's sslmode.
+_TLS_WORDS = (
+    "sslerror", "ssl error", "[ssl", "ssl:", "ssl routines", "certificate verify", "wrong version number",
+    "handshake", "tlsv1", "self signed certificate", "self-signed certificate",
+)
 _MISSING_WORDS = (
     "does not exist", "not found", "notfound", "no such", "unknown database", "table_or_view_not_found",
     "schema_not_found", "catalog_not_found", "no_such_catalog", "nosuchobjectexception",

@@ -90,8 +90,19 @@ class BaseCollectorOperator(BaseOperator):
                 f"{sum(collector.skips.counts.values()):,}",
                 ", ".join(f"{n:,} {k}" for k, n in collector.skips.as_dict().items()),
             )
-        self.log_summary(manifest, collection.what or type(self).__name__)
+        self.log_summary(manifest, self._described(collection.what))
         return manifest
+
+    def _described(self, what: str) -> str:
+        """``snowflake_default (database SALES)``: the first connection id the operator has, then
+        what the collector read."""
+        conn_id = next(
+            (value for name in self.template_fields if name.endswith("conn_id") and (value := getattr(self, name, None))),
+            None,
+        )
+        if conn_id and what:
+            return f"{conn_id} ({what})"
+        return str(conn_id or what or type(self).__name__)
 
     def start_timer(self) -> None:
         self._started = time.monotonic()
