@@ -40,6 +40,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, ClassVar, NamedTuple
 
 from monte_carlo_push_provider.collectors.base import (
+    AccessHints,
     Collection,
     Collector,
     QueryRecord,
@@ -907,7 +908,26 @@ def _projects(project_ids: Sequence[str] | str | None, default: str) -> list[str
     return list(project_ids) if project_ids else [default]
 
 
+#: What BigQuery's refusals mean (docs/bigquery.md#roles).
+ACCESS_HINTS = AccessHints(
+    warehouse="BigQuery",
+    missing=(
+        "Check the project and dataset names (case-sensitive) and the region (region-<r> views exist "
+        "only where the project has data); the credentials need roles/bigquery.metadataViewer on each "
+        "project read, or the *_table arguments can point at a copy they may read."
+    ),
+    grant=(
+        "Grant roles/bigquery.metadataViewer (catalog), roles/bigquery.resourceViewer (every user's jobs) "
+        "on each project read, and roles/bigquery.jobUser on the connection's project."
+    ),
+    tls="Check the proxy and its CA bundle (REQUESTS_CA_BUNDLE) between the worker and googleapis.com.",
+    doc="docs/bigquery.md#roles",
+)
+
+
 class _BigQueryCollector(Collector):
+    access_hints = ACCESS_HINTS
+
     def __init__(
         self, *, project_ids: Sequence[str] | str | None = None, fetch_size: int = 10_000,
         query_timeout: float = 300.0,
@@ -960,6 +980,7 @@ class BigQueryMetadataCollector(_BigQueryCollector):
             read[project] = names
             log.info("reading %d dataset(s) of %s (%s): %s", len(names), project, mode, names)
             for name in names:
+                self.target = f"dataset {project}.{name}"
                 records = collect_dataset_metadata(
                     client, project, name,
                     only_freshness_and_volume=self.only_freshness_and_volume,
@@ -1017,6 +1038,7 @@ class BigQueryIcebergCollector(_BigQueryCollector):
         projects = _projects(self.project_ids, source.project)
         events: list[dict[str, Any]] = []
         for project in projects:
+            self.target = f"{project}.{region}.INFORMATION_SCHEMA.TABLE_STORAGE"
             log.info("reading %s.%s.INFORMATION_SCHEMA.TABLE_STORAGE", project, region)
             records = collect_table_storage(
                 source.client, project,
@@ -1054,6 +1076,7 @@ class _BigQueryJobsCollector(_BigQueryCollector):
         self.include_own_jobs = include_own_jobs
 
     def jobs(self, source: BigQuerySource, project: str, window: tuple[datetime, datetime], stats: JobStats) -> Iterator[Job]:
+        self.target = f"the query jobs of {project}"
         return iter_jobs(
             source.client, project, *window,
             source=self.jobs_source, region=self.region, jobs_table=self.jobs_table,
