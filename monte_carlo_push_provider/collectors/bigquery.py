@@ -34,11 +34,24 @@ import itertools
 import json
 import logging
 import re
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, ClassVar, NamedTuple
 
+from monte_carlo_push_provider.collectors.base import (
+    AccessHints,
+    Collection,
+    Collector,
+    QueryRecord,
+    TableRecord,
+    as_count,
+    engine_lineage,
+    representable,
+    strip_column_lineage,
+    table_events,
+    to_utc,
+)
 from monte_carlo_push_provider.collectors.common import (
     NameFilter,
     check_memory,
@@ -46,12 +59,7 @@ from monte_carlo_push_provider.collectors.common import (
     quote_identifier,
     quote_qualified,
 )
-from monte_carlo_push_provider.manifest import (
-    lineage_asset_ref,
-    lineage_event,
-    query_log_entry,
-    relational_asset,
-)
+from monte_carlo_push_provider.manifest import lineage_asset_ref, lineage_event
 
 log = logging.getLogger(__name__)
 
@@ -228,27 +236,14 @@ def first_line(exc: BaseException) -> str:
 
 
 def as_utc(value: Any) -> datetime | None:
-    """BigQuery TIMESTAMPs come back aware (UTC); ``__TABLES__`` times are epoch milliseconds."""
-    if value is None:
-        return None
+    """``__TABLES__`` times are epoch milliseconds; everything else goes through the template's
+    one conversion (BigQuery TIMESTAMPs come back aware, and are UTC by definition when not)."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return datetime.fromtimestamp(value / 1000.0, tz=timezone.utc)
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    if isinstance(value, datetime):
-        if value.tzinfo is None:  # BigQuery TIMESTAMP is UTC by definition
-            return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
-    return None
+    return to_utc(value)
 
 
-def _int(value: Any) -> int | None:
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+_int = as_count
 
 
 # --- projects and datasets ---------------------------------------------------------------------
@@ -373,8 +368,8 @@ def collect_dataset_metadata(
     timeout_s: float = 300.0,
     stats: MetadataStats | None = None,
     tables_so_far: int = 0,
-) -> list[dict[str, Any]]:
-    """Metadata events of one dataset.
+) -> list[TableRecord]:
+    """Tables and views of one dataset.
 
     Full mode: TABLES, VIEWS, TABLE_OPTIONS (descriptions), COLUMN_FIELD_PATHS or COLUMNS, and
     ``__TABLES__``. ``only_freshness_and_volume``: ``__TABLES__`` alone (one query), for hourly
@@ -428,7 +423,7 @@ def collect_dataset_metadata(
     if collapse_date_shards:
         tables = _collapse_shards(tables, stats)
     stats.tables += len(tables)
-    return [_asset(t, project, dataset, only_freshness_and_volume) for _, t in sorted(tables.items())]
+    return [_record(t, project, dataset) for _, t in sorted(tables.items())]
 
 
 def _runner(client: Any, fetch_size: int, timeout_s: float, project: str | None) -> Any:
@@ -544,17 +539,16 @@ def _collapse_shards(tables: dict[str, _Table], stats: MetadataStats) -> dict[st
     return out
 
 
-def _asset(table: _Table, project: str, dataset: str, volume_only: bool) -> dict[str, Any]:
-    kind = normalize_table_type(table.native_type)
-    return relational_asset(
-        type=kind,
-        name=table.name,
+def _record(table: _Table, project: str, dataset: str) -> TableRecord:
+    return TableRecord(
         database=project,
         schema=dataset,
-        description=None if volume_only else table.description,
-        view_query=None if volume_only or kind != "VIEW" else table.view_query,
+        name=table.name,
+        type=normalize_table_type(table.native_type),
+        description=table.description,
+        view_query=table.view_query,
         created_on=table.created,
-        fields=None if volume_only else table.fields,
+        fields=list(table.fields),
         row_count=table.row_count,
         byte_count=table.byte_count,
         last_update_time=table.last_modified,
@@ -577,7 +571,7 @@ def collect_table_storage(
     column_field_paths_table: str | None = None,
     fetch_size: int = 10_000,
     timeout_s: float = 300.0,
-) -> list[dict[str, Any]]:
+) -> list[TableRecord]:
     """Volume and freshness of the tables ``TABLE_STORAGE`` reports for ``project`` in ``region``:
     one query per project and region. BigLake tables for Apache Iceberg are there, not in
     ``__TABLES__``. Full mode adds each table's columns (per dataset, as the metadata collector).
@@ -601,14 +595,14 @@ def collect_table_storage(
             byte_count=_int(row.get("total_logical_bytes")),
             last_modified=as_utc(row.get("storage_last_modified_time")),
         )
-    events = []
+    events: list[TableRecord] = []
     stats = MetadataStats()
     for dataset, tables in sorted(by_dataset.items()):
         if not only_freshness_and_volume:
             ds_run = _runner(client, fetch_size, timeout_s, project)
             _read_fields(ds_run, tables, project, dataset, field_paths, column_field_paths_table,
                          {"project": project, "dataset": dataset}, stats)
-        events.extend(_asset(t, project, dataset, only_freshness_and_volume) for _, t in sorted(tables.items()))
+        events.extend(_record(t, project, dataset) for _, t in sorted(tables.items()))
     return events
 
 
@@ -648,7 +642,6 @@ class JobStats:
     source: str = ""
     jobs: int = 0
     own_skipped: int = 0
-    skipped_empty: int = 0
     failed: int = 0
 
 
@@ -795,34 +788,28 @@ def _list_jobs(client: Any, project: str, start: datetime, end: datetime) -> lis
     return out
 
 
-def query_log_events(jobs: Iterable[Job], stats: JobStats | None = None) -> Iterator[dict[str, Any]]:
-    stats = stats if stats is not None else JobStats()
-    for job in jobs:
-        if not job.query or not job.query.strip() or job.ended is None:
-            stats.skipped_empty += 1
-            continue
-        if job.error_reason or job.error_message:
-            stats.failed += 1
-        started = job.started or job.created or job.ended
-        yield query_log_entry(
-            start_time=min(started, job.ended),
-            end_time=job.ended,
-            query_text=job.query,
-            query_id=job.job_id,
-            user=job.user,
-            error_code=job.error_reason,
-            error_text=job.error_message,
-            extra={
-                "total_bytes_billed": job.total_bytes_billed,
-                "total_bytes_processed": job.total_bytes_processed,
-                "statement_type": job.statement_type,
-                "job_type": job.job_type,
-                "default_dataset": ".".join(job.default_dataset) if job.default_dataset else None,
-                "destination_table": ".".join(job.destination) if job.destination else None,
-                "project_id": job.project,
-                "parent_job_id": job.parent_job_id,
-            },
-        )
+def query_record(job: Job) -> QueryRecord:
+    """The template's record of one job (its defects, e.g. no text, are the collector's to skip)."""
+    return QueryRecord(
+        query_text=job.query,
+        start_time=job.started or job.created or job.ended,
+        end_time=job.ended,
+        query_id=job.job_id,
+        user=job.user,
+        error_code=job.error_reason,
+        error_text=job.error_message,
+        succeeded=not (job.error_reason or job.error_message),
+        extra={
+            "total_bytes_billed": job.total_bytes_billed,
+            "total_bytes_processed": job.total_bytes_processed,
+            "statement_type": job.statement_type,
+            "job_type": job.job_type,
+            "default_dataset": ".".join(job.default_dataset) if job.default_dataset else None,
+            "destination_table": ".".join(job.destination) if job.destination else None,
+            "project_id": job.project,
+            "parent_job_id": job.parent_job_id,
+        },
+    )
 
 
 def lineage_queries(jobs: Iterable[Job], names: dict[str, tuple[str, str, str]]) -> Iterator[dict[str, Any]]:
@@ -902,3 +889,267 @@ def schemata_link_events(
             if event not in events:
                 events.append(event)
     return events
+
+
+# --- collectors: one per kind --------------------------------------------------------------------
+
+
+class BigQuerySource(NamedTuple):
+    """What the collectors read through: a ``google.cloud.bigquery.Client`` and the connection's
+    project (the default of ``project_ids``)."""
+
+    client: Any
+    project: str
+
+
+def _projects(project_ids: Sequence[str] | str | None, default: str) -> list[str]:
+    if isinstance(project_ids, str):
+        project_ids = [project_ids]
+    return list(project_ids) if project_ids else [default]
+
+
+#: What BigQuery's refusals mean (docs/bigquery.md#roles).
+ACCESS_HINTS = AccessHints(
+    warehouse="BigQuery",
+    missing=(
+        "Check the project and dataset names (case-sensitive) and the region (region-<r> views exist "
+        "only where the project has data); the credentials need roles/bigquery.metadataViewer on each "
+        "project read, or the *_table arguments can point at a copy they may read."
+    ),
+    grant=(
+        "Grant roles/bigquery.metadataViewer (catalog), roles/bigquery.resourceViewer (every user's jobs) "
+        "on each project read, and roles/bigquery.jobUser on the connection's project."
+    ),
+    tls="Check the proxy and its CA bundle (REQUESTS_CA_BUNDLE) between the worker and googleapis.com.",
+    doc="docs/bigquery.md#roles",
+)
+
+
+class _BigQueryCollector(Collector):
+    access_hints = ACCESS_HINTS
+
+    def __init__(
+        self, *, project_ids: Sequence[str] | str | None = None, fetch_size: int = 10_000,
+        query_timeout: float = 300.0,
+    ) -> None:
+        super().__init__(fetch_size=fetch_size)
+        self.project_ids = project_ids
+        self.query_timeout = query_timeout
+
+
+class BigQueryMetadataCollector(_BigQueryCollector):
+    """Tables and views of the selected datasets of the selected projects (date shards folded
+    into ``<prefix>_yyyymmdd`` assets)."""
+
+    kind: ClassVar[str] = "metadata"
+    flavour = RESOURCE_TYPE
+
+    def __init__(
+        self,
+        *,
+        dataset: str | None = None,
+        dataset_filter: NameFilter | None = None,
+        project_filter: NameFilter | None = None,
+        list_all_projects: bool = False,
+        only_freshness_and_volume: bool = False,
+        field_paths: str = "auto",
+        column_field_paths_table: str | None = None,
+        collapse_date_shards: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.dataset = dataset
+        self.dataset_filter = dataset_filter or NameFilter()
+        self.project_filter = project_filter or NameFilter()
+        self.list_all_projects = list_all_projects
+        self.only_freshness_and_volume = only_freshness_and_volume
+        self.field_paths = field_paths
+        self.column_field_paths_table = column_field_paths_table
+        self.collapse_date_shards = collapse_date_shards
+
+    def collect(self, source: BigQuerySource, window: tuple[datetime, datetime] | None = None) -> Collection:
+        client = source.client
+        explicit = None if self.list_all_projects else _projects(self.project_ids, source.project)
+        projects = list_projects(client, explicit, self.project_filter)
+        mode = "freshness and volume" if self.only_freshness_and_volume else "full schema"
+        stats = MetadataStats()
+        events: list[dict[str, Any]] = []
+        read: dict[str, list[str]] = {}
+        for project in projects:
+            names = [self.dataset] if self.dataset else list_datasets(client, project, self.dataset_filter)
+            read[project] = names
+            log.info("reading %d dataset(s) of %s (%s): %s", len(names), project, mode, names)
+            for name in names:
+                self.target = f"dataset {project}.{name}"
+                records = collect_dataset_metadata(
+                    client, project, name,
+                    only_freshness_and_volume=self.only_freshness_and_volume,
+                    field_paths=self.field_paths,
+                    column_field_paths_table=self.column_field_paths_table,
+                    collapse_date_shards=self.collapse_date_shards,
+                    fetch_size=self.fetch_size,
+                    timeout_s=self.query_timeout,
+                    stats=stats,
+                    tables_so_far=len(events),
+                )
+                events.extend(table_events(records, self.skips, only_freshness_and_volume=self.only_freshness_and_volume))
+        if stats.shards_collapsed:
+            log.info("folded %d date shard(s) into <prefix>_yyyymmdd assets", stats.shards_collapsed)
+        info: dict[str, Any] = {"datasets": read}
+        if self.dataset:
+            info["dataset"] = self.dataset
+        if len(projects) == 1:
+            info["project"] = projects[0]
+        info["only_freshness_and_volume"] = self.only_freshness_and_volume
+        return Collection(events, info=info, stats={"shards_collapsed": stats.shards_collapsed},
+                          what=", ".join(projects))
+
+
+class BigQueryIcebergCollector(_BigQueryCollector):
+    """Volume and freshness (and, unless ``only_freshness_and_volume``, columns) of the tables
+    ``INFORMATION_SCHEMA.TABLE_STORAGE`` reports: BigLake tables for Apache Iceberg among them."""
+
+    kind: ClassVar[str] = "metadata"
+    flavour = RESOURCE_TYPE
+
+    def __init__(
+        self,
+        *,
+        region: str = DEFAULT_REGION,
+        dataset_filter: NameFilter | None = None,
+        table_filter: NameFilter | None = None,
+        only_freshness_and_volume: bool = True,
+        table_storage_table: str | None = None,
+        field_paths: str = "auto",
+        column_field_paths_table: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.region = region
+        self.dataset_filter = dataset_filter or NameFilter()
+        self.table_filter = table_filter or NameFilter()
+        self.only_freshness_and_volume = only_freshness_and_volume
+        self.table_storage_table = table_storage_table
+        self.field_paths = field_paths
+        self.column_field_paths_table = column_field_paths_table
+
+    def collect(self, source: BigQuerySource, window: tuple[datetime, datetime] | None = None) -> Collection:
+        region = region_dataset(self.region)
+        projects = _projects(self.project_ids, source.project)
+        events: list[dict[str, Any]] = []
+        for project in projects:
+            self.target = f"{project}.{region}.INFORMATION_SCHEMA.TABLE_STORAGE"
+            log.info("reading %s.%s.INFORMATION_SCHEMA.TABLE_STORAGE", project, region)
+            records = collect_table_storage(
+                source.client, project,
+                region=self.region,
+                dataset_filter=self.dataset_filter,
+                table_filter=self.table_filter,
+                table_storage_table=self.table_storage_table,
+                only_freshness_and_volume=self.only_freshness_and_volume,
+                field_paths=self.field_paths,
+                column_field_paths_table=self.column_field_paths_table,
+                fetch_size=self.fetch_size,
+                timeout_s=self.query_timeout,
+            )
+            events.extend(table_events(records, self.skips, only_freshness_and_volume=self.only_freshness_and_volume))
+        info = {"only_freshness_and_volume": self.only_freshness_and_volume, "region": region, "source": "table_storage"}
+        return Collection(events, info=info, what=f"TABLE_STORAGE ({', '.join(projects)}, {region})")
+
+
+class _BigQueryJobsCollector(_BigQueryCollector):
+    """Where jobs come from: JOBS_BY_PROJECT, or ``Client.list_jobs`` when the view is missing."""
+
+    def __init__(
+        self,
+        *,
+        jobs_source: str = "auto",
+        region: str = DEFAULT_REGION,
+        jobs_table: str | None = None,
+        include_own_jobs: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.jobs_source = jobs_source
+        self.region = region
+        self.jobs_table = jobs_table
+        self.include_own_jobs = include_own_jobs
+
+    def jobs(self, source: BigQuerySource, project: str, window: tuple[datetime, datetime], stats: JobStats) -> Iterator[Job]:
+        self.target = f"the query jobs of {project}"
+        return iter_jobs(
+            source.client, project, *window,
+            source=self.jobs_source, region=self.region, jobs_table=self.jobs_table,
+            fetch_size=self.fetch_size, timeout_s=self.query_timeout,
+            include_own_jobs=self.include_own_jobs, stats=stats,
+        )
+
+
+class BigQueryQueryLogCollector(_BigQueryJobsCollector):
+    """The query jobs that ended in the window, as query logs (``log_type`` bigquery)."""
+
+    kind: ClassVar[str] = "query_logs"
+    flavour = LOG_TYPE
+
+    def collect(self, source: BigQuerySource, window: tuple[datetime, datetime] | None) -> Collection:
+        assert window is not None
+        stats = JobStats()
+        events: list[dict[str, Any]] = []
+        for project in _projects(self.project_ids, source.project):
+            log.info("reading the query jobs of %s that ended in [%s, %s)", project, *window)
+            for query in representable((query_record(j) for j in self.jobs(source, project, window, stats)), self.skips):
+                stats.failed += not query.succeeded
+                events.append(query.to_event())
+        log.info("jobs from %s: %d read, %d failed, %d of this collector's own skipped",
+                 stats.source, stats.jobs, stats.failed, stats.own_skipped)
+        return Collection(events, info={"source": stats.source}, stats=asdict(stats), what=f"jobs ({stats.source})")
+
+
+class BigQueryLineageCollector(_BigQueryJobsCollector):
+    """Table and column lineage from the SQL of the query jobs that ended in the window (dialect
+    ``bigquery``), names given back the case the jobs recorded (BigQuery names are
+    case-sensitive; the engine lower-cases), plus linked datasets from SCHEMATA_LINKS."""
+
+    kind: ClassVar[str] = "lineage"
+    flavour = RESOURCE_TYPE
+
+    def __init__(
+        self, *, schemata_links: bool = True, schemata_links_table: str | None = None, column_lineage: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.schemata_links = schemata_links
+        self.schemata_links_table = schemata_links_table
+        self.column_lineage = column_lineage
+
+    def collect(self, source: BigQuerySource, window: tuple[datetime, datetime] | None) -> Collection:
+        assert window is not None
+        projects = _projects(self.project_ids, source.project)
+        stats = JobStats()
+        names: dict[str, tuple[str, str, str]] = {}
+        queries: list[dict[str, Any]] = []
+        for project in projects:
+            log.info("reading the query jobs of %s for lineage in [%s, %s)", project, *window)
+            queries.extend(lineage_queries(self.jobs(source, project, window, stats), names))
+        events, engine_stats = engine_lineage(queries, dialect="bigquery", resource_type=RESOURCE_TYPE)
+        log.info("lineage from %d job(s) (%s): %s", stats.jobs, stats.source, engine_stats)
+        # BigQuery's case rule: the exact names the jobs recorded, not a fold
+        restore_case({"events": events}, names)
+        if not self.column_lineage:
+            strip_column_lineage(events)
+        if self.schemata_links:
+            for project in projects:
+                try:
+                    links = schemata_link_events(
+                        source.client, project, region=self.region, schemata_links_table=self.schemata_links_table,
+                        fetch_size=self.fetch_size, timeout_s=self.query_timeout,
+                    )
+                except Exception as exc:
+                    if not is_missing_source_error(exc):
+                        raise
+                    log.warning("SCHEMATA_LINKS of %s cannot be read (%s); no linked-dataset lineage",
+                                project, first_line(exc))
+                    continue
+                log.info("%d linked-dataset lineage event(s) from SCHEMATA_LINKS of %s", len(links), project)
+                events.extend(links)
+        return Collection(events, info={"source": stats.source}, stats=engine_stats, what=f"jobs ({stats.source})")

@@ -33,11 +33,21 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import Any
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, ClassVar
 
+from monte_carlo_push_provider.collectors.base import (
+    AccessHints,
+    Collection,
+    Collector,
+    QueryRecord,
+    TableRecord,
+    representable,
+    table_events,
+    to_utc,
+)
 from monte_carlo_push_provider.collectors.common import (
     NameFilter,
     check_memory,
@@ -45,12 +55,7 @@ from monte_carlo_push_provider.collectors.common import (
     normalize_table_type,
     quote_qualified,
 )
-from monte_carlo_push_provider.manifest import (
-    lineage_asset_ref,
-    lineage_event,
-    query_log_entry,
-    relational_asset,
-)
+from monte_carlo_push_provider.manifest import lineage_asset_ref, lineage_event
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +72,7 @@ DEFAULT_EXCLUDED_CATALOGS = ("system", "__databricks_internal", "hive_metastore"
 #: "typically available within one hour", and lineage has the same order of latency. Reading
 #: the data interval shifted back by this much means a run reads rows that have landed.
 DEFAULT_SYSTEM_TABLE_LAG = timedelta(hours=1)
+DEFAULT_CONN_ID = "databricks_default"
 
 BACKTICK = "`"
 
@@ -202,24 +208,9 @@ QUERY_HISTORY_WORKSPACE_FILTER = "\n  AND workspace_id = :workspace_id"
 # ---------------------------------------------------------------------------------------------
 
 
-def to_utc(value: Any) -> datetime | None:
-    """A timezone-aware UTC datetime from what the connector returns, or None.
-
-    The manifest builders refuse naive datetimes (a zone-less time shifts freshness by hours when
-    guessed wrong), so every timestamp is pinned here. Aware values are converted (the SEA JSON
-    path attaches ``tzlocal()`` to ``…Z`` strings). Naive values are taken as UTC because that is
-    a SQL warehouse's session time zone unless the connection sets ``TIMEZONE`` (the docs page
-    says to leave it alone). Strings are ISO-8601.
-    """
-    if value is None or value == "":
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value.strip().replace("Z", "+00:00").replace(" ", "T", 1))
-    if not isinstance(value, datetime):
-        raise TypeError(f"expected a timestamp, got {type(value).__name__}: {value!r}")
-    if value.tzinfo is None or value.utcoffset() is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
+# Timestamps go through the template's ``to_utc``: naive values are UTC (a SQL warehouse's session
+# time zone unless the connection sets ``TIMEZONE``, which docs/databricks.md says to leave alone);
+# aware ones (the SEA JSON path attaches ``tzlocal()`` to ``…Z`` strings) are converted.
 
 
 def _params(start: datetime, end: datetime, **extra: Any) -> dict[str, Any]:
@@ -228,15 +219,11 @@ def _params(start: datetime, end: datetime, **extra: Any) -> dict[str, Any]:
 
 @dataclass
 class _Table:
-    native_type: str | None
-    description: str | None
+    """A catalog row with what only the volume source decides (freshness, bytes)."""
+
+    record: TableRecord
     data_source_format: str | None
-    created: datetime | None
     last_altered: datetime | None
-    view_query: str | None = None
-    fields: list[tuple[str, str, str | None]] = field(default_factory=list)
-    byte_count: int | None = None
-    last_update_time: datetime | None = None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -264,9 +251,8 @@ def collect_metadata(
     only_freshness_and_volume: bool = False,
     describe_detail_max_tables: int | None = None,
     fetch_size: int = 10_000,
-) -> Iterator[dict[str, Any]]:
-    """Yield metadata events (``RelationalAsset.to_dict()``) for every table and view of one
-    catalog whose schema passes ``schema_filter``."""
+) -> Iterator[TableRecord]:
+    """Every table and view of one catalog whose schema passes ``schema_filter``."""
     if volume_source not in VOLUME_SOURCES:
         raise ValueError(f"volume_source must be one of {VOLUME_SOURCES}, got {volume_source!r}")
     cur = conn.cursor()
@@ -276,12 +262,13 @@ def collect_metadata(
         for row in iter_dicts(cur, fetch_size):
             if not schema_filter(row["table_schema"]):
                 continue
-            tables[(row["table_schema"], row["table_name"])] = _Table(
-                native_type=row["table_type"],
-                description=row.get("comment") or None,
-                data_source_format=row.get("data_source_format"),
-                created=to_utc(row.get("created")),
-                last_altered=to_utc(row.get("last_altered")),
+            record = TableRecord(
+                database=catalog, schema=row["table_schema"], name=row["table_name"],
+                type=normalize_table_type(row["table_type"]), description=row.get("comment") or None,
+                created_on=to_utc(row.get("created")),
+            )
+            tables[(record.schema, record.name)] = _Table(
+                record, row.get("data_source_format"), to_utc(row.get("last_altered"))
             )
         check_memory(len(tables), what=f"metadata of catalog {catalog}")
         if not only_freshness_and_volume and tables:
@@ -289,34 +276,23 @@ def collect_metadata(
             for row in iter_dicts(cur, fetch_size):
                 entry = tables.get((row["table_schema"], row["table_name"]))
                 if entry is not None:
-                    entry.view_query = row.get("view_definition") or None
+                    entry.record.view_query = row.get("view_definition") or None
             cur.execute(columns_sql(catalog))
             for row in iter_dicts(cur, fetch_size):
                 entry = tables.get((row["table_schema"], row["table_name"]))
                 if entry is not None:
-                    entry.fields.append((row["column_name"], row["full_data_type"] or "", row.get("comment") or None))
+                    entry.record.fields.append(
+                        (row["column_name"], row["full_data_type"] or "", row.get("comment") or None)
+                    )
         if volume_source == "information_schema":
             for t in tables.values():
-                if normalize_table_type(t.native_type) == "TABLE":
-                    t.last_update_time = t.last_altered
+                t.record.last_update_time = t.last_altered
         elif volume_source == "describe_detail":
             _describe_detail(cur, catalog, tables, describe_detail_max_tables)
     finally:
         cur.close()
-    for (schema, name), t in tables.items():
-        table_type = normalize_table_type(t.native_type)
-        yield relational_asset(
-            type=table_type,
-            name=name,
-            database=catalog,
-            schema=schema,
-            description=None if only_freshness_and_volume else t.description,
-            view_query=None if only_freshness_and_volume else t.view_query,
-            created_on=None if only_freshness_and_volume else t.created,
-            fields=t.fields or None,
-            byte_count=t.byte_count,
-            last_update_time=t.last_update_time,
-        )
+    for t in tables.values():
+        yield t.record
 
 
 def _describe_detail(cur: Any, catalog: str, tables: dict[tuple[str, str], _Table], limit: int | None) -> None:
@@ -327,7 +303,7 @@ def _describe_detail(cur: Any, catalog: str, tables: dict[tuple[str, str], _Tabl
     """
     targets = [
         key for key, t in tables.items()
-        if normalize_table_type(t.native_type) == "TABLE" and (t.data_source_format or "DELTA").upper() == "DELTA"
+        if t.record.type == "TABLE" and (t.data_source_format or "DELTA").upper() == "DELTA"
     ]
     if limit is not None and len(targets) > limit:
         log.warning(
@@ -345,7 +321,7 @@ def _describe_detail(cur: Any, catalog: str, tables: dict[tuple[str, str], _Tabl
             log.debug("DESCRIBE DETAIL %s.%s.%s failed: %s", catalog, schema, name, exc)
             continue
         if row is not None:
-            t = tables[(schema, name)]
+            t = tables[(schema, name)].record
             t.byte_count, t.last_update_time = describe_detail_volume(row)
         if i % 100 == 0:
             log.info("catalog %s: DESCRIBE DETAIL %d/%d tables", catalog, i, len(targets))
@@ -445,44 +421,49 @@ _EXTRA_KEYS = ("statement_type", "execution_status", "read_rows", "read_bytes", 
                "client_application", "workspace_id")
 
 
-def collect_query_logs(
+def iter_query_history(
     conn: Any,
     start: datetime,
     end: datetime,
     *,
     workspace_id: str | None = None,
     fetch_size: int = 10_000,
-) -> Iterator[dict[str, Any]]:
-    """Yield ``QueryLogEntry.to_dict()`` for every statement that ended in ``[start, end)``."""
+) -> Iterator[QueryRecord]:
+    """Every statement that ended in ``[start, end)``, as read."""
     sql = QUERY_HISTORY_SQL.format(workspace_filter=QUERY_HISTORY_WORKSPACE_FILTER if workspace_id else "")
     params = _params(start, end, **({"workspace_id": str(workspace_id)} if workspace_id else {}))
     cur = conn.cursor()
     try:
         cur.execute(sql, params)
         for row in iter_dicts(cur, fetch_size):
-            yield query_log_row(row)
+            yield query_record(row)
     finally:
         cur.close()
 
 
-def query_log_row(row: Mapping[str, Any]) -> dict[str, Any]:
-    """One ``system.query.history`` row (lower-cased keys) as a query-log entry."""
+def query_record(row: Mapping[str, Any]) -> QueryRecord:
+    """One ``system.query.history`` row (lower-cased keys)."""
     status = (row.get("execution_status") or "").upper()
     start_time = to_utc(row["start_time"])
-    end_time = to_utc(row["end_time"]) or start_time
     failed = status not in ("", "FINISHED")
-    return query_log_entry(
-        start_time=start_time,
-        end_time=end_time,
+    return QueryRecord(
         query_text=row["statement_text"],
+        start_time=start_time,
+        end_time=to_utc(row["end_time"]) or start_time,
         query_id=row.get("statement_id"),
         user=row.get("executed_by"),
         # FAILED / CANCELED is the only error code the table has; the message is error_message.
         error_code=status if failed else None,
         error_text=(row.get("error_message") or None) if failed else None,
         returned_rows=row.get("produced_rows"),
+        succeeded=not failed,
         extra={k: _json_safe(row.get(k)) for k in _EXTRA_KEYS},
     )
+
+
+def query_log_row(row: Mapping[str, Any]) -> dict[str, Any]:
+    """One ``system.query.history`` row (lower-cased keys) as a query-log entry."""
+    return query_record(row).to_event()
 
 
 def _json_safe(value: Any) -> Any:
@@ -490,3 +471,141 @@ def _json_safe(value: Any) -> Any:
         return value
     return str(value)  # Decimal and the like
 
+
+# ---------------------------------------------------------------------------------------------
+# Collectors: one per kind
+# ---------------------------------------------------------------------------------------------
+
+
+def exact_names(patterns: Sequence[str] | str | None) -> list[str] | None:
+    """The names when every include pattern is a plain name (no listing query needed)."""
+    names = [patterns] if isinstance(patterns, str) else patterns
+    if not names or any(n.startswith("re:") or any(c in n for c in "*?[") for n in names):
+        return None
+    return list(dict.fromkeys(names))
+
+
+#: What Databricks' refusals mean (docs/databricks.md#grants).
+ACCESS_HINTS = AccessHints(
+    warehouse="Databricks",
+    missing=(
+        "Check the catalog names, and that the principal can see them: GRANT USE CATALOG ON CATALOG <c> "
+        "TO <principal>; GRANT USE SCHEMA, SELECT ON CATALOG <c> TO <principal>. System tables need "
+        "an account admin to enable the schema and GRANT USE SCHEMA, SELECT ON SCHEMA system.access / "
+        "system.query TO <principal>."
+    ),
+    grant="GRANT USE CATALOG / USE SCHEMA / SELECT on the catalogs read, and SELECT on system.access / system.query.",
+    tls="Check the connection's host (the workspace URL, without a path) and any proxy CA bundle.",
+    doc="docs/databricks.md#grants",
+)
+
+class DatabricksMetadataCollector(Collector):
+    """Tables, views and columns (with freshness, and bytes where selected) of Unity Catalog
+    catalogs. Plain catalog names skip the listing query (and its grant on
+    ``system.information_schema``); exclude patterns still apply to them."""
+
+    access_hints = ACCESS_HINTS
+    kind: ClassVar[str] = "metadata"
+    flavour = RESOURCE_TYPE
+
+    def __init__(
+        self,
+        *,
+        catalogs: Sequence[str] | str | None = None,
+        exclude_catalogs: Sequence[str] | str | None = DEFAULT_EXCLUDED_CATALOGS,
+        schema_filter: NameFilter | None = None,
+        volume_source: str | None = "information_schema",
+        describe_detail_max_tables: int | None = None,
+        only_freshness_and_volume: bool = False,
+        fetch_size: int = 10_000,
+    ) -> None:
+        super().__init__(fetch_size=fetch_size)
+        self.catalogs = catalogs
+        self.catalog_filter = NameFilter(catalogs, exclude_catalogs)
+        self.schema_filter = schema_filter or NameFilter()
+        self.volume_source = volume_source
+        self.describe_detail_max_tables = describe_detail_max_tables
+        self.only_freshness_and_volume = only_freshness_and_volume
+
+    def collect(self, source: Any, window: tuple[datetime, datetime] | None = None) -> Collection:
+        self.target = "system.information_schema.catalogs"
+        conn = source.get_conn()
+        try:
+            exact = exact_names(self.catalogs)
+            if exact is not None:
+                catalogs = self.catalog_filter.select(exact)
+            else:
+                catalogs = list_catalogs(conn, self.catalog_filter, fetch_size=self.fetch_size)
+            log.info("collecting metadata of %d catalog(s): %s", len(catalogs), ", ".join(catalogs))
+            events: list[dict[str, Any]] = []
+            for catalog in catalogs:
+                self.target = f"catalog {catalog}"
+                before = len(events)
+                records = collect_metadata(
+                    conn, catalog, schema_filter=self.schema_filter, volume_source=self.volume_source,
+                    only_freshness_and_volume=self.only_freshness_and_volume,
+                    describe_detail_max_tables=self.describe_detail_max_tables, fetch_size=self.fetch_size,
+                )
+                events.extend(
+                    table_events(records, self.skips, only_freshness_and_volume=self.only_freshness_and_volume)
+                )
+                log.info("catalog %s: %d relation(s)", catalog, len(events) - before)
+        finally:
+            conn.close()
+        info: dict[str, Any] = {"catalog": catalogs[0]} if len(catalogs) == 1 else {"catalogs": catalogs}
+        return Collection(events, info=info, what=", ".join(catalogs) or "no catalogs")
+
+
+class DatabricksLineageCollector(Collector):
+    """Table and column lineage from ``system.access.table_lineage`` / ``column_lineage``: Unity
+    Catalog records it, nothing is parsed. Filters apply to the *target* table's catalog."""
+
+    access_hints = ACCESS_HINTS
+    kind: ClassVar[str] = "lineage"
+    flavour = RESOURCE_TYPE
+
+    def __init__(self, *, catalog_filter: NameFilter | None = None, column_lineage: bool = True,
+                 fetch_size: int = 10_000) -> None:
+        super().__init__(fetch_size=fetch_size)
+        self.catalog_filter = catalog_filter or NameFilter()
+        self.column_lineage = column_lineage
+
+    def collect(self, source: Any, window: tuple[datetime, datetime] | None) -> Collection:
+        assert window is not None
+        self.target = "system.access.table_lineage / column_lineage"
+        log.info("reading Unity Catalog lineage recorded in [%s, %s)", window[0].isoformat(), window[1].isoformat())
+        conn = source.get_conn()
+        try:
+            events = collect_lineage(
+                conn, *window, catalog_filter=self.catalog_filter, column_lineage=self.column_lineage,
+                fetch_size=self.fetch_size,
+            )
+        finally:
+            conn.close()
+        return Collection(events, what="system.access lineage")
+
+
+class DatabricksQueryLogCollector(Collector):
+    """Statements from ``system.query.history`` that ended in the window."""
+
+    access_hints = ACCESS_HINTS
+    kind: ClassVar[str] = "query_logs"
+
+    def __init__(self, *, log_type: str = "databricks", workspace_id: str | int | None = None,
+                 fetch_size: int = 10_000) -> None:
+        super().__init__(fetch_size=fetch_size)
+        self.flavour = log_type
+        self.workspace_id = str(workspace_id) if workspace_id else None
+
+    def collect(self, source: Any, window: tuple[datetime, datetime] | None) -> Collection:
+        assert window is not None
+        self.target = "system.query.history"
+        log.info("reading system.query.history for statements ended in [%s, %s)",
+                 window[0].isoformat(), window[1].isoformat())
+        conn = source.get_conn()
+        try:
+            queries = iter_query_history(conn, *window, workspace_id=self.workspace_id, fetch_size=self.fetch_size)
+            events = [q.to_event() for q in representable(queries, self.skips)]
+        finally:
+            conn.close()
+        return Collection(events, what="system.query.history")

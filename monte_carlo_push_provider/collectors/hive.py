@@ -23,8 +23,9 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, ClassVar
 
+from monte_carlo_push_provider.collectors.base import Collection, Collector, Skips, TableRecord, table_events
 from monte_carlo_push_provider.collectors.common import (
     NameFilter,
     check_memory,
@@ -33,7 +34,6 @@ from monte_carlo_push_provider.collectors.common import (
     normalize_table_type,
     quote_qualified,
 )
-from monte_carlo_push_provider.manifest import relational_asset
 
 log = logging.getLogger(__name__)
 
@@ -140,6 +140,13 @@ def table_event(
     partitions: list[Any] | None = None,
 ) -> dict[str, Any]:
     """One metastore ``Table`` (+ its partitions, for partitioned tables) as a metadata event."""
+    return table_record(table, database_label=database_label, partitions=partitions).to_event(
+        only_freshness_and_volume=only_freshness_and_volume
+    )
+
+
+def table_record(table: Any, *, database_label: str, partitions: list[Any] | None = None) -> TableRecord:
+    """One metastore ``Table`` (+ its partitions, for partitioned tables)."""
     native = table.tableType or "MANAGED_TABLE"
     asset_type = normalize_table_type(native)
     params: dict[str, str] = dict(table.parameters or {})
@@ -158,36 +165,31 @@ def table_event(
             times = [t for p in partitions if (t := _epoch((p.parameters or {}).get(_DDL_TIME)))]
             if times:
                 last_update = max([*times, *([last_update] if last_update else [])])
-    fields = tags = description = view_query = created_on = None
-    if not only_freshness_and_volume:
-        sd = table.sd
-        columns = spark_schema_fields(params) if (_SPARK_SCHEMA in params or f"{_SPARK_SCHEMA}.numParts" in params) else None
-        if columns is None:
-            columns = [(c.name, c.type, c.comment) for c in (sd.cols if sd and sd.cols else [])]
-        seen = {c[0] for c in columns}
-        columns += [(c.name, c.type, c.comment) for c in table.partitionKeys or [] if c.name not in seen]
-        fields = columns
-        description = params.get("comment")
-        view_query = (table.viewOriginalText or table.viewExpandedText) if asset_type == "VIEW" else None
-        created_on = _epoch(table.createTime)
-        tags = {"table_type": native}
-        if table.partitionKeys:
-            tags["partition_keys"] = ",".join(c.name for c in table.partitionKeys)
-        if table.owner:
-            tags["owner"] = table.owner
-    return relational_asset(
-        type=asset_type,
-        name=table.tableName,
+    sd = table.sd
+    columns = spark_schema_fields(params) if (_SPARK_SCHEMA in params or f"{_SPARK_SCHEMA}.numParts" in params) else None
+    if columns is None:
+        columns = [(c.name, c.type, c.comment) for c in (sd.cols if sd and sd.cols else [])]
+    seen = {c[0] for c in columns}
+    columns += [(c.name, c.type, c.comment) for c in table.partitionKeys or [] if c.name not in seen]
+    tags = {"table_type": native}
+    if table.partitionKeys:
+        tags["partition_keys"] = ",".join(c.name for c in table.partitionKeys)
+    if table.owner:
+        tags["owner"] = table.owner
+    return TableRecord(
         database=database_label,
         schema=table.dbName,
-        description=description,
-        view_query=view_query,
-        created_on=created_on,
-        fields=fields,
+        name=table.tableName,
+        type=asset_type,
+        description=params.get("comment"),
+        view_query=(table.viewOriginalText or table.viewExpandedText) if asset_type == "VIEW" else None,
+        created_on=_epoch(table.createTime),
+        fields=list(columns),
         tags=tags,
         row_count=row_count,
         byte_count=byte_count,
         last_update_time=last_update,
+        holds_data=holds_data,
     )
 
 
@@ -202,6 +204,7 @@ def collect_metastore_metadata(
     max_partitions: int = 10_000,
     batch_size: int = DEFAULT_BATCH_SIZE,
     stats: MetastoreStats | None = None,
+    skips: Skips | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Yield metadata events for every selected table of an open ``hmsclient.HMSClient``.
 
@@ -234,9 +237,10 @@ def collect_metastore_metadata(
                                  db, table.tableName, max_partitions)
                         partitions = None
                 stats.tables += 1
-                yield table_event(
-                    table, database_label=database_label,
-                    only_freshness_and_volume=only_freshness_and_volume, partitions=partitions,
+                yield from table_events(
+                    [table_record(table, database_label=database_label, partitions=partitions)],
+                    skips if skips is not None else Skips(log),
+                    only_freshness_and_volume=only_freshness_and_volume,
                 )
 
 
@@ -334,34 +338,37 @@ def parse_describe_formatted(rows: Iterable[tuple[Any, ...]]) -> dict[str, Any]:
 def describe_event(
     database: str, table: str, parsed: Mapping[str, Any], *, database_label: str, only_freshness_and_volume: bool
 ) -> dict[str, Any]:
+    return describe_record(database, table, parsed, database_label=database_label).to_event(
+        only_freshness_and_volume=only_freshness_and_volume
+    )
+
+
+def describe_record(database: str, table: str, parsed: Mapping[str, Any], *, database_label: str) -> TableRecord:
+    """One table from its parsed ``DESCRIBE FORMATTED``."""
     native = parsed["table_type"]
     asset_type = normalize_table_type(native)
     params = parsed["params"]
     holds_data = native.upper() != "VIRTUAL_VIEW"
-    fields = None
-    if not only_freshness_and_volume:
-        seen = {c[0] for c in parsed["columns"]}
-        fields = parsed["columns"] + [c for c in parsed["partition_columns"] if c[0] not in seen]
-    tags = None
-    if not only_freshness_and_volume:
-        tags = {"table_type": native}
-        if parsed["partition_columns"]:
-            tags["partition_keys"] = ",".join(c[0] for c in parsed["partition_columns"])
-        if parsed["owner"]:
-            tags["owner"] = parsed["owner"]
-    return relational_asset(
-        type=asset_type,
-        name=table,
+    seen = {c[0] for c in parsed["columns"]}
+    tags = {"table_type": native}
+    if parsed["partition_columns"]:
+        tags["partition_keys"] = ",".join(c[0] for c in parsed["partition_columns"])
+    if parsed["owner"]:
+        tags["owner"] = parsed["owner"]
+    return TableRecord(
         database=database_label,
         schema=database,
-        description=None if only_freshness_and_volume else parsed["comment"],
-        view_query=parsed["view_text"] if asset_type == "VIEW" and not only_freshness_and_volume else None,
-        created_on=None if only_freshness_and_volume else parsed["created"],
-        fields=fields,
+        name=table,
+        type=asset_type,
+        description=parsed["comment"],
+        view_query=parsed["view_text"] if asset_type == "VIEW" else None,
+        created_on=parsed["created"],
+        fields=parsed["columns"] + [c for c in parsed["partition_columns"] if c[0] not in seen],
         tags=tags,
-        row_count=_count(params, _ROW_KEYS) if holds_data else None,
-        byte_count=_count(params, _BYTE_KEYS) if holds_data else None,
-        last_update_time=_epoch(params.get(_DDL_TIME)) if holds_data else None,
+        row_count=_count(params, _ROW_KEYS),
+        byte_count=_count(params, _BYTE_KEYS),
+        last_update_time=_epoch(params.get(_DDL_TIME)),
+        holds_data=holds_data,
     )
 
 
@@ -383,6 +390,7 @@ def collect_hiveserver2_metadata(
     only_freshness_and_volume: bool = False,
     fetch_size: int = 10_000,
     errors: list[str] | None = None,
+    skips: Skips | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Yield metadata events through a HiveServer2 DB-API connection (one DESCRIBE per table).
 
@@ -391,6 +399,7 @@ def collect_hiveserver2_metadata(
     """
     database_filter = database_filter or NameFilter()
     table_filter = table_filter or NameFilter()
+    skips = skips if skips is not None else Skips(log)
     cur = conn.cursor()
     try:
         cur.execute("SHOW DATABASES")
@@ -405,13 +414,84 @@ def collect_hiveserver2_metadata(
                     parsed = parse_describe_formatted(iter_cursor(cur, fetch_size))
                 except Exception as e:  # noqa: BLE001 - the driver raises its own error types
                     first_line = str(e).strip().splitlines()[0][:300] if str(e).strip() else type(e).__name__
-                    log.warning("skipped %s.%s: DESCRIBE FORMATTED failed: %s", db, table, first_line)
+                    skips.skip("unreadable_object", f"{db}.{table}: DESCRIBE FORMATTED failed: {first_line}")
                     if errors is not None:
                         errors.append(f"{db}.{table}")
                     continue
-                yield describe_event(
-                    db, table, parsed, database_label=database_label,
+                yield from table_events(
+                    [describe_record(db, table, parsed, database_label=database_label)], skips,
                     only_freshness_and_volume=only_freshness_and_volume,
                 )
     finally:
         cur.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# Collectors: one per source of metadata
+# ---------------------------------------------------------------------------------------------
+
+
+class _HiveMetadataCollector(Collector):
+    kind: ClassVar[str] = "metadata"
+    flavour = RESOURCE_TYPE
+
+    def __init__(
+        self,
+        *,
+        database_label: str = DEFAULT_DATABASE_LABEL,
+        database_filter: NameFilter | None = None,
+        table_filter: NameFilter | None = None,
+        only_freshness_and_volume: bool = False,
+        fetch_size: int = 10_000,
+    ) -> None:
+        super().__init__(fetch_size=fetch_size)
+        self.database_label = database_label
+        self.database_filter = database_filter or NameFilter()
+        self.table_filter = table_filter or NameFilter()
+        self.only_freshness_and_volume = only_freshness_and_volume
+
+
+class HiveMetastoreMetadataCollector(_HiveMetadataCollector):
+    """Databases, tables and views from the Hive Metastore's Thrift API, in batches."""
+
+    def __init__(
+        self, *, partition_volume: bool = True, max_partitions: int = 10_000, batch_size: int = DEFAULT_BATCH_SIZE,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.partition_volume = partition_volume
+        self.max_partitions = max_partitions
+        self.batch_size = batch_size
+
+    def collect(self, source: Any, window: tuple[datetime, datetime] | None = None) -> Collection:
+        stats = MetastoreStats()
+        # The hook's client opens its transport on enter and closes it on exit: one connection
+        # for the whole collection.
+        with source.metastore as client:
+            events = list(collect_metastore_metadata(
+                client, database_label=self.database_label, database_filter=self.database_filter,
+                table_filter=self.table_filter, only_freshness_and_volume=self.only_freshness_and_volume,
+                partition_volume=self.partition_volume, max_partitions=self.max_partitions,
+                batch_size=self.batch_size, stats=stats, skips=self.skips,
+            ))
+        log.info(
+            "metastore: %d database(s), %d table(s), calls %s", stats.databases, stats.tables,
+            ", ".join(f"{k}={v}" for k, v in sorted(stats.calls.items())),
+        )
+        return Collection(events, info={"database": self.database_label}, what="Hive Metastore")
+
+
+class HiveServer2MetadataCollector(_HiveMetadataCollector):
+    """The same metadata through HiveServer2 (``SHOW`` + ``DESCRIBE FORMATTED`` per table)."""
+
+    def collect(self, source: Any, window: tuple[datetime, datetime] | None = None) -> Collection:
+        conn = source.get_conn()
+        try:
+            events = list(collect_hiveserver2_metadata(
+                conn, database_label=self.database_label, database_filter=self.database_filter,
+                table_filter=self.table_filter, only_freshness_and_volume=self.only_freshness_and_volume,
+                fetch_size=self.fetch_size, skips=self.skips,
+            ))
+        finally:
+            conn.close()
+        return Collection(events, info={"database": self.database_label}, what="HiveServer2")

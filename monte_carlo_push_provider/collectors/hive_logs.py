@@ -30,10 +30,17 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone, tzinfo
-from typing import Any
+from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
-from monte_carlo_push_provider.manifest import query_log_entry
+from monte_carlo_push_provider.collectors.base import (
+    Collection,
+    Collector,
+    QueryRecord,
+    engine_lineage,
+    representable,
+)
+from monte_carlo_push_provider.collectors.hive import DEFAULT_DATABASE_LABEL, RESOURCE_TYPE
 
 log = logging.getLogger(__name__)
 
@@ -289,19 +296,93 @@ def iter_log_queries(
     yield from done
 
 
-def query_log_event(q: HiveQuery) -> dict[str, Any]:
-    """A ``QueryLogEntry.to_dict()`` for one statement."""
-    extra = {"thread": q.thread, "log_file": q.log_file, "completed": q.end_time is not None}
-    return query_log_entry(
+def query_record(q: HiveQuery) -> QueryRecord:
+    """The template's record of one statement (a statement still running ends when it started)."""
+    return QueryRecord(
+        query_text=q.query_text,
         start_time=q.start_time,
         end_time=q.end_time or q.start_time,
-        query_text=q.query_text,
         query_id=q.query_id,
         error_code=q.error_code,
         error_text=q.error_text,
-        extra=extra,
+        succeeded=q.succeeded,
+        extra={"thread": q.thread, "log_file": q.log_file, "completed": q.end_time is not None},
     )
+
+
+def query_log_event(q: HiveQuery) -> dict[str, Any]:
+    """A ``QueryLogEntry.to_dict()`` for one statement."""
+    return query_record(q).to_event()
 
 
 def lineage_row(q: HiveQuery) -> dict[str, Any]:
     return {"query_text": q.query_text, "query_id": q.query_id, "start_time": q.start_time}
+
+
+# ---------------------------------------------------------------------------------------------
+# Collectors: query logs and lineage from the same log files
+# ---------------------------------------------------------------------------------------------
+
+
+class _HiveLogCollector(Collector):
+    """Reads the statements HiveServer2 started in the window from the log files under a root
+    (an ``ObjectStoragePath``: the operator's source)."""
+
+    def __init__(self, *, pattern: str = DEFAULT_PATTERN, recursive: bool = True, log_timezone: str = "UTC") -> None:
+        super().__init__()
+        self.pattern = pattern
+        self.recursive = recursive
+        self.log_timezone = log_timezone
+
+    def read(self, root: Any, window: tuple[datetime, datetime] | None) -> list[QueryRecord]:
+        assert window is not None
+        zone = _zone(self.log_timezone)
+        stats = ParseStats()
+        files = list_log_files(root, pattern=self.pattern, recursive=self.recursive, window=window, zone=zone,
+                               stats=stats)
+        log.info(
+            "reading %d HiveServer2 log file(s) under %s for %s .. %s (log time zone %s); %d file(s) "
+            "cannot hold the window and were not opened", len(files), root, window[0].isoformat(),
+            window[1].isoformat(), self.log_timezone, stats.files_skipped,
+        )
+        queries = [query_record(q) for q in iter_log_queries(files, start=window[0], end=window[1], zone=zone,
+                                                             stats=stats)]
+        log.info("log parse: %s", ", ".join(f"{k}={v}" for k, v in stats.as_dict().items()))
+        return list(representable(queries, self.skips))
+
+
+class HiveQueryLogCollector(_HiveLogCollector):
+    kind: ClassVar[str] = "query_logs"
+    flavour = LOG_TYPE
+
+    def collect(self, source: Any, window: tuple[datetime, datetime] | None) -> Collection:
+        return Collection([q.to_event() for q in self.read(source, window)], what=f"HiveServer2 logs at {source}")
+
+
+class HiveLineageCollector(_HiveLogCollector):
+    """Lineage parsed from the statements that succeeded (dialect ``hive``). Hive names are
+    database.table; Monte Carlo's are label.database.table, so the label is the engine's
+    "database" and the Hive database its "schema"."""
+
+    kind: ClassVar[str] = "lineage"
+    flavour = RESOURCE_TYPE
+
+    def __init__(
+        self, *, database_label: str = DEFAULT_DATABASE_LABEL, default_database: str = "default",
+        max_query_chars: int = 200_000, parse_timeout_s: float = 5.0, **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.database_label = database_label
+        self.default_database = default_database
+        self.max_query_chars = max_query_chars
+        self.parse_timeout_s = parse_timeout_s
+
+    def collect(self, source: Any, window: tuple[datetime, datetime] | None) -> Collection:
+        queries = self.read(source, window)
+        events, stats = engine_lineage(
+            [q.lineage_row() for q in queries if q.succeeded], dialect=LINEAGE_DIALECT, resource_type=self.flavour,
+            default_database=self.database_label, default_schema=self.default_database,
+            max_query_chars=self.max_query_chars, timeout_s=self.parse_timeout_s,
+        )
+        log.info("lineage: %s", ", ".join(f"{k}={v}" for k, v in stats.items()))
+        return Collection(events, stats=stats, what=f"HiveServer2 logs at {source}")

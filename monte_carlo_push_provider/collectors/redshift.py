@@ -48,15 +48,26 @@ import logging
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, ClassVar
 
+from monte_carlo_push_provider.collectors.base import (
+    AccessHints,
+    Collection,
+    Collector,
+    QueryRecord,
+    TableRecord,
+    as_count,
+    engine_lineage,
+    representable,
+    table_events,
+    to_utc,
+)
 from monte_carlo_push_provider.collectors.common import (
     NameFilter,
     check_memory,
     iter_cursor,
     normalize_table_type,
 )
-from monte_carlo_push_provider.manifest import query_log_entry, relational_asset
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +78,9 @@ LINEAGE_DIALECT = "redshift"
 #: cadence); a window that ends this far in the past has all its queries.
 DEFAULT_LAG = timedelta(minutes=10)
 SOURCES = ("sys", "stl")
+DEFAULT_CONN_ID = "redshift_default"
+DEFAULT_EXCLUDED_USERS = ("rdsdb",)  # Redshift's internal user
+DEFAULT_SCHEMA = "public"  # the head of Redshift's default search_path
 BYTES_PER_BLOCK = 1024 * 1024  # svv_table_info.size counts 1 MB blocks
 HISTORY_TEXT_CHARS = 4000  # sys_query_history.query_text / stl_query.querytxt keep this much
 
@@ -176,12 +190,9 @@ def _text(value: Any) -> str | None:
     return str(value).rstrip()
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    # Redshift system views store UTC as ``timestamp without time zone``: attaching UTC (not the
-    # worker's local zone) is what keeps freshness and query times right.
-    if value is None:
-        return None
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+# Redshift system views store UTC as ``timestamp without time zone``: the template's conversion
+# (naive -> UTC, not the worker's local zone) is what keeps freshness and query times right.
+_utc = to_utc
 
 
 def _naive_utc(value: datetime) -> datetime:
@@ -190,9 +201,8 @@ def _naive_utc(value: datetime) -> datetime:
     return value.astimezone(timezone.utc).replace(tzinfo=None)
 
 
-def _int(value: Any) -> int | None:
-    """Counts arrive as int, or as Decimal for numeric(38,0) columns (svv_table_info rows)."""
-    return None if value is None else int(value)
+#: Counts arrive as int, or as Decimal for numeric(38,0) columns (svv_table_info rows).
+_int = as_count
 
 
 def is_system_schema(schema: str) -> bool:
@@ -258,16 +268,6 @@ def list_databases(conn: Any, database_filter: NameFilter | None = None) -> list
 # ---------------------------------------------------------------------------------------------
 
 
-@dataclass
-class _Table:
-    schema: str
-    name: str
-    type: str
-    description: str | None
-    view_query: str | None
-    fields: list[tuple[str, str, str | None]]
-
-
 def collect_database_metadata(
     conn: Any,
     database: str,
@@ -275,14 +275,10 @@ def collect_database_metadata(
     schema_filter: NameFilter,
     only_freshness_and_volume: bool = False,
     include_external: bool = True,
-    include_volume: bool = True,
     fetch_size: int = 10_000,
-) -> Iterator[dict[str, Any]]:
-    """Yield metadata events for one database, through a connection to that database.
-
-    ``include_volume=False`` leaves row and byte counts out (a daily schema push next to an
-    hourly volume push, so the hourly detectors get one sample per hour).
-    """
+) -> Iterator[TableRecord]:
+    """Tables, views and (unless ``only_freshness_and_volume``) Spectrum tables of one database,
+    through a connection to that database."""
     cur = conn.cursor()
     try:
         cur.execute(EXTERNAL_SCHEMAS_SQL)
@@ -300,18 +296,17 @@ def collect_database_metadata(
                 _utc(create_time),
             )
 
-        tables: dict[tuple[str, str], _Table] = {}
+        tables: dict[tuple[str, str], TableRecord] = {}
         cur.execute(TABLES_SQL, (database,))
         for schema, name, table_type, remarks, definition in iter_cursor(cur, fetch_size):
             schema, name = _text(schema) or "", _text(name) or ""
             if is_system_schema(schema) or schema in external_schemas or not schema_filter(schema):
                 continue
-            kind = normalize_table_type(_text(table_type))
-            tables[(schema, name)] = _Table(
-                schema, name, kind,
-                description=None if only_freshness_and_volume else (remarks or None),
-                view_query=None if only_freshness_and_volume or kind != "VIEW" else definition,
-                fields=[],
+            rows, size_bytes, created = volume.get((schema, name), (None, None, None))
+            tables[(schema, name)] = TableRecord(
+                database=database, schema=schema, name=name, type=normalize_table_type(_text(table_type)),
+                description=remarks or None, view_query=definition, created_on=created,
+                row_count=rows, byte_count=size_bytes,
             )
         check_memory(len(tables), what=f"Redshift metadata of {database}")
 
@@ -322,21 +317,7 @@ def collect_database_metadata(
                 if table is not None:
                     table.fields.append((_text(column) or "", column_type(data_type, length, precision, scale),
                                          remarks or None))
-
-        for (schema, name), table in tables.items():
-            rows, size_bytes, created = volume.get((schema, name), (None, None, None))
-            yield relational_asset(
-                type=table.type,
-                name=name,
-                database=database,
-                schema=schema,
-                description=table.description,
-                view_query=table.view_query,
-                created_on=created,
-                fields=table.fields or None,
-                row_count=rows if table.type == "TABLE" and include_volume else None,
-                byte_count=size_bytes if table.type == "TABLE" and include_volume else None,
-            )
+        yield from tables.values()
 
         # Spectrum tables carry no volume in Redshift: only their schema is worth a push.
         if include_external and external_schemas and not only_freshness_and_volume:
@@ -348,7 +329,7 @@ def collect_database_metadata(
 def _external_tables(
     cur: Any, database: str, external_schemas: Mapping[str | None, str | None], schema_filter: NameFilter,
     fetch_size: int,
-) -> Iterator[dict[str, Any]]:
+) -> Iterator[TableRecord]:
     tables: dict[tuple[str, str], dict[str, Any]] = {}
     cur.execute(EXTERNAL_TABLES_SQL, (database,))
     for schema, name, location, input_format, serde in iter_cursor(cur, fetch_size):
@@ -375,9 +356,10 @@ def _external_tables(
         tags = dict(table["tags"])
         if table["partitions"]:
             tags["partition_keys"] = ",".join(c for _, c in sorted(table["partitions"]))
-        yield relational_asset(
+        yield TableRecord(
+            database=database, schema=schema, name=name,
             type="TABLE",  # Spectrum tables hold data: TABLE for Monte Carlo
-            name=name, database=database, schema=schema, fields=table["fields"] or None, tags=tags or None,
+            fields=table["fields"], tags=tags or None,
         )
 
 
@@ -538,16 +520,21 @@ def _stl_query(row: tuple[Any, ...], chunks: list[str | None], users: Mapping[in
     )
 
 
-def query_log_event(query: RedshiftQuery) -> dict[str, Any]:
-    """A ``QueryLogEntry.to_dict()``; Redshift's own column names (times in microseconds) in extra."""
-    return query_log_entry(
+def query_record(query: RedshiftQuery) -> QueryRecord:
+    """The template's record of one statement; Redshift's own column names (times in
+    microseconds) in extra. The session id lets the lineage engine resolve ``#temp`` tables per
+    session (two sessions may each have their own ``#t``)."""
+    return QueryRecord(
+        query_text=query.text,
         start_time=query.start_time,
         end_time=query.end_time,
-        query_text=query.text,
         query_id=query.query_id,
         user=query.user,
         error_text=query.error_message if not query.succeeded else None,
         returned_rows=query.returned_rows,
+        succeeded=query.succeeded,
+        session_id=query.session_id,
+        default_database=query.database,
         extra={
             "database_name": query.database,
             "session_id": query.session_id,
@@ -564,14 +551,150 @@ def query_log_event(query: RedshiftQuery) -> dict[str, Any]:
     )
 
 
+def query_log_event(query: RedshiftQuery) -> dict[str, Any]:
+    """A ``QueryLogEntry.to_dict()``."""
+    return query_record(query).to_event()
+
+
 def lineage_row(query: RedshiftQuery) -> dict[str, Any]:
-    """The lineage engine's input for one statement. The session id lets it resolve ``#temp``
-    tables per session (two sessions may each have their own ``#t``)."""
-    return {
-        "query_text": query.text,
-        "query_id": query.query_id,
-        "start_time": query.start_time,
-        "user": query.user,
-        "default_database": query.database,
-        "session_id": query.session_id,
-    }
+    """The lineage engine's input for one statement."""
+    return query_record(query).lineage_row()
+
+
+# ---------------------------------------------------------------------------------------------
+# Collectors: one per kind
+# ---------------------------------------------------------------------------------------------
+
+
+#: What Redshift's refusals mean (docs/redshift.md#grants).
+ACCESS_HINTS = AccessHints(
+    warehouse="Redshift",
+    missing=(
+        "Check the connection's database (its 'schema' field) and the databases/schemas patterns; "
+        "the user must be able to connect: GRANT USAGE ON SCHEMA <schema> TO <user> for the catalog, "
+        "and SYS_QUERY_HISTORY / STL_QUERY exist only on clusters that have them (source='sys' or 'stl')."
+    ),
+    grant=(
+        "The catalog needs GRANT USAGE ON SCHEMA <schema> TO <user>; other users' query history needs "
+        "GRANT ROLE sys:monitor TO <user> (or superuser, or SYSLOG ACCESS UNRESTRICTED for STL)."
+    ),
+    tls="Check the connection extra 'ssl' / 'sslmode' and the cluster's require_ssl parameter.",
+    doc="docs/redshift.md#grants",
+)
+
+class RedshiftMetadataCollector(Collector):
+    """Tables, views and Spectrum tables of every (selected) database: one connection per
+    database (a Redshift session sees one database)."""
+
+    access_hints = ACCESS_HINTS
+    kind: ClassVar[str] = "metadata"
+    flavour = RESOURCE_TYPE
+
+    def __init__(
+        self,
+        *,
+        database_filter: NameFilter | None = None,
+        schema_filter: NameFilter | None = None,
+        only_freshness_and_volume: bool = False,
+        include_external: bool = True,
+        include_volume: bool = True,
+        fetch_size: int = 10_000,
+    ) -> None:
+        super().__init__(fetch_size=fetch_size)
+        self.database_filter = database_filter or NameFilter()
+        self.schema_filter = schema_filter or NameFilter()
+        self.only_freshness_and_volume = only_freshness_and_volume
+        self.include_external = include_external
+        self.include_volume = include_volume
+
+    def collect(self, source: Any, window: tuple[datetime, datetime] | None = None) -> Collection:
+        self.target = f"database {source.conn.schema} (the list of databases)"
+        entry = source.get_conn()
+        try:
+            databases = list_databases(entry, self.database_filter)
+        finally:
+            entry.close()
+        log.info("reading the catalogs of %d Redshift database(s): %s", len(databases), ", ".join(databases))
+        events: list[dict[str, Any]] = []
+        for database in databases:
+            self.target = f"database {database}"
+            conn = connect(source, database)
+            try:
+                before = len(events)
+                records = collect_database_metadata(
+                    conn, database, schema_filter=self.schema_filter,
+                    only_freshness_and_volume=self.only_freshness_and_volume,
+                    include_external=self.include_external, fetch_size=self.fetch_size,
+                )
+                events.extend(table_events(
+                    records, self.skips, only_freshness_and_volume=self.only_freshness_and_volume,
+                    include_volume=self.include_volume,
+                ))
+                log.info("%s: %d table(s) and view(s)", database, len(events) - before)
+            finally:
+                conn.close()
+        info: dict[str, Any] = {"database": databases[0]} if len(databases) == 1 else {"databases": databases}
+        return Collection(events, info=info, what=f"{len(databases)} database(s)")
+
+
+class _RedshiftHistoryCollector(Collector):
+    """The statements that finished in the window, from the SYS views or the STL tables."""
+
+    def __init__(
+        self, *, source: str = "sys", user_filter: NameFilter | None = None, fetch_size: int = 10_000
+    ) -> None:
+        super().__init__(fetch_size=fetch_size)
+        self.source = source
+        self.user_filter = user_filter
+
+    def read(self, hook: Any, window: tuple[datetime, datetime] | None) -> list[QueryRecord]:
+        assert window is not None
+        self.target = f"{'SYS_QUERY_HISTORY' if self.source == 'sys' else 'STL_QUERY'} in database {hook.conn.schema}"
+        log.info("reading %s query history for %s .. %s", self.source, window[0].isoformat(), window[1].isoformat())
+        conn = hook.get_conn()
+        try:
+            queries = iter_queries(
+                conn, start=window[0], end=window[1], source=self.source, user_filter=self.user_filter,
+                fetch_size=self.fetch_size,
+            )
+            return list(representable((query_record(q) for q in queries), self.skips))
+        finally:
+            conn.close()
+
+
+class RedshiftQueryLogCollector(_RedshiftHistoryCollector):
+    access_hints = ACCESS_HINTS
+    kind: ClassVar[str] = "query_logs"
+    flavour = LOG_TYPE
+
+    def collect(self, source: Any, window: tuple[datetime, datetime] | None) -> Collection:
+        events = [q.to_event() for q in self.read(source, window)]
+        return Collection(events, what=f"{self.source} history")
+
+
+class RedshiftLineageCollector(_RedshiftHistoryCollector):
+    """Lineage parsed from the statements that succeeded (dialect ``redshift``); ``#temp`` tables
+    resolved per session. Redshift folds unquoted names to lower case, as the engine does."""
+
+    kind: ClassVar[str] = "lineage"
+    flavour = RESOURCE_TYPE
+
+    def __init__(
+        self, *, default_schema: str = DEFAULT_SCHEMA, max_query_chars: int = 200_000,
+        parse_timeout_s: float = 5.0, **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.default_schema = default_schema
+        self.max_query_chars = max_query_chars
+        self.parse_timeout_s = parse_timeout_s
+
+    def collect(self, source: Any, window: tuple[datetime, datetime] | None) -> Collection:
+        queries = self.read(source, window)
+        events, stats = engine_lineage(
+            [q.lineage_row() for q in queries if q.succeeded],
+            dialect=LINEAGE_DIALECT, resource_type=RESOURCE_TYPE,
+            default_database=source.conn.schema, default_schema=self.default_schema,
+            max_query_chars=self.max_query_chars, timeout_s=self.parse_timeout_s,
+        )
+        log.info("lineage: %s", ", ".join(f"{k}={v}" for k, v in stats.items()))
+        return Collection(events, stats=stats, what=f"{self.source} history")

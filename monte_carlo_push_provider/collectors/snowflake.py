@@ -24,11 +24,23 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import Any
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, ClassVar
 
+from monte_carlo_push_provider.collectors.base import (
+    AccessHints,
+    Collection,
+    Collector,
+    QueryRecord,
+    TableRecord,
+    as_count,
+    engine_lineage,
+    representable,
+    table_events,
+    to_utc,
+)
 from monte_carlo_push_provider.collectors.common import (
     NameFilter,
     check_memory,
@@ -37,12 +49,7 @@ from monte_carlo_push_provider.collectors.common import (
     quote_identifier,
     quote_qualified,
 )
-from monte_carlo_push_provider.manifest import (
-    lineage_asset_ref,
-    lineage_event,
-    query_log_entry,
-    relational_asset,
-)
+from monte_carlo_push_provider.manifest import lineage_asset_ref, lineage_event
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +64,8 @@ ACCOUNT_USAGE_TABLES_LATENCY = timedelta(minutes=90)
 
 #: Databases never collected unless named explicitly: the shared, read-only system database.
 SYSTEM_DATABASES = frozenset({"SNOWFLAKE"})
+LINEAGE_SOURCES = ("auto", "access_history", "query_history")
+DEFAULT_CONN_ID = "snowflake_default"
 
 # ---------------------------------------------------------------------------------------------
 # SQL. ``{db}`` / ``{au}`` are filled with quote_identifier / quote_qualified output only; every
@@ -200,32 +209,11 @@ def account_usage_parts(value: str | tuple[str, str] | list[str]) -> tuple[str, 
     return str(db), str(schema)
 
 
-def as_utc(value: datetime | None) -> datetime | None:
-    """An aware timestamp for the manifest.
-
-    Snowflake returns TIMESTAMP_LTZ / TZ values aware (every ACCOUNT_USAGE and INFORMATION_SCHEMA
-    timestamp is LTZ). A naive value is a TIMESTAMP_NTZ: that only happens when the views are
-    read through a copy or a view of one's own, and Snowflake's guidance for such copies is to
-    make them in a UTC session (``ALTER SESSION SET TIMEZONE = UTC``; its system timestamps are
-    UTC internally), so NTZ is read as UTC rather than as the worker's local time.
-    """
-    if value is None:
-        return None
-    if not isinstance(value, datetime):
-        return None  # DATE or garbage: no usable instant
-    if value.tzinfo is None or value.utcoffset() is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
-
-
-def _as_int(value: Any) -> int | None:
-    if value is None:
-        return None
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return None
-    return number if number >= 0 else None
+#: Snowflake returns TIMESTAMP_LTZ / TZ values aware (every ACCOUNT_USAGE and INFORMATION_SCHEMA
+#: timestamp is LTZ). A naive value is a TIMESTAMP_NTZ: that only happens when the views are read
+#: through a copy or a view of one's own, and Snowflake's guidance for such copies is to make them
+#: in a UTC session, so NTZ is read as UTC: the template's one conversion.
+as_utc = to_utc
 
 
 def _json(value: Any) -> Any:
@@ -255,53 +243,26 @@ def list_databases(conn: Any, database_filter: NameFilter) -> list[str]:
     return sorted(n for n in names if n not in SYSTEM_DATABASES and database_filter(n))
 
 
-@dataclass
-class _Table:
-    """One table's values from the TABLES query, waiting for its columns."""
-
-    type: str
-    row_count: int | None
-    byte_count: int | None
-    created_on: datetime | None
-    last_altered: datetime | None
-    description: str | None
-    view_query: str | None
-    fields: list[tuple[str, str, str | None]] = field(default_factory=list)
-
-
-def _table_from_row(row: Mapping[str, Any], volume_only: bool) -> _Table:
+def _table_from_row(row: Mapping[str, Any], database: str) -> TableRecord:
     table_type = normalize_table_type(row["table_type"])
     is_table = table_type == "TABLE"
-    return _Table(
+    return TableRecord(
+        database=database,
+        schema=row["table_schema"],
+        name=row["table_name"],
         type=table_type,
         # Views have no row count or bytes; Snowflake reports NULL for them anyway.
-        row_count=_as_int(row["row_count"]) if is_table else None,
-        byte_count=_as_int(row["bytes"]) if is_table else None,
+        row_count=as_count(row["row_count"]) if is_table else None,
+        byte_count=as_count(row["bytes"]) if is_table else None,
         created_on=as_utc(row["created"]),
-        last_altered=as_utc(row["last_altered"]) if is_table else None,
-        description=None if volume_only else (row["comment"] or None),
-        view_query=None if volume_only or is_table else (row["view_definition"] or None),
+        last_update_time=as_utc(row["last_altered"]),
+        description=row["comment"] or None,
+        view_query=row["view_definition"] or None,
     )
 
 
-def _events(tables: dict[tuple[str, str, str], _Table], volume_only: bool) -> Iterator[dict[str, Any]]:
-    # pop as we go: a table's values and its finished event are never both held for all tables
-    for key in list(tables):
-        database, schema, name = key
-        t = tables.pop(key)
-        yield relational_asset(
-            type=t.type,
-            name=name,
-            database=database,
-            schema=schema,
-            description=t.description,
-            view_query=t.view_query,
-            created_on=t.created_on,
-            fields=None if volume_only else t.fields,
-            row_count=t.row_count,
-            byte_count=t.byte_count,
-            last_update_time=t.last_altered,
-        )
+def _column(row: Mapping[str, Any]) -> tuple[str, str, str | None]:
+    return (row["column_name"], row["data_type"], row["comment"] or None)
 
 
 def collect_database_metadata(
@@ -312,23 +273,21 @@ def collect_database_metadata(
     only_freshness_and_volume: bool = False,
     fetch_size: int = 10_000,
     tables_so_far: int = 0,
-) -> Iterator[dict[str, Any]]:
-    """Metadata events for one database: one query on its INFORMATION_SCHEMA.TABLES (views joined
-    in) and, unless ``only_freshness_and_volume``, one on its INFORMATION_SCHEMA.COLUMNS.
+) -> Iterator[TableRecord]:
+    """Tables and views of one database: one query on its INFORMATION_SCHEMA.TABLES (views
+    joined in) and, unless ``only_freshness_and_volume``, one on its INFORMATION_SCHEMA.COLUMNS.
 
     ``tables_so_far`` (tables already collected into the same manifest) feeds the memory check.
     """
     db = quote_identifier(database)
     view_definition = "NULL" if only_freshness_and_volume else "v.VIEW_DEFINITION"
-    tables: dict[tuple[str, str, str], _Table] = {}
+    tables: dict[tuple[str, str], TableRecord] = {}
     cur = conn.cursor()
     try:
         cur.execute(DATABASE_TABLES.format(db=db, view_definition=view_definition))
         for row in iter_dicts(cur, fetch_size):
             if schema_filter(row["table_schema"]):
-                tables[(database, row["table_schema"], row["table_name"])] = _table_from_row(
-                    row, only_freshness_and_volume
-                )
+                tables[(row["table_schema"], row["table_name"])] = _table_from_row(row, database)
         # Warn before the part that grows with columns (and before events are built) if the whole
         # manifest is unlikely to fit; the estimate is per table with a typical column count.
         check_memory(
@@ -337,13 +296,15 @@ def collect_database_metadata(
         if not only_freshness_and_volume and tables:
             cur.execute(DATABASE_COLUMNS.format(db=db))
             for row in iter_dicts(cur, fetch_size):
-                t = tables.get((database, row["table_schema"], row["table_name"]))
+                t = tables.get((row["table_schema"], row["table_name"]))
                 if t is not None:
-                    t.fields.append((row["column_name"], row["data_type"], row["comment"] or None))
+                    t.fields.append(_column(row))
     finally:
         cur.close()
     log.info("%s: %d tables and views", database, len(tables))
-    yield from _events(tables, only_freshness_and_volume)
+    # pop as we go: a table's values and its finished event are never both held for all tables
+    for key in list(tables):
+        yield tables.pop(key)
 
 
 def collect_account_metadata(
@@ -355,8 +316,8 @@ def collect_account_metadata(
     schema_filter: NameFilter | None = None,
     only_freshness_and_volume: bool = False,
     fetch_size: int = 10_000,
-) -> Iterator[dict[str, Any]]:
-    """Metadata events for the whole account from ACCOUNT_USAGE.TABLES and COLUMNS: one query
+) -> Iterator[TableRecord]:
+    """Tables and views of the whole account from ACCOUNT_USAGE.TABLES and COLUMNS: one query
     each, whatever the number of databases. The views lag up to 90 minutes behind.
 
     ``database`` narrows both queries in Snowflake (a bind parameter); ``database_filter`` and
@@ -377,14 +338,14 @@ def collect_account_metadata(
             return False
         return schema_filter(schema)
 
-    tables: dict[tuple[str, str, str], _Table] = {}
+    tables: dict[tuple[str, str, str], TableRecord] = {}
     cur = conn.cursor()
     try:
         cur.execute(ACCOUNT_TABLES.format(au=au, view_definition=view_definition, database_clause=database_clause), params)
         for row in iter_dicts(cur, fetch_size):
             if wanted(row["table_catalog"], row["table_schema"]):
                 key = (row["table_catalog"], row["table_schema"], row["table_name"])
-                tables[key] = _table_from_row(row, only_freshness_and_volume)
+                tables[key] = _table_from_row(row, row["table_catalog"])
         check_memory(len(tables), what="Snowflake account-wide metadata collection")
         if not only_freshness_and_volume and tables:
             cur.execute(
@@ -393,11 +354,93 @@ def collect_account_metadata(
             for row in iter_dicts(cur, fetch_size):
                 t = tables.get((row["table_catalog"], row["table_schema"], row["table_name"]))
                 if t is not None:
-                    t.fields.append((row["column_name"], row["data_type"], row["comment"] or None))
+                    t.fields.append(_column(row))
     finally:
         cur.close()
     log.info("account: %d tables and views", len(tables))
-    yield from _events(tables, only_freshness_and_volume)
+    for key in list(tables):
+        yield tables.pop(key)
+
+
+#: What Snowflake's refusals mean (docs/snowflake.md#grants).
+ACCESS_HINTS = AccessHints(
+    warehouse="Snowflake",
+    missing=(
+        "Check the database name (unquoted names are upper-case), and that the connection's role can "
+        "see it: GRANT USAGE ON DATABASE <db> TO ROLE <role>; GRANT USAGE ON ALL SCHEMAS IN DATABASE <db> "
+        "TO ROLE <role>. ACCOUNT_USAGE views (QUERY_HISTORY, ACCESS_HISTORY, TABLES) need "
+        "GRANT IMPORTED PRIVILEGES ON DATABASE SNOWFLAKE TO ROLE <role>; ACCESS_HISTORY also needs "
+        "Enterprise edition (use source='auto' or 'query_history' on Standard)."
+    ),
+    grant="GRANT USAGE on the database and its schemas, and IMPORTED PRIVILEGES on SNOWFLAKE for ACCOUNT_USAGE.",
+    tls=(
+        "Check the connection's account/host; behind a proxy or with a private CA set REQUESTS_CA_BUNDLE "
+        "to its certificate (an 'SSL wrong version number' error means the host does not speak TLS)."
+    ),
+    doc="docs/snowflake.md#grants",
+)
+
+class SnowflakeMetadataCollector(Collector):
+    """Tables and views of one database, of the databases a filter lets through, or of the whole
+    account from ACCOUNT_USAGE (one query each for tables and columns)."""
+
+    access_hints = ACCESS_HINTS
+    kind: ClassVar[str] = "metadata"
+    flavour = RESOURCE_TYPE
+
+    def __init__(
+        self,
+        *,
+        database: str | None = None,
+        database_filter: NameFilter | None = None,
+        schema_filter: NameFilter | None = None,
+        only_freshness_and_volume: bool = False,
+        account_usage: bool = False,
+        account_usage_schema: str | Sequence[str] = ".".join(DEFAULT_ACCOUNT_USAGE),
+        fetch_size: int = 10_000,
+    ) -> None:
+        super().__init__(fetch_size=fetch_size)
+        self.database = database or None
+        self.database_filter = database_filter or NameFilter()
+        self.schema_filter = schema_filter or NameFilter()
+        self.only_freshness_and_volume = only_freshness_and_volume
+        self.account_usage = account_usage
+        self.au = account_usage_parts(account_usage_schema)
+
+    def collect(self, source: Any, window: tuple[datetime, datetime] | None = None) -> Collection:
+        mode = "freshness and volume" if self.only_freshness_and_volume else "full schema"
+        events: list[dict[str, Any]] = []
+        conn = source.get_conn()
+        try:
+            if self.account_usage:
+                self.target = "{}.{}.TABLES / COLUMNS".format(*self.au)
+                log.info("reading %s.%s TABLES/COLUMNS (%s)", *self.au, mode)
+                records = collect_account_metadata(
+                    conn, account_usage=self.au, database=self.database, database_filter=self.database_filter,
+                    schema_filter=self.schema_filter, only_freshness_and_volume=self.only_freshness_and_volume,
+                    fetch_size=self.fetch_size,
+                )
+                events.extend(self._events(records))
+                names = [self.database] if self.database else sorted({e["metadata"]["database"] for e in events})
+            else:
+                names = [self.database] if self.database else list_databases(conn, self.database_filter)
+                log.info("reading the INFORMATION_SCHEMA of %d database(s) (%s): %s", len(names), mode, names)
+                for name in names:
+                    self.target = f"database {name}"
+                    records = collect_database_metadata(
+                        conn, name, schema_filter=self.schema_filter,
+                        only_freshness_and_volume=self.only_freshness_and_volume,
+                        fetch_size=self.fetch_size, tables_so_far=len(events),
+                    )
+                    events.extend(self._events(records))
+        finally:
+            conn.close()
+        info: dict[str, Any] = {"database": self.database} if self.database else {"databases": names}
+        info["only_freshness_and_volume"] = self.only_freshness_and_volume
+        return Collection(events, info=info, what=self.database or f"{len(names)} databases")
+
+    def _events(self, records: Iterator[TableRecord]) -> Iterator[dict[str, Any]]:
+        return table_events(records, self.skips, only_freshness_and_volume=self.only_freshness_and_volume)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -405,48 +448,37 @@ def collect_account_metadata(
 # ---------------------------------------------------------------------------------------------
 
 
-@dataclass
-class QueryLogStats:
-    rows: int = 0
-    skipped_empty: int = 0
-    failed: int = 0
+_FAILED_STATUSES = frozenset({"FAIL", "FAILED_WITH_ERROR", "INCIDENT"})
 
 
-def collect_query_logs(
+def iter_query_history(
     conn: Any,
     start: datetime,
     end: datetime,
     *,
     account_usage: tuple[str, str] = DEFAULT_ACCOUNT_USAGE,
     fetch_size: int = 10_000,
-    stats: QueryLogStats | None = None,
-) -> Iterator[dict[str, Any]]:
-    """QueryLogEntry dicts for the queries that finished in ``[start, end)``."""
-    stats = stats if stats is not None else QueryLogStats()
+) -> Iterator[QueryRecord]:
+    """The queries that finished in ``[start, end)``, as read (the collector skips what Monte
+    Carlo cannot take)."""
     cur = conn.cursor()
     try:
         cur.execute(QUERY_HISTORY.format(au=quote_qualified(*account_usage)), {"start": start, "end": end})
         for row in iter_dicts(cur, fetch_size):
-            stats.rows += 1
-            text = row["query_text"]
-            started, ended = as_utc(row["start_time"]), as_utc(row["end_time"])
-            if not text or not str(text).strip() or started is None or ended is None:
-                stats.skipped_empty += 1  # nothing Monte Carlo could attribute to a table
-                continue
             status = row["execution_status"]
-            failed = bool(row["error_code"]) or (status or "").upper() in {"FAIL", "FAILED_WITH_ERROR", "INCIDENT"}
-            stats.failed += failed
-            yield query_log_entry(
-                start_time=started,
-                end_time=max(started, ended),
-                query_text=str(text),
+            failed = bool(row["error_code"]) or (status or "").upper() in _FAILED_STATUSES
+            yield QueryRecord(
+                query_text=None if row["query_text"] is None else str(row["query_text"]),
+                start_time=as_utc(row["start_time"]),
+                end_time=as_utc(row["end_time"]),
                 query_id=row["query_id"],
                 user=row["user_name"],
                 error_code=str(row["error_code"]) if row["error_code"] not in (None, "") else None,
                 error_text=row["error_message"] if failed else None,
-                returned_rows=_as_int(row["rows_produced"]),
+                returned_rows=as_count(row["rows_produced"]),
+                succeeded=not failed,
                 extra={
-                    "bytes_scanned": _as_int(row["bytes_scanned"]),
+                    "bytes_scanned": as_count(row["bytes_scanned"]),
                     "warehouse_name": row["warehouse_name"] or None,
                     "warehouse_size": row["warehouse_size"] or None,
                     "role_name": row["role_name"] or None,
@@ -457,6 +489,36 @@ def collect_query_logs(
             )
     finally:
         cur.close()
+
+
+class SnowflakeQueryLogCollector(Collector):
+    """``ACCOUNT_USAGE.QUERY_HISTORY`` of the window, as query logs (``log_type`` snowflake)."""
+
+    access_hints = ACCESS_HINTS
+    kind: ClassVar[str] = "query_logs"
+    flavour = LOG_TYPE
+
+    def __init__(
+        self, *, account_usage_schema: str | Sequence[str] = ".".join(DEFAULT_ACCOUNT_USAGE), fetch_size: int = 10_000
+    ) -> None:
+        super().__init__(fetch_size=fetch_size)
+        self.au = account_usage_parts(account_usage_schema)
+
+    def collect(self, source: Any, window: tuple[datetime, datetime] | None) -> Collection:
+        assert window is not None
+        start, end = window
+        self.target = "{}.{}.QUERY_HISTORY".format(*self.au)
+        log.info("reading %s.%s.QUERY_HISTORY for queries that ended in [%s, %s)", *self.au, start, end)
+        conn = source.get_conn()
+        try:
+            queries = list(
+                representable(iter_query_history(conn, start, end, account_usage=self.au, fetch_size=self.fetch_size),
+                              self.skips)
+            )
+        finally:
+            conn.close()
+        failed = sum(not q.succeeded for q in queries)
+        return Collection([q.to_event() for q in queries], stats={"failed": failed}, what=f"QUERY_HISTORY ({failed} failed)")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -667,31 +729,74 @@ def iter_queries_for_lineage(
         cur.close()
 
 
-def snowflake_case(manifest: dict[str, Any], fold: Callable[[str], str] = str.upper) -> dict[str, Any]:
-    """Fold the names of a lineage manifest the SQL lineage engine built to Snowflake's case.
-
-    The engine lower-cases every identifier; Snowflake reports unquoted identifiers (nearly all
-    of them) upper-case, and Monte Carlo should see the names the metadata push uses. Quoted
-    mixed-case names cannot be recovered from the engine's output.
-    """
-
-    def ref(r: dict[str, Any]) -> None:
-        for key in ("database", "schema", "name"):
-            if isinstance(r.get(key), str):
-                r[key] = fold(r[key])
-
-    for event in manifest.get("events", []):
-        ref(event["destination"])
-        for source in event["sources"]:
-            ref(source)
-        for f in event.get("fields") or []:
-            f["name"] = fold(f["name"])
-            for sf in f["source_fields"]:
-                sf["field_name"] = fold(sf["field_name"])
-    return manifest
-
-
 def is_missing_object_error(exc: BaseException) -> bool:
     """Snowflake's "does not exist or not authorized" (002003): the view is not there for us."""
     return getattr(exc, "errno", None) == 2003 or "does not exist" in str(exc)
 
+
+
+class SnowflakeLineageCollector(Collector):
+    """Table and column lineage of the window.
+
+    ``source``: ``access_history`` (Enterprise edition: ``ACCESS_HISTORY.OBJECTS_MODIFIED``),
+    ``query_history`` (Standard edition: ``QUERY_HISTORY`` SQL parsed by the lineage engine, names
+    folded to Snowflake's upper case), or ``auto``: ACCESS_HISTORY, falling back to QUERY_HISTORY
+    when the view cannot be read (it does not exist for this role / edition).
+    """
+
+    access_hints = ACCESS_HINTS
+    kind: ClassVar[str] = "lineage"
+    flavour = RESOURCE_TYPE
+
+    def __init__(
+        self,
+        *,
+        source: str = "auto",
+        column_lineage: bool = True,
+        account_usage_schema: str | Sequence[str] = ".".join(DEFAULT_ACCOUNT_USAGE),
+        fetch_size: int = 10_000,
+    ) -> None:
+        super().__init__(fetch_size=fetch_size)
+        self.source = source
+        self.column_lineage = column_lineage
+        self.au = account_usage_parts(account_usage_schema)
+
+    def collect(self, source: Any, window: tuple[datetime, datetime] | None) -> Collection:
+        assert window is not None
+        start, end = window
+        conn = source.get_conn()
+        try:
+            if self.source in ("auto", "access_history"):
+                stats = LineageStats()
+                self.target = "{}.{}.ACCESS_HISTORY".format(*self.au)
+                log.info("reading %s.%s.ACCESS_HISTORY for [%s, %s)", *self.au, start, end)
+                try:
+                    events = collect_access_history_lineage(
+                        conn, start, end, account_usage=self.au, fetch_size=self.fetch_size,
+                        column_lineage=self.column_lineage, stats=stats,
+                    )
+                except Exception as exc:
+                    if self.source == "access_history" or not is_missing_object_error(exc):
+                        raise
+                    log.warning(
+                        "ACCESS_HISTORY cannot be read (%s); it needs Enterprise edition and "
+                        "IMPORTED PRIVILEGES on the SNOWFLAKE database. Deriving lineage from "
+                        "QUERY_HISTORY SQL instead", str(exc).splitlines()[0],
+                    )
+                else:
+                    log.info("lineage from ACCESS_HISTORY: %s", stats)
+                    return Collection(
+                        events, info={"source": "access_history"}, stats=asdict(stats), what="ACCESS_HISTORY"
+                    )
+            self.target = "{}.{}.QUERY_HISTORY".format(*self.au)
+            log.info("reading %s.%s.QUERY_HISTORY for lineage in [%s, %s)", *self.au, start, end)
+            events, engine_stats = engine_lineage(
+                iter_queries_for_lineage(conn, start, end, account_usage=self.au, fetch_size=self.fetch_size),
+                # No fold: the engine already spells names as Snowflake stores them (unquoted
+                # upper-case, quoted kept), as the metadata push does.
+                dialect="snowflake", resource_type=RESOURCE_TYPE, column_lineage=self.column_lineage,
+            )
+        finally:
+            conn.close()
+        log.info("lineage from QUERY_HISTORY: %s", engine_stats)
+        return Collection(events, info={"source": "query_history"}, stats=engine_stats, what="QUERY_HISTORY SQL")

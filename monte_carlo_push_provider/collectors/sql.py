@@ -17,11 +17,17 @@ information_schema --                              --                         --
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
-from typing import Any
+from datetime import datetime
+from typing import Any, ClassVar
 
+from monte_carlo_push_provider.collectors.base import Collection, Collector, TableRecord, table_events
 from monte_carlo_push_provider.collectors.common import NameFilter, iter_cursor, normalize_table_type
-from monte_carlo_push_provider.manifest import relational_asset
+
+log = logging.getLogger(__name__)
+
+FAMILIES = ("sqlite", "postgres", "information_schema")
 
 SQLITE_CATALOG = """
 SELECT m.name, m.type, m.sql, p.name, p.type
@@ -32,6 +38,14 @@ ORDER BY m.name, p.cid
 """
 SQLITE_ROW_COUNTS = "SELECT tbl, stat FROM sqlite_stat1 WHERE idx IS NULL OR idx = tbl OR stat IS NOT NULL"
 SQLITE_BYTES = "SELECT name, SUM(pgsize) FROM dbstat GROUP BY name"
+# One object at a time: the fallback when the one-query catalog fails, which one stale view (its
+# table dropped: pragma_table_info raises "no such table") is enough to make happen.
+SQLITE_OBJECTS = """
+SELECT name, type, sql FROM sqlite_schema
+WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'
+ORDER BY name
+"""
+SQLITE_COLUMNS = "SELECT name, type FROM pragma_table_info(?) ORDER BY cid"
 
 POSTGRES_TABLES = """
 SELECT n.nspname, c.relname, c.relkind,
@@ -80,146 +94,149 @@ ORDER BY table_schema, table_name, ordinal_position
 """
 
 
+#: ``DbApiHook.dialect_name`` (SQLAlchemy dialect names) -> catalog SQL family
+_DIALECT_FAMILIES = {"sqlite": "sqlite", "postgresql": "postgres", "postgres": "postgres", "redshift": "postgres"}
+
+
 def catalog_family(hook: Any) -> str:
-    """Which catalog SQL fits this hook: ``sqlite``, ``postgres`` or ``information_schema``."""
-    names = {
-        str(getattr(hook, "conn_type", "") or "").lower(),
-        str(getattr(hook, "conn_name_attr", "") or "").lower(),
-        type(hook).__name__.lower(),
-    }
-    try:
-        names.add(str(hook.dialect_name or "").lower())
-    except Exception:  # noqa: BLE001 - dialect_name needs a connection; the class name suffices
-        pass
-    joined = " ".join(names)
-    if "sqlite" in joined:
-        return "sqlite"
-    if "postgres" in joined:
-        return "postgres"
-    return "information_schema"
+    """Which catalog SQL fits this hook, from ``DbApiHook.dialect_name``: ``sqlite``,
+    ``postgres`` or ``information_schema`` (ANSI, everything else)."""
+    return _DIALECT_FAMILIES.get(str(hook.dialect_name or "").lower(), "information_schema")
 
 
-def collect_sql_metadata(
-    hook: Any,
-    *,
-    database: str,
-    schema_filter: NameFilter,
-    family: str | None = None,
-    only_freshness_and_volume: bool = False,
-    fetch_size: int = 10_000,
-) -> Iterator[dict[str, Any]]:
-    """Yield metadata events (``RelationalAsset.to_dict()``) for every table and view."""
-    family = family or catalog_family(hook)
-    conn = hook.get_conn()
-    try:
-        if family == "sqlite":
-            yield from _sqlite(conn, database, schema_filter, only_freshness_and_volume, fetch_size)
+class SqlMetadataCollector(Collector):
+    """Tables and views (with columns, row and byte counts where the database knows them) of any
+    database a common.sql ``DbApiHook`` reaches."""
+
+    kind: ClassVar[str] = "metadata"
+
+    def __init__(
+        self,
+        *,
+        database: str,
+        resource_type: str,
+        schema_filter: NameFilter | None = None,
+        family: str | None = None,
+        only_freshness_and_volume: bool = False,
+        fetch_size: int = 10_000,
+    ) -> None:
+        super().__init__(fetch_size=fetch_size)
+        self.database = database
+        self.flavour = resource_type
+        self.schema_filter = schema_filter or NameFilter()
+        self.family = family
+        self.only_freshness_and_volume = only_freshness_and_volume
+
+    def collect(self, source: Any, window: tuple[datetime, datetime] | None = None) -> Collection:
+        family = self.family or catalog_family(source)
+        log.info("reading the %s catalog of %s through %s", family, self.database, type(source).__name__)
+        conn = source.get_conn()
+        try:
+            if family == "sqlite":
+                records = list(self._sqlite(conn))
+            else:
+                records = list(self._two_query(conn, family))
+        finally:
+            conn.close()
+        events = list(table_events(records, self.skips, only_freshness_and_volume=self.only_freshness_and_volume))
+        return Collection(events, info={"database": self.database}, what=f"{self.database} ({family})")
+
+    # -- SQLite -----------------------------------------------------------------------------
+
+    def _sqlite(self, conn: Any) -> Iterator[TableRecord]:
+        schema = "main"
+        if not self.schema_filter(schema):
+            return
+        # A name that is not UTF-8 would fail the whole catalog query in the decoder; read it
+        # as text with the bad bytes escaped, so that one table is skipped, not all of them.
+        conn.text_factory = lambda raw: raw.decode("utf-8", "surrogateescape")
+        cur = conn.cursor()
+        rows: dict[str, int] = {}
+        try:
+            cur.execute(SQLITE_ROW_COUNTS)
+            for table, stat in iter_cursor(cur, self.fetch_size):
+                if stat and table not in rows:
+                    rows[table] = int(str(stat).split()[0])
+        except Exception:  # noqa: BLE001 - sqlite_stat1 exists only after ANALYZE
+            pass
+        sizes: dict[str, int] = {}
+        try:
+            cur.execute(SQLITE_BYTES)
+            sizes = {name: int(total) for name, total in iter_cursor(cur, self.fetch_size)}
+        except Exception:  # noqa: BLE001 - dbstat is a compile-time option
+            pass
+
+        def record(name: str, native_type: str, ddl: str | None, fields: list[tuple[str, str]]) -> TableRecord:
+            table_type = normalize_table_type(native_type)
+            return TableRecord(
+                database=self.database, schema=schema, name=name, type=table_type,
+                view_query=ddl, fields=list(fields), row_count=rows.get(name), byte_count=sizes.get(name),
+            )
+
+        try:
+            cur.execute(SQLITE_CATALOG)
+            catalog = list(iter_cursor(cur, self.fetch_size))
+        except Exception as exc:  # noqa: BLE001 - one unreadable object; read them one by one
+            log.info("the one-query catalog failed (%s); reading objects one by one", exc)
+            yield from self._sqlite_one_by_one(cur, record)
+            return
+        current: str | None = None
+        kind = ddl_prev = None
+        fields: list[tuple[str, str]] = []
+        for name, native_type, ddl, column, column_type in catalog:
+            if name != current:
+                if current is not None:
+                    yield record(current, kind, ddl_prev, fields)
+                current, kind, ddl_prev, fields = name, native_type, ddl, []
+            fields.append((column, column_type or "ANY"))
+        if current is not None:
+            yield record(current, kind, ddl_prev, fields)
+
+    def _sqlite_one_by_one(self, cur: Any, record: Any) -> Iterator[TableRecord]:
+        cur.execute(SQLITE_OBJECTS)
+        for name, native_type, ddl in list(iter_cursor(cur, self.fetch_size)):
+            candidate = record(name, native_type, ddl, [])
+            if candidate.defect():
+                yield candidate  # skipped (and counted) with its defect by table_events
+                continue
+            try:
+                cur.execute(SQLITE_COLUMNS, (name,))
+                candidate.fields = [(c, t or "ANY") for c, t in iter_cursor(cur, self.fetch_size)]
+            except Exception as exc:  # noqa: BLE001 - e.g. a view over a dropped table
+                self.skips.skip("unreadable_object", f"{native_type} {candidate.label()}: {exc}")
+                continue
+            yield candidate
+
+    # -- PostgreSQL and information_schema --------------------------------------------------
+
+    def _two_query(self, conn: Any, family: str) -> Iterator[TableRecord]:
+        cur = conn.cursor()
+        tables: dict[tuple[str, str], TableRecord] = {}
+        if family == "postgres":
+            cur.execute(POSTGRES_TABLES)
+            for schema, name, relkind, view_def, comment, row_count, byte_count in iter_cursor(cur, self.fetch_size):
+                if self.schema_filter(schema):
+                    tables[(schema, name)] = TableRecord(
+                        database=self.database, schema=schema, name=name, type=_POSTGRES_KINDS.get(relkind, "TABLE"),
+                        view_query=view_def, description=comment, row_count=row_count, byte_count=byte_count,
+                    )
+            columns_sql = POSTGRES_COLUMNS
         else:
-            yield from _two_query(conn, family, database, schema_filter, only_freshness_and_volume, fetch_size)
-    finally:
-        conn.close()
-
-
-def _sqlite(conn: Any, database: str, schema_filter: NameFilter, volume_only: bool, fetch_size: int) -> Iterator[dict]:
-    schema = "main"
-    if not schema_filter(schema):
-        return
-    cur = conn.cursor()
-    rows: dict[str, int] = {}
-    try:
-        cur.execute(SQLITE_ROW_COUNTS)
-        for table, stat in iter_cursor(cur, fetch_size):
-            if stat and table not in rows:
-                rows[table] = int(str(stat).split()[0])
-    except Exception:  # noqa: BLE001 - sqlite_stat1 exists only after ANALYZE
-        pass
-    sizes: dict[str, int] = {}
-    try:
-        cur.execute(SQLITE_BYTES)
-        sizes = {name: int(total) for name, total in iter_cursor(cur, fetch_size)}
-    except Exception:  # noqa: BLE001 - dbstat is a compile-time option
-        pass
-    cur.execute(SQLITE_CATALOG)
-    current: str | None = None
-    kind = ddl_prev = None
-    fields: list[tuple[str, str]] = []
-    for name, native_type, ddl, column, column_type in iter_cursor(cur, fetch_size):
-        if name != current:
-            if current is not None:
-                yield _asset(current, kind, ddl_prev, fields, database, schema, rows, sizes, volume_only)
-            current, kind, ddl_prev, fields = name, native_type, ddl, []
-        fields.append((column, column_type or "ANY"))
-    if current is not None:
-        yield _asset(current, kind, ddl_prev, fields, database, schema, rows, sizes, volume_only)
-
-
-def _asset(
-    name: str, native_type: str, ddl: str | None, fields: list[tuple[str, str]], database: str, schema: str,
-    rows: dict[str, int], sizes: dict[str, int], volume_only: bool,
-) -> dict[str, Any]:
-    table_type = normalize_table_type(native_type)
-    return relational_asset(
-        type=table_type,
-        name=name,
-        database=database,
-        schema=schema,
-        view_query=ddl if table_type == "VIEW" and not volume_only else None,
-        fields=None if volume_only else fields,
-        row_count=rows.get(name) if table_type == "TABLE" else None,
-        byte_count=sizes.get(name) if table_type == "TABLE" else None,
-    )
-
-
-def _two_query(
-    conn: Any, family: str, database: str, schema_filter: NameFilter, volume_only: bool, fetch_size: int
-) -> Iterator[dict]:
-    cur = conn.cursor()
-    tables: dict[tuple[str, str], dict[str, Any]] = {}
-    if family == "postgres":
-        cur.execute(POSTGRES_TABLES)
-        for schema, name, relkind, view_def, comment, row_count, byte_count in iter_cursor(cur, fetch_size):
-            if schema_filter(schema):
-                tables[(schema, name)] = {
-                    "type": _POSTGRES_KINDS.get(relkind, "TABLE"),
-                    "view_query": view_def,
-                    "description": comment,
-                    "row_count": row_count,
-                    "byte_count": byte_count,
-                    "fields": [],
-                }
-        columns_sql = POSTGRES_COLUMNS
-    else:
-        cur.execute(INFORMATION_SCHEMA_TABLES)
-        for schema, name, table_type, view_def in iter_cursor(cur, fetch_size):
-            if schema_filter(schema):
-                tables[(schema, name)] = {
-                    "type": normalize_table_type(table_type),
-                    "view_query": view_def,
-                    "description": None,
-                    "row_count": None,
-                    "byte_count": None,
-                    "fields": [],
-                }
-        columns_sql = INFORMATION_SCHEMA_COLUMNS
-    if not volume_only:
-        cur.execute(columns_sql)
-        for row in iter_cursor(cur, fetch_size):
-            entry = tables.get((row[0], row[1]))
-            if entry is not None:
-                entry["fields"].append((row[2], row[3], row[4] if len(row) > 4 else None))
-    cur.close()
-    # pop as we go: the raw catalog rows and the events are never both held in full
-    for key in list(tables):
-        schema, name = key
-        t = tables.pop(key)
-        yield relational_asset(
-            type=t["type"],
-            name=name,
-            database=database,
-            schema=schema,
-            description=None if volume_only else t["description"],
-            view_query=None if volume_only else t["view_query"],
-            fields=t["fields"] or None,
-            row_count=t["row_count"],
-            byte_count=t["byte_count"],
-        )
+            cur.execute(INFORMATION_SCHEMA_TABLES)
+            for schema, name, table_type, view_def in iter_cursor(cur, self.fetch_size):
+                if self.schema_filter(schema):
+                    tables[(schema, name)] = TableRecord(
+                        database=self.database, schema=schema, name=name, type=normalize_table_type(table_type),
+                        view_query=view_def,
+                    )
+            columns_sql = INFORMATION_SCHEMA_COLUMNS
+        if not self.only_freshness_and_volume:
+            cur.execute(columns_sql)
+            for row in iter_cursor(cur, self.fetch_size):
+                entry = tables.get((row[0], row[1]))
+                if entry is not None:
+                    entry.fields.append((row[2], row[3], row[4] if len(row) > 4 else None))
+        cur.close()
+        # pop as we go: the raw catalog rows and the events are never both held in full
+        for key in list(tables):
+            yield tables.pop(key)

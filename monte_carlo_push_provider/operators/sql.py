@@ -1,30 +1,50 @@
-"""Metadata collector for any database Airflow's common.sql ``DbApiHook`` reaches."""
+"""Metadata collector for any database Airflow's common.sql ``DbApiHook`` reaches.
+
+The catalog SQL and its policy live in :mod:`monte_carlo_push_provider.collectors.sql`.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from monte_carlo_push_provider.collectors.base import check_choice
+from monte_carlo_push_provider.collectors.sql import FAMILIES, SqlMetadataCollector
 from monte_carlo_push_provider.operators.base import BaseCollectorOperator
 
 if TYPE_CHECKING:
-    from airflow.sdk import Context
+    from airflow.providers.common.sql.hooks.sql import DbApiHook
 
 
 class SqlMetadataCollectorOperator(BaseCollectorOperator):
     """Collect tables and views (with columns, row and byte counts where the database knows them)
     through any common.sql hook, and return a metadata manifest.
 
-    :param conn_id: an Airflow connection whose hook is a ``DbApiHook`` (sqlite, postgres, …).
-    :param database: the database name Monte Carlo should show (SQLite has none of its own).
+    The hook is made the way common.sql's ``BaseSQLOperator`` makes it (``BaseSQLOperator.get_hook``:
+    the connection's extras merged into ``hook_params``), and the catalog SQL is chosen from the
+    hook's ``dialect_name``. The operator does not subclass ``BaseSQLOperator``: importing it at
+    DAG-parse time loads common.sql's hook module and sqlparse (about 30 ms per DAG file), and
+    this package keeps providers out of parse time (``tests/test_dag_parse_cost.py``).
+
+    :param conn_id: an Airflow connection whose hook is a ``DbApiHook`` (sqlite, postgres, …). Templated.
+    :param database: the database name Monte Carlo shows (SQLite has none of its own). Templated.
+        This names the tables in Monte Carlo; it does not choose what the hook connects to (use
+        ``hook_params``, e.g. ``{"database": "shop"}`` for PostgreSQL).
     :param resource_type: Monte Carlo connection type of the warehouse the push lands in.
-    :param schemas: include patterns for schema names (globs, or ``re:`` regexes).
-    :param exclude_schemas: exclude patterns for schema names.
+    :param hook_params: keyword arguments for the hook (templated), as common.sql operators take them.
+    :param schemas: include patterns for schema names (globs, or ``re:`` regexes). Templated.
+    :param exclude_schemas: exclude patterns for schema names. Templated.
     :param only_freshness_and_volume: skip columns, view text and descriptions (hourly runs).
-    :param catalog: force the catalog SQL family: ``sqlite``, ``postgres`` or ``information_schema``.
+    :param catalog: force the catalog SQL family: ``sqlite``, ``postgres`` or ``information_schema``
+        (default: from the hook's ``dialect_name``).
+    :param fetch_size: rows per ``fetchmany``.
+    :param resource_uuid: see :class:`~monte_carlo_push_provider.operators.base.BaseCollectorOperator`.
     """
 
-    template_fields: Sequence[str] = ("conn_id", "database", "resource_uuid", "schemas", "exclude_schemas")
+    conn_id_field = "conn_id"
+    template_fields: Sequence[str] = (
+        "conn_id", "database", "hook_params", "resource_uuid", "schemas", "exclude_schemas",
+    )
 
     def __init__(
         self,
@@ -32,6 +52,7 @@ class SqlMetadataCollectorOperator(BaseCollectorOperator):
         conn_id: str,
         database: str,
         resource_type: str,
+        hook_params: dict[str, Any] | None = None,
         schemas: Sequence[str] | str | None = None,
         exclude_schemas: Sequence[str] | str | None = None,
         only_freshness_and_volume: bool = False,
@@ -40,41 +61,38 @@ class SqlMetadataCollectorOperator(BaseCollectorOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if catalog not in (None, "sqlite", "postgres", "information_schema"):
-            raise ValueError(f"catalog must be sqlite, postgres or information_schema, got {catalog!r}")
+        check_choice("catalog", catalog, (None, *FAMILIES))
         self.conn_id = conn_id
         self.database = database
         self.resource_type = resource_type
+        self.hook_params = hook_params or {}
         self.schemas = schemas
         self.exclude_schemas = exclude_schemas
         self.only_freshness_and_volume = only_freshness_and_volume
         self.catalog = catalog
         self.fetch_size = fetch_size
 
-    def execute(self, context: Context) -> dict[str, Any]:
-        from airflow.sdk import BaseHook
+    def get_source(self) -> DbApiHook:
+        """The connection's ``DbApiHook``, made as ``BaseSQLOperator`` makes it."""
+        from airflow.providers.common.sql.hooks.sql import DbApiHook
+        from airflow.providers.common.sql.operators.sql import BaseSQLOperator
 
-        from monte_carlo_push_provider.collectors.common import NameFilter
-        from monte_carlo_push_provider.collectors.sql import catalog_family, collect_sql_metadata
-        from monte_carlo_push_provider.manifest import new_manifest
-
-        self.start_timer()
-        hook = BaseHook.get_connection(self.conn_id).get_hook()
-        family = self.catalog or catalog_family(hook)
-        self.log.info("reading the %s catalog of %s through %s", family, self.database, type(hook).__name__)
-        events = list(
-            collect_sql_metadata(
-                hook,
-                database=self.database,
-                schema_filter=NameFilter(self.schemas, self.exclude_schemas),
-                family=family,
-                only_freshness_and_volume=self.only_freshness_and_volume,
-                fetch_size=self.fetch_size,
+        hook = BaseSQLOperator.get_hook(self.conn_id, dict(self.hook_params))
+        if not isinstance(hook, DbApiHook):
+            raise TypeError(
+                f"connection {self.conn_id!r} gives a {type(hook).__name__}, not a common.sql DbApiHook; "
+                "use the warehouse's own collector operator, or a connection type with a common.sql hook"
             )
-        )
-        manifest = new_manifest(
-            "metadata", events, resource_type=self.resource_type, resource_uuid=self.resource_uuid,
+        return hook
+
+    def make_collector(self) -> SqlMetadataCollector:
+        from monte_carlo_push_provider.collectors.common import NameFilter
+
+        return SqlMetadataCollector(
             database=self.database,
+            resource_type=self.resource_type,
+            schema_filter=NameFilter(self.schemas, self.exclude_schemas),
+            family=self.catalog,
+            only_freshness_and_volume=self.only_freshness_and_volume,
+            fetch_size=self.fetch_size,
         )
-        self.log_summary(manifest, f"{self.conn_id} ({self.database})")
-        return manifest

@@ -61,3 +61,20 @@ def test_query_window_without_interval_falls_back_to_the_hour_before():
     assert query_window({"logical_date": end}) == (end - timedelta(hours=1), end)
     with pytest.raises(ValueError, match="empty"):
         query_window({}, start=end, end=end)
+
+
+def test_access_errors_are_told_apart_and_others_propagate() -> None:
+    from monte_carlo_push_provider.collectors.base import (
+        AccessHints,
+        WarehouseAccessError,
+        explain_access_error,
+    )
+
+    hints = AccessHints(warehouse="W", missing="fix-missing", grant="fix-grant", tls="fix-tls", doc="docs/w.md")
+    missing = explain_access_error(RuntimeError('database "x" does not exist'), hints, "database x")
+    assert isinstance(missing, WarehouseAccessError)
+    assert "while reading database x" in str(missing) and "fix-missing" in str(missing)
+    assert "fix-grant" in str(explain_access_error(RuntimeError("permission denied for schema s"), hints, ""))
+    assert "fix-tls" in str(explain_access_error(OSError("[SSL: WRONG_VERSION_NUMBER] wrong version number"), hints, ""))
+    # a timeout or a reset is not the warehouse refusing: it stays as it is (retryable)
+    assert explain_access_error(TimeoutError("timed out"), hints, "database x") is None

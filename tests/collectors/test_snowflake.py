@@ -17,7 +17,6 @@ from monte_carlo_push_provider.collectors.snowflake import (
     _lineage_events,
     account_usage_parts,
     as_utc,
-    snowflake_case,
     split_object_name,
 )
 from monte_carlo_push_provider.manifest import new_manifest, validate_manifest
@@ -95,21 +94,6 @@ def test_materialized_view_and_external_table_domains() -> None:
         {"type": "TABLE", "name": "EXT", "database": "D", "schema": "S", "asset_id": '"D"."S"."EXT"'}
     ]
     assert (stats.edges, stats.column_edges, stats.events) == (1, 1, 1)
-
-
-def test_snowflake_case_folds_names_not_asset_ids() -> None:
-    manifest = {
-        "events": [
-            {
-                "destination": {"type": "TABLE", "name": "t", "database": "db", "schema": "s", "asset_id": "db.s.t"},
-                "sources": [{"type": "TABLE", "name": "u", "database": "db", "schema": "s", "asset_id": "db.s.u"}],
-                "fields": [{"name": "a", "source_fields": [{"asset_id": "db.s.u", "field_name": "b"}]}],
-            }
-        ]
-    }
-    event = snowflake_case(manifest)["events"][0]
-    assert (event["destination"]["database"], event["destination"]["name"]) == ("DB", "T")
-    assert event["fields"] == [{"name": "A", "source_fields": [{"asset_id": "db.s.u", "field_name": "B"}]}]
 
 
 def test_operator_module_imports_no_warehouse_sdk() -> None:

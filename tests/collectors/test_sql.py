@@ -76,3 +76,55 @@ def test_collect_then_push(sqlite_wh, mc_conn):
     assert 'Weird "Name"; DROP TABLE orders; --' in stored and len(stored) == 4
     assert mc_conn.pushes("metadata")[0]["resource_type"] == "data-lake"
     assert len(result["invocation_ids"]) == 1
+
+
+# --- One bad object does not take down the catalog (issue 14, item 6) -------------------------
+
+
+def _two_hundred(path, defect: str) -> None:
+    """199 good tables and one object of the given defect, in a real SQLite file."""
+    db = sqlite3.connect(path)
+    db.executescript("".join(f"CREATE TABLE t{i:03d} (id INT, v TEXT);" for i in range(199)))
+    if defect == "empty_name":
+        db.execute('CREATE TABLE "" (x INT)')
+    elif defect == "unreadable_object":
+        # a stale view: its table was dropped, so SQLite cannot say what its columns are
+        db.executescript("CREATE TABLE gone (x INT); CREATE VIEW stale AS SELECT x FROM gone; DROP TABLE gone;")
+    elif defect == "non_utf8_name":
+        db.execute("CREATE TABLE zzmarkzz (x INT)")
+    db.commit()
+    db.close()
+    if defect == "non_utf8_name":
+        # SQL text cannot carry bytes that are not UTF-8; write them into the file, same length
+        raw = path.read_bytes()
+        assert raw.count(b"zzmarkzz") >= 2
+        path.write_bytes(raw.replace(b"zzmarkzz", b"zz\xff\xfe\xfd\xfczz"))
+
+
+@pytest.mark.parametrize("defect", ["empty_name", "unreadable_object", "non_utf8_name"])
+def test_one_bad_object_is_skipped_and_counted(tmp_path, monkeypatch, caplog, defect):
+    path = tmp_path / "bad.db"
+    _two_hundred(path, defect)
+    monkeypatch.setenv("AIRFLOW_CONN_WH", json.dumps({"conn_type": "sqlite", "host": str(path)}))
+    manifest = collect()
+    validate_manifest(manifest)
+    names = {e["metadata"]["name"] for e in manifest["events"]}
+    assert names == {f"t{i:03d}" for i in range(199)}  # 199 of 200
+    assert manifest["stats"]["skipped"] == {defect: 1}
+    warnings = [r for r in caplog.records if r.levelname == "WARNING" and defect.replace("_", " ") in r.getMessage()]
+    assert len(warnings) == 1
+
+
+def test_clean_catalog_reports_no_skips(sqlite_wh):
+    assert collect()["stats"]["skipped"] == {}
+
+
+def test_hook_params_reach_the_hook_and_dialect_picks_the_catalog(sqlite_wh):
+    op = SqlMetadataCollectorOperator(
+        task_id="collect", conn_id="wh", database="shop", resource_type="data-lake", hook_params={"log_sql": False}
+    )
+    hook = op.get_source()
+    assert hook.log_sql is False and hook.dialect_name == "sqlite"
+    from monte_carlo_push_provider.collectors.sql import catalog_family
+
+    assert catalog_family(hook) == "sqlite"

@@ -274,6 +274,63 @@ def test_lineage_resolves_temp_tables_per_session(
     assert "#stage" not in json.dumps(manifest)
 
 
+def _seed_ten_thousand(rs: RedshiftStandIn) -> None:
+    """10,000 statements in the window, set-based (one INSERT each for history and text): query
+    9001 has empty text, query 9002 ends before it starts (both happen in real SYS history)."""
+    user = rs.execute("SELECT usesysid FROM pg_user WHERE usename = current_user")[0][0]
+    rs.execute(
+        "INSERT INTO redshift_sys.sys_query_history (user_id, query_id, query_label, transaction_id, session_id, "
+        "database_name, query_type, status, result_cache_hit, start_time, end_time, elapsed_time, queue_time, "
+        "execution_time, returned_rows, returned_bytes, query_text, compute_type) "
+        "SELECT %s, 9000 + i, 'default', i, 1, 'dev', 'SELECT', 'success', false, "
+        "TIMESTAMP '2026-03-01 10:00:00' + i * INTERVAL '100 milliseconds', "
+        "CASE WHEN i = 2 THEN TIMESTAMP '2026-03-01 09:59:00' "
+        "     ELSE TIMESTAMP '2026-03-01 10:00:01' + i * INTERVAL '100 milliseconds' END, "
+        "1000, 0, 1000, 1, 8, CASE WHEN i = 1 THEN '' ELSE 'SELECT ' || i END, 'primary' "
+        "FROM generate_series(1, 10000) AS i",
+        [user],
+    )
+    rs.execute(
+        "INSERT INTO redshift_sys.sys_query_text SELECT %s, 9000 + i, i, 1, "
+        "TIMESTAMP '2026-03-01 10:00:00', 0, CASE WHEN i = 1 THEN '' ELSE 'SELECT ' || i END "
+        "FROM generate_series(1, 10000) AS i",
+        [user],
+    )
+
+
+def test_a_bad_statement_does_not_take_down_a_ten_thousand_row_window(
+    redshift: RedshiftStandIn, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    _seed_ten_thousand(redshift)
+    redshift.use(monkeypatch)
+    manifest = RedshiftQueryLogCollectorOperator(task_id="query_logs").execute(make_context(**INTERVAL))
+    validate_manifest(manifest)
+    ids = {e["query_id"] for e in manifest["events"]}
+    assert len(ids) == 9_998 and "9001" not in ids and "9002" not in ids
+    assert manifest["stats"]["skipped"] == {"empty_query_text": 1, "end_before_start": 1}
+    skipped_lines = [r for r in caplog.records if r.getMessage().startswith("skipped query")]
+    assert len(skipped_lines) == 2  # one warning per kind of defect, not per row
+
+    lineage = RedshiftLineageCollectorOperator(task_id="lineage").execute(make_context(**INTERVAL))
+    validate_manifest(lineage)
+    assert lineage["stats"]["skipped"] == {"empty_query_text": 1, "end_before_start": 1}
+
+
+def test_an_unknown_database_names_the_database_and_the_fix(
+    redshift: RedshiftStandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from monte_carlo_push_provider.collectors.base import WarehouseAccessError
+
+    redshift.use(monkeypatch, database="no_such_db")
+    with pytest.raises(WarehouseAccessError) as raised:
+        RedshiftMetadataCollectorOperator(task_id="metadata").execute(make_context())
+    message = str(raised.value)
+    assert message.startswith("checkpoint 0 (warehouse access): Redshift says the object does not exist")
+    assert "database no_such_db" in message and "GRANT USAGE ON SCHEMA" in message
+    assert "docs/redshift.md#grants" in message and 'database "no_such_db" does not exist' in message
+    assert redshift.password not in message
+
+
 def test_invalid_source_is_refused() -> None:
     with pytest.raises(ValueError, match="source must be 'sys'"):
         RedshiftQueryLogCollectorOperator(task_id="q", source="svl")

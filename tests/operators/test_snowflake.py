@@ -322,6 +322,15 @@ def test_consecutive_runs_tile_time_with_no_gap_and_no_overlap() -> None:
     assert len(ids) == len(set(ids))
 
 
+def test_a_query_without_text_is_skipped_and_counted() -> None:
+    # q-empty ends at 10:00:01, in the run of 10:45 .. 11:45 minus the 45-minute lag
+    manifest = SnowflakeQueryLogCollectorOperator(task_id="query_logs").execute(
+        interval(ts(10, 45), ts(11, 45))
+    )
+    assert "q-empty" not in {e["query_id"] for e in manifest["events"]}
+    assert manifest["stats"]["skipped"] == {"empty_query_text": 1}
+
+
 def test_query_logs_from_an_ntz_copy_read_as_utc() -> None:
     ltz = SnowflakeQueryLogCollectorOperator(task_id="ltz").execute(interval(ts(10), ts(11)))
     ntz = SnowflakeQueryLogCollectorOperator(
@@ -425,11 +434,28 @@ def test_standard_edition_falls_back_to_query_history_sql(mc_conn: Any) -> None:
 def test_access_history_only_fails_clearly_without_the_view() -> None:
     from snowflake.connector.errors import ProgrammingError
 
+    from monte_carlo_push_provider.collectors.base import WarehouseAccessError
+
     operator = SnowflakeLineageCollectorOperator(
         task_id="lineage", source="access_history", account_usage_schema=STANDARD_ACCOUNT_USAGE
     )
-    with pytest.raises(ProgrammingError, match="ACCESS_HISTORY"):
+    # the connector's error, mapped to a message naming the view, the grant and the fix
+    with pytest.raises(WarehouseAccessError, match="ACCESS_HISTORY") as raised:
         operator.execute(interval(ts(12), ts(13)))
+    assert isinstance(raised.value.__cause__, ProgrammingError)
+    assert "IMPORTED PRIVILEGES ON DATABASE SNOWFLAKE" in str(raised.value)
+    assert "Enterprise edition" in str(raised.value)
+
+
+def test_an_unknown_database_names_the_database_and_the_grant() -> None:
+    from monte_carlo_push_provider.collectors.base import WarehouseAccessError
+
+    operator = SnowflakeMetadataCollectorOperator(task_id="metadata", database="NO_SUCH_DB")
+    with pytest.raises(WarehouseAccessError) as raised:
+        operator.execute(make_context())
+    message = str(raised.value)
+    assert "database NO_SUCH_DB" in message and "GRANT USAGE ON DATABASE" in message
+    assert "docs/snowflake.md#grants" in message
 
 
 # --- a real Airflow run: one mapped collector per database -------------------------------------
