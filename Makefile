@@ -11,7 +11,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 UV := $(BIN)/uv
 # Every warehouse's Airflow provider plus the local stand-ins the tests talk to.
-TEST_EXTRAS ?= test,sandbox,sqlite,postgres,amazon,snowflake,google,databricks,hive,standins
+TEST_EXTRAS ?= test,sqlite,postgres,amazon,snowflake,google,databricks,hive,standins
 # Stand-in servers that pin versions the main venv cannot share (bqemulator: sqlglot<30.12 and
 # DuckDB 1.5.5; brickhouse: sqlglot==30.24.0; fakesnow: sqlglot~=30.22) each get their own venv;
 # the tests start them as subprocesses.
@@ -30,11 +30,11 @@ $(BIN)/python:
 venv: $(BIN)/python
 
 install-demo: venv
-	$(UV) pip install --quiet --python $(BIN)/python -e ".[sandbox,sqlite]"
+	$(UV) pip install --quiet --python $(BIN)/python -e ".[sqlite]" -e ./sandbox
 
 install-test: venv standins
 	bash scripts/install-system-deps.sh
-	$(UV) pip install --quiet --compile-bytecode --python $(BIN)/python -e ".[$(TEST_EXTRAS)]"
+	$(UV) pip install --quiet --compile-bytecode --python $(BIN)/python -e ".[$(TEST_EXTRAS)]" -e "./sandbox[test]"
 
 standins: venv $(STANDINS)/bqemulator/.done $(STANDINS)/brickhouse/.done $(STANDINS)/fakesnow/.done
 

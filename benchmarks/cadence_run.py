@@ -72,7 +72,7 @@ def main() -> None:
     parser.add_argument("--hours", type=int, default=48)
     parser.add_argument("--seed", type=int, default=48)
     args = parser.parse_args()
-    from monte_carlo_push_provider.sandbox.testing import SandboxProcess
+    from monte_carlo_sandbox.testing import SandboxProcess
 
     with tempfile.TemporaryDirectory() as tmp, SandboxProcess(workdir=tmp) as sandbox:
         figures = run(sandbox, hours=args.hours, seed=args.seed, state_dir=str(Path(tmp) / "state"))

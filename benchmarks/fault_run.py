@@ -171,7 +171,7 @@ def main() -> None:
     parser.add_argument("--batch-bytes", type=int, default=10_000,
                         help="gzip bytes per request (small, so the run makes enough requests to meet faults)")
     args = parser.parse_args()
-    from monte_carlo_push_provider.sandbox.testing import SandboxProcess
+    from monte_carlo_sandbox.testing import SandboxProcess
 
     with tempfile.TemporaryDirectory() as tmp, SandboxProcess(workdir=tmp) as sandbox:
         state = str(Path(tmp) / "state")

@@ -139,8 +139,8 @@ def main() -> None:
     parser.add_argument("--tasks", type=int, default=3)
     args = parser.parse_args()
 
-    from monte_carlo_push_provider.sandbox.etl import SANDBOX_ETL_CONTAINERS
-    from monte_carlo_push_provider.sandbox.testing import SandboxProcess
+    from monte_carlo_sandbox.etl import SANDBOX_ETL_CONTAINERS
+    from monte_carlo_sandbox.testing import SandboxProcess
 
     root = Path(tempfile.mkdtemp(prefix="mcpp-listener-bench-"))
     try:

@@ -97,7 +97,7 @@ def main() -> None:
     if args.no_push:
         return
     from monte_carlo_push_provider.operators.push import MonteCarloPushOperator
-    from monte_carlo_push_provider.sandbox.testing import SandboxProcess
+    from monte_carlo_sandbox.testing import SandboxProcess
 
     with tempfile.TemporaryDirectory() as tmp, SandboxProcess(workdir=tmp) as sandbox:
         os.environ["AIRFLOW_CONN_MONTE_CARLO_DEFAULT"] = sandbox.connection_uri_json("snowflake")

@@ -185,8 +185,8 @@ def lower_bound(xcom_dir: Path, limit: int) -> tuple[int, int, int]:
 
 
 def run_scale(scale: Scale, args: argparse.Namespace, root: Path) -> Outcome:
-    from monte_carlo_push_provider.sandbox.testing import SandboxProcess
     from monte_carlo_push_provider.utils.wire import MAX_COMPRESSED_BYTES
+    from monte_carlo_sandbox.testing import SandboxProcess
 
     out = Outcome(scale)
     work = root / scale.label

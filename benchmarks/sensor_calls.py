@@ -73,9 +73,9 @@ def main() -> None:
 
     from monte_carlo_push_provider.hooks.monte_carlo import MonteCarloHook
     from monte_carlo_push_provider.operators.push import MonteCarloPushOperator
-    from monte_carlo_push_provider.sandbox.testing import SandboxProcess
     from monte_carlo_push_provider.sensors.checker import VisibilityChecker, run_sync
     from monte_carlo_push_provider.sensors.expectations import build_expectations
+    from monte_carlo_sandbox.testing import SandboxProcess
 
     print("| tables | flows | poke | GraphQL calls | confirmed | wall time |")
     print("|---:|---|---|---:|---|---:|")

@@ -43,9 +43,9 @@ def raw_size_figures(tables: int, columns: int) -> dict[str, object]:
 
 def slow_answer_figures(drip_ms: int, cap_s: float) -> dict[str, object]:
     from monte_carlo_push_provider.hooks.monte_carlo import MonteCarloHook
-    from monte_carlo_push_provider.sandbox.testing import SandboxProcess
     from monte_carlo_push_provider.utils.errors import MonteCarloPushError
     from monte_carlo_push_provider.utils.sender import RetryPolicy, send_with_retries
+    from monte_carlo_sandbox.testing import SandboxProcess
     from tests.sandbox.helpers import metadata_body
 
     figures: dict[str, object] = {"drip_ms": drip_ms, "timeout_s": 1}

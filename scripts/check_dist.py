@@ -3,7 +3,9 @@
     python scripts/check_dist.py dist/
 
 Fails (exit 1, one line per problem) when the wheel carries tests or other repository-only
-trees, lacks ``py.typed``, or reports a version other than ``monte_carlo_push_provider.__version__``;
+trees, carries the Monte Carlo sandbox (its own distribution, ``sandbox/``) or a module that
+imports pytest, lacks ``py.typed``, or reports a version other than
+``monte_carlo_push_provider.__version__``;
 prints a one-line summary of each artifact otherwise. Stdlib only, so it runs before anything
 is installed.
 """
@@ -20,7 +22,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 PACKAGE = "monte_carlo_push_provider"
 # Trees that belong to the repository, never to an installed provider.
-FORBIDDEN_TOP_LEVEL = ("tests", "benchmarks", "scripts", "example_dags", "docs")
+FORBIDDEN_TOP_LEVEL = ("tests", "benchmarks", "scripts", "example_dags", "docs", "sandbox", "monte_carlo_sandbox")
+#: The sandbox ships as monte-carlo-sandbox; nothing of it belongs in the provider's wheel or sdist.
+SANDBOX_MARKERS = ("monte_carlo_sandbox", f"{PACKAGE}/sandbox/")
+#: Test-only modules no installed provider module may import (they are not dependencies).
+TEST_ONLY_IMPORTS = ("pytest", "monte_carlo_sandbox")
 DOCS_URL_PREFIX = "Documentation, "
 
 
@@ -33,6 +39,20 @@ def source_version() -> str:
     raise SystemExit(f"{PACKAGE}/__init__.py defines no __version__")
 
 
+def forbidden_imports(source: str) -> list[str]:
+    """Top-level names from :data:`TEST_ONLY_IMPORTS` that ``source`` imports (anywhere in it)."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names = [node.module]
+        else:
+            continue
+        found += [n for n in names if n.split(".", 1)[0] in TEST_ONLY_IMPORTS]
+    return found
+
+
 def wheel_problems(wheel: Path, version: str) -> list[str]:
     problems: list[str] = []
     with zipfile.ZipFile(wheel) as zf:
@@ -40,12 +60,18 @@ def wheel_problems(wheel: Path, version: str) -> list[str]:
         metadata_name = next((n for n in names if n.endswith(".dist-info/METADATA")), None)
         metadata = HeaderParser().parsestr(zf.read(metadata_name).decode()) if metadata_name else None
         entry_points = next((zf.read(n).decode() for n in names if n.endswith(".dist-info/entry_points.txt")), "")
+        sources = {n: zf.read(n).decode() for n in names if n.startswith(f"{PACKAGE}/") and n.endswith(".py")}
     for name in names:
         top = name.split("/", 1)[0]
         if top in FORBIDDEN_TOP_LEVEL:
             problems.append(f"{wheel.name}: contains {name} (repository-only tree {top}/)")
+        elif any(marker in name for marker in SANDBOX_MARKERS):
+            problems.append(f"{wheel.name}: contains {name} (the sandbox is its own distribution, sandbox/)")
         elif "/tests/" in f"/{name}" or Path(name).name.startswith("test_"):
             problems.append(f"{wheel.name}: contains a test module {name}")
+    for name, source in sorted(sources.items()):
+        for module in forbidden_imports(source):
+            problems.append(f"{wheel.name}: {name} imports {module} (test-only; not a provider dependency)")
     if f"{PACKAGE}/py.typed" not in names:
         problems.append(f"{wheel.name}: no {PACKAGE}/py.typed (type checkers would ignore the package's hints)")
     if metadata is None:
@@ -79,6 +105,11 @@ def main(argv: list[str]) -> int:
             problems.append(f"{sdist.name}: version is not {version}")
         with tarfile.open(sdist) as tf:
             count = len(tf.getnames())
+            problems += [
+                f"{sdist.name}: contains {n} (the sandbox is its own distribution, sandbox/)"
+                for n in tf.getnames()
+                if n.split("/", 1)[-1].startswith("sandbox/") or any(m in n for m in SANDBOX_MARKERS)
+            ]
         print(f"{sdist.name}: {count} files, {sdist.stat().st_size / 1024:.0f} KiB")
     for problem in problems:
         print(f"check_dist: {problem}", file=sys.stderr)

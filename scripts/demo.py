@@ -48,7 +48,7 @@ def seed(path: Path) -> None:
 
 
 def main() -> int:
-    from monte_carlo_push_provider.sandbox.testing import SandboxProcess
+    from monte_carlo_sandbox.testing import SandboxProcess
 
     shutil.rmtree(DEMO, ignore_errors=True)
     (DEMO / "airflow").mkdir(parents=True)

@@ -177,7 +177,7 @@ WAREHOUSES: dict[str, Callable[[contextlib.ExitStack], Running]] = {
 
 
 def sandbox(stack: contextlib.ExitStack, resource_type: str) -> dict[str, str]:
-    from monte_carlo_push_provider.sandbox.testing import SandboxProcess
+    from monte_carlo_sandbox.testing import SandboxProcess
 
     mc = stack.enter_context(SandboxProcess())
     return {"AIRFLOW_CONN_MONTE_CARLO_DEFAULT": mc.connection_uri_json(resource_type)}

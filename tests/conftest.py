@@ -34,7 +34,7 @@ os.environ["MONTE_CARLO_PUSH_STATE_PATH"] = str(_HOME / "push_state")
 os.environ.setdefault("PYTHONPATH", str(REPO))
 
 # Stand-in fixtures (one module per warehouse under tests/standins/) register themselves here.
-pytest_plugins = ["monte_carlo_push_provider.sandbox.pytest_plugin"] + sorted(
+pytest_plugins = ["monte_carlo_sandbox.pytest_plugin"] + sorted(
     f"tests.standins.{p.stem}" for p in (REPO / "tests" / "standins").glob("*.py") if p.stem != "__init__"
 )
 

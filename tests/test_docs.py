@@ -181,3 +181,32 @@ def test_wheel_has_py_typed_and_no_tests(tmp_path: Path) -> None:
     assert "monte_carlo_push_provider/py.typed" in names
     assert not [n for n in names if n.startswith("tests/") or "/tests/" in n]
     assert "monte_carlo_push_provider/get_provider_info.py" in names
+    # The sandbox is its own distribution (sandbox/): no module of it, no pytest plugin.
+    assert not [n for n in names if "sandbox" in n], [n for n in names if "sandbox" in n]
+
+
+def test_sandbox_is_its_own_distribution_with_a_console_script(tmp_path: Path) -> None:
+    """``sandbox/`` builds monte-carlo-sandbox: the package, the ``monte-carlo-sandbox`` command,
+    pytest only in its ``test`` extra, and nothing of the provider in it."""
+    import zipfile
+    from email.parser import HeaderParser
+
+    uv = Path(sys.executable).with_name("uv")
+    build = subprocess.run(  # noqa: S603 - fixed arguments
+        [str(uv), "build", "--quiet", "--wheel", "--out-dir", str(tmp_path), str(REPO / "sandbox")],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert build.returncode == 0, build.stderr[-3000:]
+    (wheel,) = tmp_path.glob("monte_carlo_sandbox-*.whl")
+    with zipfile.ZipFile(wheel) as zf:
+        names = zf.namelist()
+        entry_points = next(zf.read(n).decode() for n in names if n.endswith(".dist-info/entry_points.txt"))
+        metadata = HeaderParser().parsestr(next(zf.read(n).decode() for n in names if n.endswith(".dist-info/METADATA")))
+        sources = [zf.read(n).decode() for n in names if n.endswith(".py")]
+    assert metadata["Name"] == "monte-carlo-sandbox"
+    assert "monte-carlo-sandbox = monte_carlo_sandbox.__main__:main" in entry_points
+    assert {"monte_carlo_sandbox/__main__.py", "monte_carlo_sandbox/pytest_plugin.py", "monte_carlo_sandbox/process.py"} <= set(names)
+    requires = metadata.get_all("Requires-Dist") or []
+    pytest_requires = [r for r in requires if r.startswith("pytest")]
+    assert pytest_requires and all('extra == "test"' in r for r in pytest_requires), requires
+    assert not [s for s in sources if "from monte_carlo_push_provider" in s or "import monte_carlo_push_provider" in s]

@@ -1,5 +1,6 @@
-"""The push contract's size rule, shared by the push operator (which batches to it) and the
-sandbox (which enforces it) so both measure a body the same way.
+"""The push contract's size rule the push operator batches to. The sandbox enforces the same rule
+from its own copy (``monte_carlo_sandbox.contract``, measured the same way: gzip level 6 of
+these bytes); ``tests/sandbox/test_contract.py`` checks the two agree.
 
 The gateway forwards each request into a Kinesis record; the *gzip-compressed* JSON body must
 stay under 1 MB. pycarlo sends the body as ``requests``' ``json=`` does: ``json.dumps`` with its

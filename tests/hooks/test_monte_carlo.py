@@ -7,7 +7,7 @@ import json
 import pytest
 
 from monte_carlo_push_provider.hooks.monte_carlo import MonteCarloHook
-from monte_carlo_push_provider.sandbox import SANDBOX_WAREHOUSES
+from monte_carlo_sandbox import SANDBOX_WAREHOUSES
 
 
 def set_conn(monkeypatch, mc_conn, mutate=lambda c: None):

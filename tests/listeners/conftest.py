@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import tomllib
 
-from monte_carlo_push_provider.sandbox.etl import SANDBOX_ETL_CONTAINERS
+from monte_carlo_sandbox.etl import SANDBOX_ETL_CONTAINERS
 from tests.conftest import REPO
 
 AIRFLOW_CONTAINER = SANDBOX_ETL_CONTAINERS["airflow"]

@@ -8,7 +8,7 @@ import json
 from collections import defaultdict
 from pathlib import Path
 
-from monte_carlo_push_provider.sandbox import SANDBOX_WAREHOUSES
+from monte_carlo_sandbox import SANDBOX_WAREHOUSES
 from tests.listeners.conftest import AIRFLOW_CONTAINER, airflow_env, dags_test
 
 DAG_ID = "listener_chain_retry"

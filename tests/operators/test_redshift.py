@@ -18,7 +18,7 @@ from monte_carlo_push_provider.operators.redshift import (
     RedshiftMetadataCollectorOperator,
     RedshiftQueryLogCollectorOperator,
 )
-from monte_carlo_push_provider.sandbox import SANDBOX_WAREHOUSES
+from monte_carlo_sandbox import SANDBOX_WAREHOUSES
 from tests.conftest import DAGS_FOLDER, make_context
 from tests.standins.redshift import (
     HOSTILE_COLUMN,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-PLUGIN = "monte_carlo_push_provider.sandbox.pytest_plugin"
+PLUGIN = "monte_carlo_sandbox.pytest_plugin"
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -7,8 +7,8 @@ from typing import Any
 
 import requests
 
-from monte_carlo_push_provider.sandbox import SANDBOX_WAREHOUSES
-from monte_carlo_push_provider.sandbox.testing import SandboxProcess
+from monte_carlo_sandbox import SANDBOX_WAREHOUSES
+from monte_carlo_sandbox.testing import SandboxProcess
 
 SNOWFLAKE = SANDBOX_WAREHOUSES["snowflake"]
 

@@ -6,16 +6,25 @@ import os
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
+import pytest
 import requests
 
-from monte_carlo_push_provider.sandbox.testing import SandboxProcess
+from monte_carlo_sandbox.testing import SandboxProcess
 from tests.sandbox.helpers import metadata_body, post
 
+#: The console script the distribution installs, beside this interpreter, and ``python -m``.
+COMMANDS = {
+    "console-script": [str(Path(sys.executable).parent / "monte-carlo-sandbox")],
+    "python-m": [sys.executable, "-m", "monte_carlo_sandbox"],
+}
 
-def test_prints_one_ready_line_and_exits_0_on_sigterm(tmp_path):
+
+@pytest.mark.parametrize("command", COMMANDS.values(), ids=COMMANDS.keys())
+def test_prints_one_ready_line_and_exits_0_on_sigterm(tmp_path, command):
     proc = subprocess.Popen(
-        [sys.executable, "-m", "monte_carlo_push_provider.sandbox", "--port", "0"],
+        [*command, "--port", "0"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:
@@ -34,7 +43,7 @@ def test_prints_one_ready_line_and_exits_0_on_sigterm(tmp_path):
 
 def test_refuses_non_loopback_host():
     result = subprocess.run(
-        [sys.executable, "-m", "monte_carlo_push_provider.sandbox", "--port", "0", "--host", "0.0.0.0"],  # noqa: S104
+        [sys.executable, "-m", "monte_carlo_sandbox", "--port", "0", "--host", "0.0.0.0"],  # noqa: S104
         capture_output=True, text=True, timeout=30,
     )
     assert result.returncode == 2
@@ -62,7 +71,7 @@ def test_startup_flags_and_sandbox_process(tmp_path):
 def test_connection_uri_json(mc_sandbox):
     import json
 
-    from monte_carlo_push_provider.sandbox import SANDBOX_WAREHOUSES
+    from monte_carlo_sandbox import SANDBOX_WAREHOUSES
 
     conn = json.loads(mc_sandbox.connection_uri_json("bigquery", timeout_s=3))
     assert conn["conn_type"] == "monte_carlo"

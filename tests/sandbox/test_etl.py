@@ -13,8 +13,8 @@ from pycarlo.features.ingestion import IngestionService
 from pycarlo.features.ingestion import etl as pycarlo_etl
 from pycarlo.features.ingestion import models as pycarlo_models
 
-from monte_carlo_push_provider.sandbox import etl as sandbox_etl
-from monte_carlo_push_provider.sandbox.etl import SANDBOX_ETL_CONTAINERS
+from monte_carlo_sandbox import etl as sandbox_etl
+from monte_carlo_sandbox.etl import SANDBOX_ETL_CONTAINERS
 from tests.sandbox.helpers import graphql_headers, ingest_headers
 
 AIRFLOW = SANDBOX_ETL_CONTAINERS["airflow"]

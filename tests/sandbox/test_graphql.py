@@ -7,7 +7,7 @@ import time
 import pytest
 import requests
 
-from monte_carlo_push_provider.sandbox import SANDBOX_ACCOUNT_UUID, SANDBOX_WAREHOUSES
+from monte_carlo_sandbox import SANDBOX_ACCOUNT_UUID, SANDBOX_WAREHOUSES
 from tests.sandbox.helpers import SNOWFLAKE, asset, gql, metadata_body, post
 
 META = "/ingest/v1/metadata"

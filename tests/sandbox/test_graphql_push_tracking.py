@@ -4,7 +4,7 @@ visible while a later one is held back), over real HTTP against the sandbox."""
 
 from __future__ import annotations
 
-from monte_carlo_push_provider.sandbox import SANDBOX_ACCOUNT_UUID, SANDBOX_WAREHOUSES
+from monte_carlo_sandbox import SANDBOX_ACCOUNT_UUID, SANDBOX_WAREHOUSES
 from tests.sandbox.helpers import (
     SNOWFLAKE,
     asset,
@@ -134,7 +134,7 @@ def test_a_held_push_is_invisible_while_the_earlier_one_stays_visible(mc_sandbox
 def test_hold_by_invocation_id_and_unknown_ids_are_refused(mc_sandbox_clean):
     import pytest
 
-    from monte_carlo_push_provider.sandbox.testing import SandboxError
+    from monte_carlo_sandbox.testing import SandboxError
 
     sb = mc_sandbox_clean
     inv = push(sb, META, metadata_body(asset("orders")))

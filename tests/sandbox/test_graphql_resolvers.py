@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from monte_carlo_push_provider.sandbox import SANDBOX_ACCOUNT_UUID, SANDBOX_WAREHOUSES
+from monte_carlo_sandbox import SANDBOX_ACCOUNT_UUID, SANDBOX_WAREHOUSES
 from tests.sandbox.helpers import (
     SNOWFLAKE,
     asset,

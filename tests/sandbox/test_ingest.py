@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 import requests
 
-from monte_carlo_push_provider.sandbox import SANDBOX_WAREHOUSES
 from monte_carlo_push_provider.utils.wire import MAX_COMPRESSED_BYTES, gzip_size, json_body
+from monte_carlo_sandbox import SANDBOX_WAREHOUSES
 from tests.sandbox.helpers import (
     SNOWFLAKE,
     asset,

@@ -22,7 +22,7 @@ from pycarlo.features.ingestion.models import (
 )
 from requests import HTTPError
 
-from monte_carlo_push_provider.sandbox import SANDBOX_WAREHOUSES
+from monte_carlo_sandbox import SANDBOX_WAREHOUSES
 
 SNOWFLAKE = SANDBOX_WAREHOUSES["snowflake"]
 NO_RETRY = ExponentialBackoff(0, 0)  # duration 0 -> one immediate retry then stop; keeps tests fast

@@ -30,10 +30,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
-import signal
 import subprocess
 import tempfile
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +39,7 @@ from typing import Any
 
 import pytest
 
+from monte_carlo_sandbox.process import ManagedProcess
 from tests.standins.net import free_port
 
 READY_TIMEOUT_S = 60.0
@@ -199,34 +198,16 @@ def _prepare_home(binary: str, home: Path) -> None:
     subprocess.run([str(python), "-c", code], check=True, env=env, capture_output=True, timeout=120)
 
 
-def _wait_ready(proc: subprocess.Popen[bytes], port: int, log_path: Path) -> None:
+def _answers(port: int) -> bool:
     import urllib.error
     import urllib.request
 
-    deadline = time.monotonic() + READY_TIMEOUT_S
     url = f"http://127.0.0.1:{port}/bigquery/v2/projects/{PROJECT}/datasets"
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"bqemulator exited with {proc.returncode}: {log_path.read_text()[-2000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=1) as resp:  # noqa: S310 - fixed loopback URL
-                if resp.status == 200:
-                    return
-        except (OSError, urllib.error.URLError):
-            time.sleep(0.2)
-    raise RuntimeError(f"bqemulator did not answer on 127.0.0.1:{port} within {READY_TIMEOUT_S:.0f} s: "
-                       f"{log_path.read_text()[-2000:]}")
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is not None:
-        return
-    os.kill(proc.pid, signal.SIGTERM)
     try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
+        with urllib.request.urlopen(url, timeout=1) as resp:  # noqa: S310 - fixed loopback URL
+            return resp.status == 200
+    except (OSError, urllib.error.URLError):
+        return False
 
 
 def seed(bq: BigQueryStandIn) -> None:
@@ -385,19 +366,19 @@ def bigquery_standin() -> Iterator[BigQueryStandIn]:
     _prepare_home(binary, home)
     rest, grpc = free_port(), free_port()
     log_path = work / "bqemulator.log"
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            [binary, "start", "--rest-host", "127.0.0.1", "--rest-port", str(rest), "--grpc-host", "127.0.0.1",
-             "--grpc-port", str(grpc), "--project", PROJECT, "--log-level", "warning"],
-            stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ, HOME=str(home)),
-        )
+    proc = ManagedProcess("bqemulator", log_path, stop_timeout_s=10.0).start(
+        [binary, "start", "--rest-host", "127.0.0.1", "--rest-port", str(rest), "--grpc-host", "127.0.0.1",
+         "--grpc-port", str(grpc), "--project", PROJECT, "--log-level", "warning"],
+        env=dict(os.environ, HOME=str(home)),
+    )
     try:
-        _wait_ready(proc, rest, log_path)
+        proc.wait_until(lambda: _answers(rest), timeout_s=READY_TIMEOUT_S, poll_s=0.2)
+        assert proc.pid is not None
         standin = BigQueryStandIn(rest, grpc, proc.pid, log_path)
         seed(standin)
         yield standin
     finally:
-        _stop(proc)
+        proc.stop()
         shutil.rmtree(work, ignore_errors=True)
 
 

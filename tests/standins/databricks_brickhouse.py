@@ -20,19 +20,18 @@ import asyncio
 import contextlib
 import json
 import os
-import signal
 import ssl
 import subprocess
 import sys
 import tempfile
 import threading
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from monte_carlo_sandbox.process import ManagedProcess
 from tests.standins.net import free_port, make_self_signed_cert
 
 READY_TIMEOUT_S = 60.0
@@ -128,7 +127,7 @@ class Brickhouse:
         self.port = 0
         self.warehouse_id = ""
         self.cert = self.key = Path()
-        self._proc: subprocess.Popen[bytes] | None = None
+        self._proc = ManagedProcess("brickhouse", self.log_path, stop_timeout_s=STOP_TIMEOUT_S, error=BrickhouseError)
         self._proxy: TlsProxy | None = None
 
     # -- lifecycle ----------------------------------------------------------------------------
@@ -144,13 +143,11 @@ class Brickhouse:
             check=True, capture_output=True, env=env, timeout=60,
         )
         self.port = free_port()
-        with open(self.log_path, "ab") as log:
-            self._proc = subprocess.Popen(
-                [*cli, "serve", "--workspace", str(self.workspace), "--host", "127.0.0.1", "--port", str(self.port)],
-                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
-            )
+        self._proc.start(
+            [*cli, "serve", "--workspace", str(self.workspace), "--host", "127.0.0.1", "--port", str(self.port)], env=env
+        )
         try:
-            self._wait_ready()
+            self._proc.wait_until(self._healthy, timeout_s=READY_TIMEOUT_S, poll_s=0.1)
             self.cert, self.key = make_self_signed_cert(self.dir)
             self._proxy = TlsProxy(self.port, self.cert, self.key).start()
             self.warehouse_id = str(self.api("POST", "/api/2.0/sql/warehouses", {"name": "wh1", "warehouse_type": "PRO", "cluster_size": "2X-Small"})["id"])
@@ -159,18 +156,12 @@ class Brickhouse:
             raise
         return self
 
-    def _wait_ready(self) -> None:
-        deadline = time.monotonic() + READY_TIMEOUT_S
-        while time.monotonic() < deadline:
-            assert self._proc is not None
-            if self._proc.poll() is not None:
-                raise BrickhouseError(f"brickhouse exited with {self._proc.returncode}: {self.log_tail()}")
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/health", timeout=2):  # noqa: S310 - loopback
-                    return
-            except (urllib.error.URLError, OSError):
-                time.sleep(0.1)
-        raise BrickhouseError(f"brickhouse not ready after {READY_TIMEOUT_S:.0f} s: {self.log_tail()}")
+    def _healthy(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/health", timeout=2):  # noqa: S310 - loopback
+                return True
+        except (urllib.error.URLError, OSError):
+            return False
 
     def stop(self) -> None:
         """Proxy first (its tasks are cancelled), then the server by PID: SIGTERM, SIGKILL after a
@@ -178,14 +169,7 @@ class Brickhouse:
         if self._proxy is not None:
             self._proxy.stop()
             self._proxy = None
-        proc, self._proc = self._proc, None
-        if proc is not None and proc.poll() is None:
-            os.kill(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(STOP_TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                os.kill(proc.pid, signal.SIGKILL)
-                proc.wait(STOP_TIMEOUT_S)
+        self._proc.stop()
         self._tmp.cleanup()
 
     def __enter__(self) -> Brickhouse:
@@ -195,14 +179,11 @@ class Brickhouse:
         self.stop()
 
     def log_tail(self) -> str:
-        try:
-            return self.log_path.read_text(encoding="utf-8", errors="replace")[-2000:]
-        except OSError:
-            return "(no log)"
+        return self._proc.log_tail()
 
     @property
     def pid(self) -> int | None:
-        return self._proc.pid if self._proc else None
+        return self._proc.pid
 
     # -- access -------------------------------------------------------------------------------
 

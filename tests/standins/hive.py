@@ -20,11 +20,8 @@ import ipaddress
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import tempfile
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +29,7 @@ from typing import Any
 
 import pytest
 
+from monte_carlo_sandbox.process import ManagedProcess, accepts_connections
 from tests.standins.net import free_port
 
 SHIM_SOURCE = Path(__file__).with_name("hive_bind_shim.c")
@@ -98,26 +96,6 @@ def _compile_shim(workdir: Path) -> Path:
     return out
 
 
-def _wait_port(port: int, proc: subprocess.Popen[bytes], log: Path, what: str) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{what} exited with {proc.returncode}:\n{_tail(log)}")
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-            s.settimeout(1)
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.3)
-    raise RuntimeError(f"{what} not listening on 127.0.0.1:{port} after {READY_TIMEOUT_S:.0f} s:\n{_tail(log)}")
-
-
-def _tail(path: Path) -> str:
-    try:
-        return path.read_text(errors="replace")[-3000:]
-    except OSError:
-        return "(no log)"
-
-
 def listening_addresses(pid: int) -> list[str]:
     """Local addresses of the TCP sockets ``pid`` listens on: ``ss -ltnpH`` (iproute2), or
     ``/proc/net/tcp*`` where ``ss`` is not installed (slim containers)."""
@@ -149,18 +127,6 @@ def _loopback(address: str) -> bool:
         return False
     mapped = getattr(ip, "ipv4_mapped", None)  # a dual-stack socket bound to ::ffff:127.0.0.1
     return (mapped or ip).is_loopback
-
-
-def _stop(proc: subprocess.Popen[bytes] | None) -> None:
-    """SIGTERM one process we started, by its PID; SIGKILL after a bounded wait."""
-    if proc is None or proc.poll() is not None:
-        return
-    os.kill(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(STOP_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(STOP_TIMEOUT_S)
 
 
 @dataclass
@@ -232,44 +198,47 @@ def hive_standin() -> Iterator[HiveStandin]:
                SPARK_HOME=str(spark_home), SPARK_LOCAL_IP="127.0.0.1")
     env.pop("PYSPARK_SUBMIT_ARGS", None)
     metastore_port, thrift_port = free_port(), free_port()
-    metastore = thrift = None
-    ms_log, ts_log = workdir / "metastore.log", workdir / "thriftserver.log"
+    metastore = ManagedProcess("Hive Metastore", workdir / "metastore.log", stop_timeout_s=STOP_TIMEOUT_S, tail_chars=3000)
+    thrift = ManagedProcess("Spark Thrift server", workdir / "thriftserver.log", stop_timeout_s=STOP_TIMEOUT_S,
+                            tail_chars=3000)
     try:
-        with ms_log.open("wb") as out:
-            metastore = subprocess.Popen(
-                ["java", METASTORE_HEAP, "-Djava.net.preferIPv4Stack=true", f"-Dderby.system.home={workdir}",
-                 "-cp", f"{conf}:{spark_home / 'jars'}/*", "org.apache.hadoop.hive.metastore.HiveMetaStore",
-                 "-p", str(metastore_port)],
-                cwd=workdir, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-            )
-        _wait_port(metastore_port, metastore, ms_log, "Hive Metastore")
-        with ts_log.open("wb") as out:
-            # spark-submit execs the JVM (spark-class ends in ``exec``), so this PID is the server's.
-            thrift = subprocess.Popen(
-                [str(spark_home / "bin" / "spark-submit"), "--driver-memory", THRIFT_DRIVER_MEMORY,
-                 "--class", "org.apache.spark.sql.hive.thriftserver.HiveThriftServer2", "--master", "local[1]",
-                 "--conf", "spark.driver.bindAddress=127.0.0.1", "--conf", "spark.driver.host=127.0.0.1",
-                 "--conf", "spark.ui.enabled=false", "--conf", "spark.sql.catalogImplementation=hive",
-                 "--conf", f"spark.hadoop.hive.metastore.uris=thrift://127.0.0.1:{metastore_port}",
-                 "--conf", f"spark.sql.warehouse.dir=file://{workdir}/warehouse",
-                 "--conf", "spark.sql.shuffle.partitions=1",
-                 "--conf", "spark.driver.extraJavaOptions=-Djava.net.preferIPv4Stack=true",
-                 "--hiveconf", f"hive.server2.thrift.port={thrift_port}",
-                 "--hiveconf", "hive.server2.thrift.bind.host=127.0.0.1", "spark-internal"],
-                cwd=workdir, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-            )
-        _wait_port(thrift_port, thrift, ts_log, "Spark Thrift server")
+        metastore.start(
+            ["java", METASTORE_HEAP, "-Djava.net.preferIPv4Stack=true", f"-Dderby.system.home={workdir}",
+             "-cp", f"{conf}:{spark_home / 'jars'}/*", "org.apache.hadoop.hive.metastore.HiveMetaStore",
+             "-p", str(metastore_port)],
+            cwd=workdir, env=env, start_new_session=True,
+        )
+        metastore.wait_until(lambda: accepts_connections(metastore_port, timeout_s=1), timeout_s=READY_TIMEOUT_S,
+                             poll_s=0.3)
+        # spark-submit execs the JVM (spark-class ends in ``exec``), so this PID is the server's.
+        thrift.start(
+            [str(spark_home / "bin" / "spark-submit"), "--driver-memory", THRIFT_DRIVER_MEMORY,
+             "--class", "org.apache.spark.sql.hive.thriftserver.HiveThriftServer2", "--master", "local[1]",
+             "--conf", "spark.driver.bindAddress=127.0.0.1", "--conf", "spark.driver.host=127.0.0.1",
+             "--conf", "spark.ui.enabled=false", "--conf", "spark.sql.catalogImplementation=hive",
+             "--conf", f"spark.hadoop.hive.metastore.uris=thrift://127.0.0.1:{metastore_port}",
+             "--conf", f"spark.sql.warehouse.dir=file://{workdir}/warehouse",
+             "--conf", "spark.sql.shuffle.partitions=1",
+             "--conf", "spark.driver.extraJavaOptions=-Djava.net.preferIPv4Stack=true",
+             "--hiveconf", f"hive.server2.thrift.port={thrift_port}",
+             "--hiveconf", "hive.server2.thrift.bind.host=127.0.0.1", "spark-internal"],
+            cwd=workdir, env=env, start_new_session=True,
+        )
+        thrift.wait_until(lambda: accepts_connections(thrift_port, timeout_s=1), timeout_s=READY_TIMEOUT_S, poll_s=0.3)
+        pids = []
         for proc in (metastore, thrift):
+            assert proc.pid is not None
             addresses = listening_addresses(proc.pid)
             exposed = [a for a in addresses if not _loopback(a)]
             if not addresses or exposed:
                 raise RuntimeError(f"PID {proc.pid} listens beyond loopback: {addresses}")
-        standin = HiveStandin(metastore_port, thrift_port, workdir, metastore.pid, thrift.pid)
+            pids.append(proc.pid)
+        standin = HiveStandin(metastore_port, thrift_port, workdir, *pids)
         _seed(standin)
         yield standin
     finally:
-        _stop(thrift)
-        _stop(metastore)
+        thrift.stop()
+        metastore.stop()
         shutil.rmtree(workdir, ignore_errors=True)
 
 

@@ -25,10 +25,8 @@ import pwd
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
-import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -38,6 +36,7 @@ from urllib.parse import quote
 
 import pytest
 
+from monte_carlo_sandbox.process import ManagedProcess, accepts_connections
 from tests.standins.net import free_port
 
 SYSTEM_VIEWS_SQL = Path(__file__).with_name("redshift_system_views.sql")
@@ -97,25 +96,6 @@ def _chown_tree(path: Path, account: tuple[int, int] | None) -> None:
     os.chown(path, *account)
 
 
-def _stop(proc: subprocess.Popen[bytes] | None, sig: int) -> None:
-    """Signal one process we started, by its PID; SIGKILL after a bounded wait."""
-    if proc is None or proc.poll() is not None:
-        return
-    os.kill(proc.pid, sig)
-    try:
-        proc.wait(STOP_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(STOP_TIMEOUT_S)
-
-
-def _log_tail(path: Path) -> str:
-    try:
-        return path.read_text(errors="replace")[-3000:]
-    except OSError:
-        return "(no log)"
-
-
 # ---------------------------------------------------------------------------------------------
 # PostgreSQL
 # ---------------------------------------------------------------------------------------------
@@ -164,7 +144,7 @@ class PostgresServer:
             conn.execute(statement)
 
 
-def _start_postgres(workdir: Path, account: tuple[int, int] | None) -> tuple[PostgresServer, subprocess.Popen[bytes]]:
+def _start_postgres(workdir: Path, account: tuple[int, int] | None) -> tuple[PostgresServer, ManagedProcess]:
     bin_dir = _postgres_bin()
     password = secrets.token_urlsafe(16)
     pwfile = workdir / "pwfile"
@@ -178,36 +158,34 @@ def _start_postgres(workdir: Path, account: tuple[int, int] | None) -> tuple[Pos
     )
     pwfile.unlink()
     port = free_port()
-    log_path = workdir / "postgres.log"
-    with open(log_path, "ab") as log:
-        proc = subprocess.Popen(
-            _as_service([
-                str(bin_dir / "postgres"), "-D", str(data_dir), "-p", str(port),
-                "-c", "listen_addresses=127.0.0.1",
-                "-c", "unix_socket_directories=",  # TCP on loopback only
-                "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
-                # Deterministic catalog statistics: row counts change only when a test ANALYZEs.
-                "-c", "autovacuum=off",
-                "-c", "max_connections=100", "-c", "shared_buffers=32MB",
-            ], account),
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-        )
+    proc = ManagedProcess("postgres", workdir / "postgres.log", stop_timeout_s=STOP_TIMEOUT_S, tail_chars=3000)
+    proc.start(
+        _as_service([
+            str(bin_dir / "postgres"), "-D", str(data_dir), "-p", str(port),
+            "-c", "listen_addresses=127.0.0.1",
+            "-c", "unix_socket_directories=",  # TCP on loopback only
+            "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
+            # Deterministic catalog statistics: row counts change only when a test ANALYZEs.
+            "-c", "autovacuum=off",
+            "-c", "max_connections=100", "-c", "shared_buffers=32MB",
+        ], account),
+    )
     # postmaster.pid's 8th line turns "ready" once the server accepts connections.
     pid_file = data_dir / "postmaster.pid"
-    deadline = time.monotonic() + READY_TIMEOUT_S
-    while True:
-        if proc.poll() is not None:
-            raise RuntimeError(f"postgres exited with {proc.returncode}: {_log_tail(log_path)}")
+
+    def ready() -> bool:
         try:
             lines = pid_file.read_text().splitlines()
         except OSError:
-            lines = []
-        if len(lines) >= 8 and lines[7].strip() == "ready":
-            break
-        if time.monotonic() > deadline:
-            _stop(proc, signal.SIGINT)
-            raise RuntimeError(f"postgres not ready after {READY_TIMEOUT_S:.0f} s: {_log_tail(log_path)}")
-        time.sleep(0.05)
+            return False
+        return len(lines) >= 8 and lines[7].strip() == "ready"
+
+    try:
+        proc.wait_until(ready, timeout_s=READY_TIMEOUT_S)
+    except BaseException:
+        proc.stop(signal.SIGINT)
+        raise
+    assert proc.pid is not None
     server = PostgresServer(host="127.0.0.1", port=port, user="mcpp_admin", password=password,
                             dbname="postgres", data_dir=data_dir, pid=proc.pid)
     return server, proc
@@ -223,7 +201,8 @@ def postgres_server() -> Iterator[PostgresServer]:
         server, proc = _start_postgres(workdir, account)
         yield server
     finally:
-        _stop(proc, signal.SIGINT)  # SIGINT = fast shutdown: do not wait for idle clients
+        if proc is not None:
+            proc.stop(signal.SIGINT)  # SIGINT = fast shutdown: do not wait for idle clients
         shutil.rmtree(workdir, ignore_errors=True)
 
 
@@ -343,7 +322,7 @@ class RedshiftStandIn:
 
 def _start_pgbouncer(
     workdir: Path, server: PostgresServer, user: str, password: str, account: tuple[int, int] | None
-) -> tuple[int, subprocess.Popen[bytes]]:
+) -> tuple[int, ManagedProcess]:
     if not Path(PGBOUNCER).exists():
         raise RuntimeError(f"{PGBOUNCER} not found: apt-get install -y pgbouncer")
     port = free_port()
@@ -368,23 +347,14 @@ def _start_pgbouncer(
     for path in (userlist, ini):
         path.chmod(0o600)
     _chown_tree(workdir, account)
-    log_path = workdir / "pgbouncer.log"
-    with open(log_path, "ab") as log:
-        proc = subprocess.Popen(_as_service([PGBOUNCER, str(ini)], account), stdout=log,
-                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    deadline = time.monotonic() + READY_TIMEOUT_S
-    while True:
-        if proc.poll() is not None:
-            raise RuntimeError(f"pgbouncer exited with {proc.returncode}: {_log_tail(log_path)}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return port, proc
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
-            _stop(proc, signal.SIGTERM)
-            raise RuntimeError(f"pgbouncer not listening after {READY_TIMEOUT_S:.0f} s: {_log_tail(log_path)}")
-        time.sleep(0.05)
+    proc = ManagedProcess("pgbouncer", workdir / "pgbouncer.log", stop_timeout_s=STOP_TIMEOUT_S, tail_chars=3000)
+    proc.start(_as_service([PGBOUNCER, str(ini)], account))
+    try:
+        proc.wait_until(lambda: accepts_connections(port, timeout_s=1), timeout_s=READY_TIMEOUT_S)
+    except BaseException:
+        proc.stop()
+        raise
+    return port, proc
 
 
 @pytest.fixture(scope="session")
@@ -409,7 +379,8 @@ def redshift_standin(postgres_server: PostgresServer) -> Iterator[RedshiftStandI
         standin.create_database(standin.database)
         yield standin
     finally:
-        _stop(proc, signal.SIGTERM)  # pgbouncer 1.18: SIGTERM = immediate shutdown
+        if proc is not None:
+            proc.stop(signal.SIGTERM)  # pgbouncer 1.18: SIGTERM = immediate shutdown
         shutil.rmtree(workdir, ignore_errors=True)
 
 

@@ -27,13 +27,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
-import time
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -43,6 +38,7 @@ from typing import Any
 import pytest
 
 from monte_carlo_push_provider.collectors.common import quote_literal
+from monte_carlo_sandbox.process import ManagedProcess, accepts_connections
 from tests.standins.net import free_port, make_self_signed_cert
 
 READY_TIMEOUT_S = 30.0
@@ -338,27 +334,6 @@ class SnowflakeStandIn:
                 conn.close()
 
 
-def _wait_ready(proc: subprocess.Popen[bytes], port: int, log_path: Path) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"fakesnow exited with {proc.returncode}: {log_path.read_text()[-2000:]}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"fakesnow did not listen on 127.0.0.1:{port} within {READY_TIMEOUT_S:.0f} s: "
-                       f"{log_path.read_text()[-2000:]}")
-
-
-def _stop(pid: int) -> None:
-    try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-
-
 def _fakesnow_python() -> str:
     """fakesnow pins sqlglot~=30.22 (the Databricks stand-in pins 30.24): `make install-test`
     gives it its own venv. Fall back to this interpreter where fakesnow is installed here."""
@@ -372,28 +347,21 @@ def snowflake_standin() -> Iterator[SnowflakeStandIn]:
     cert, key = make_self_signed_cert(workdir)
     port = free_port()
     log_path = workdir / "server.log"
-    with open(log_path, "wb") as log_file:
-        proc = subprocess.Popen(  # noqa: S603 - our interpreter, fixed arguments
-            [_fakesnow_python(), "-m", "uvicorn", "fakesnow.server:app", "--host", "127.0.0.1", "--port", str(port),
-             "--ssl-keyfile", str(key), "--ssl-certfile", str(cert), "--log-level", "warning",
-             # the connector keeps connections alive; don't wait for them at shutdown
-             "--timeout-graceful-shutdown", "1"],
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            cwd=workdir,
-        )
-    standin = SnowflakeStandIn("127.0.0.1", port, cert, proc.pid, log_path)
+    proc = ManagedProcess("fakesnow", log_path, stop_timeout_s=10.0).start(
+        [_fakesnow_python(), "-m", "uvicorn", "fakesnow.server:app", "--host", "127.0.0.1", "--port", str(port),
+         "--ssl-keyfile", str(key), "--ssl-certfile", str(cert), "--log-level", "warning",
+         # the connector keeps connections alive; don't wait for them at shutdown
+         "--timeout-graceful-shutdown", "1"],
+        cwd=workdir,
+    )
     try:
-        _wait_ready(proc, port, log_path)
+        proc.wait_until(lambda: accepts_connections(port), timeout_s=READY_TIMEOUT_S, poll_s=0.1)
+        assert proc.pid is not None
+        standin = SnowflakeStandIn("127.0.0.1", port, cert, proc.pid, log_path)
         standin.execute(seed_statements())
         yield standin
     finally:
-        _stop(proc.pid)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.kill(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
+        proc.stop()
 
 
 @pytest.fixture

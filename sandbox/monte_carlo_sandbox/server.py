@@ -20,7 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from monte_carlo_push_provider.sandbox import (
+from monte_carlo_sandbox import (
     DEFAULT_GRAPHQL_KEY_ID,
     DEFAULT_GRAPHQL_KEY_SECRET,
     DEFAULT_INGEST_KEY_ID,
@@ -28,16 +28,16 @@ from monte_carlo_push_provider.sandbox import (
     FLOWS,
     SANDBOX_WAREHOUSES,
 )
-from monte_carlo_push_provider.sandbox.etl import (
+from monte_carlo_sandbox.etl import (
     ETL_KINDS,
     ETL_PATHS,
     SANDBOX_ETL_CONTAINERS,
     validate_etl_push,
 )
-from monte_carlo_push_provider.sandbox.faults import FaultConfig, Faults
-from monte_carlo_push_provider.sandbox.store import Store
-from monte_carlo_push_provider.sandbox.validation import INGEST_PATHS, IngestRejected, validate_push
-from monte_carlo_push_provider.sandbox.views import ReadModel, Visibility
+from monte_carlo_sandbox.faults import FaultConfig, Faults
+from monte_carlo_sandbox.store import Store
+from monte_carlo_sandbox.validation import INGEST_PATHS, IngestRejected, validate_push
+from monte_carlo_sandbox.views import ReadModel, Visibility
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 #: Refuse bodies beyond this before reading them (the 1 MB compressed rule is checked after).
@@ -119,7 +119,7 @@ class Sandbox:
         # Imported lazily: graphql-core and the 10 MB schema cost ~0.3 s that ingest-only runs skip.
         with self._graphql_lock:
             if self._graphql is None:
-                from monte_carlo_push_provider.sandbox.graphql_api import GraphQLApi
+                from monte_carlo_sandbox.graphql_api import GraphQLApi
 
                 self._graphql = GraphQLApi(self.store, self.model, self.clock)
             return self._graphql

@@ -24,9 +24,9 @@ from typing import Any
 
 import graphql
 
-from monte_carlo_push_provider.sandbox import SANDBOX_ACCOUNT_UUID, SANDBOX_USER_EMAIL, SANDBOX_WAREHOUSES
-from monte_carlo_push_provider.sandbox.store import Store
-from monte_carlo_push_provider.sandbox.views import (
+from monte_carlo_sandbox import SANDBOX_ACCOUNT_UUID, SANDBOX_USER_EMAIL, SANDBOX_WAREHOUSES
+from monte_carlo_sandbox.store import Store
+from monte_carlo_sandbox.views import (
     Lineage,
     ReadModel,
     Table,
@@ -109,7 +109,7 @@ class GraphQLApi:
         self.schema = load_schema()
         self.root: dict[str, Any] = {name: getattr(self, name) for name in RESOLVED_OPERATIONS}
         # ETL reads (getEtlContainers, getEtlJobsV3, ...) live with the ETL endpoints.
-        from monte_carlo_push_provider.sandbox.etl import EtlGraphQL
+        from monte_carlo_sandbox.etl import EtlGraphQL
 
         self.root.update(EtlGraphQL(store, clock).resolvers())
 

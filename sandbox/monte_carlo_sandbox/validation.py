@@ -1,8 +1,9 @@
 """The integration gateway's strictness: turn a raw push body into a validated push or a 400.
 
-Independent of :mod:`monte_carlo_push_provider.manifest` on purpose (it only borrows the value
-sets and ``parse_utc``): the sandbox is the second opinion that catches a manifest or push
-operator bug, so it must not share the checking code it is supposed to check.
+Independent of the provider on purpose (value sets, timestamps and the size rule are the
+sandbox's own, in :mod:`monte_carlo_sandbox.contract`): the sandbox is the second opinion that
+catches a manifest or push operator bug, so it must not share the checking code it is supposed
+to check.
 
 Shapes follow pycarlo 0.15.500's payload builders (``build_metadata_payload``,
 ``build_lineage_payload``, ``build_query_log_payload``) and dataclasses: a key pycarlo would never
@@ -17,14 +18,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from monte_carlo_push_provider.manifest import (
+from monte_carlo_sandbox.contract import (
     ASSET_TYPES,
     LINEAGE_ASSET_TYPES,
+    MAX_COMPRESSED_BYTES,
     QUERY_LOG_TYPES,
-    ManifestError,
+    TimestampError,
+    gzip_size,
     parse_utc,
 )
-from monte_carlo_push_provider.utils.wire import MAX_COMPRESSED_BYTES, gzip_size
 
 #: URL path -> flow (``kind``).
 INGEST_PATHS: dict[str, str] = {
@@ -116,8 +118,8 @@ def _timestamp(value: Any, where: str) -> None:
         _reject(where, f"must be an ISO-8601 string like 2026-11-25T10:00:00Z, got {type(value).__name__}")
     try:
         parse_utc(value, field="timestamp")
-    except ManifestError as exc:
-        # parse_utc words its message for manifests; keep its reason, name our field.
+    except TimestampError as exc:
+        # parse_utc words its message for one field; keep its reason, name our field.
         _reject(where, f"not an ISO-8601 UTC timestamp ({value!r}): {exc}")
 
 

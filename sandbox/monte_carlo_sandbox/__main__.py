@@ -1,4 +1,4 @@
-"""``python -m monte_carlo_push_provider.sandbox --port N``: run the sandbox until SIGTERM/SIGINT."""
+"""``monte-carlo-sandbox --port N`` (or ``python -m monte_carlo_sandbox``): run the sandbox until SIGTERM/SIGINT."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import sys
 import threading
 from types import FrameType
 
-from monte_carlo_push_provider.sandbox import FLOWS
-from monte_carlo_push_provider.sandbox.faults import FaultConfig
-from monte_carlo_push_provider.sandbox.server import LOOPBACK_HOSTS, SandboxConfig, make_server
+from monte_carlo_sandbox import FLOWS
+from monte_carlo_sandbox.faults import FaultConfig
+from monte_carlo_sandbox.server import LOOPBACK_HOSTS, SandboxConfig, make_server
 
 
 def _rate(text: str) -> float:
@@ -34,7 +34,7 @@ def _delay(text: str) -> tuple[str, float]:
 def build_parser() -> argparse.ArgumentParser:
     env = os.environ.get
     p = argparse.ArgumentParser(
-        prog="python -m monte_carlo_push_provider.sandbox",
+        prog="monte-carlo-sandbox",
         description="Local Monte Carlo push gateway + GraphQL stand-in (loopback only).",
     )
     p.add_argument("--port", type=int, required=True, help="TCP port; 0 picks a free one")

@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from monte_carlo_push_provider.sandbox import (
+from monte_carlo_sandbox import (
     FLOWS,
     SANDBOX_ACCOUNT_UUID,
     SANDBOX_WAREHOUSES,
     WAREHOUSE_CONNECTION_TYPES,
 )
-from monte_carlo_push_provider.sandbox.store import Store
+from monte_carlo_sandbox.store import Store
 
 #: Column lineage expires 10 days after it was pushed (table lineage never does).
 COLUMN_LINEAGE_TTL_S = 10 * 24 * 3600

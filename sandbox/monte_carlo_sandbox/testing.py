@@ -9,24 +9,22 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import subprocess
 import sys
 import tempfile
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from monte_carlo_push_provider.sandbox import (
+from monte_carlo_sandbox import (
     DEFAULT_GRAPHQL_KEY_ID,
     DEFAULT_GRAPHQL_KEY_SECRET,
     DEFAULT_INGEST_KEY_ID,
     DEFAULT_INGEST_KEY_SECRET,
     SANDBOX_WAREHOUSES,
 )
+from monte_carlo_sandbox.process import ManagedProcess
 
 READY_TIMEOUT_S = 20.0
 STOP_TIMEOUT_S = 5.0
@@ -54,7 +52,7 @@ class SandboxProcess:
         self.workdir = Path(workdir)
         self.db_path = self.workdir / "sandbox.sqlite3"
         self.log_path = self.workdir / "sandbox.log"
-        self._proc: subprocess.Popen[bytes] | None = None
+        self._proc = ManagedProcess("sandbox", self.log_path, stop_timeout_s=STOP_TIMEOUT_S, error=SandboxError)
         self.url = ""
         if start:
             self.start()
@@ -62,14 +60,14 @@ class SandboxProcess:
     # -- lifecycle --------------------------------------------------------------------------
 
     def start(self) -> SandboxProcess:
-        if self._proc is not None:
+        if self._proc.pid is not None:
             raise SandboxError("already started")
         ready = self.workdir / "ready.url"
         ready.unlink(missing_ok=True)
         cmd = [
             sys.executable,
             "-m",
-            "monte_carlo_push_provider.sandbox",
+            "monte_carlo_sandbox",
             "--port",
             "0",
             "--db",
@@ -78,35 +76,21 @@ class SandboxProcess:
             str(ready),
             *self._extra_args,
         ]
-        log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child, closed below
+        self._proc.start(cmd)
         try:
-            self._proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        finally:
-            log.close()
-        deadline = time.monotonic() + READY_TIMEOUT_S
-        while time.monotonic() < deadline:
-            if ready.exists():
-                self.url = ready.read_text(encoding="utf-8").strip()
-                return self
-            if self._proc.poll() is not None:
-                raise SandboxError(f"sandbox exited with {self._proc.returncode}: {self._log_tail()}")
-            time.sleep(0.02)
-        self.stop()
-        raise SandboxError(f"sandbox not ready after {READY_TIMEOUT_S:.0f} s: {self._log_tail()}")
+            self.url = self._proc.wait_until(
+                lambda: ready.read_text(encoding="utf-8").strip() if ready.exists() else None,
+                timeout_s=READY_TIMEOUT_S,
+                poll_s=0.02,
+            )
+        except SandboxError:
+            self.stop()
+            raise
+        return self
 
     def stop(self) -> int | None:
         """SIGTERM by pid, SIGKILL after a bounded wait; returns the exit code."""
-        proc, self._proc = self._proc, None
-        code = None
-        if proc is not None:
-            if proc.poll() is None:
-                os.kill(proc.pid, signal.SIGTERM)
-                try:
-                    proc.wait(STOP_TIMEOUT_S)
-                except subprocess.TimeoutExpired:
-                    os.kill(proc.pid, signal.SIGKILL)
-                    proc.wait(STOP_TIMEOUT_S)
-            code = proc.returncode
+        code = self._proc.stop()
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None
@@ -119,18 +103,15 @@ class SandboxProcess:
         self.stop()
 
     def _log_tail(self) -> str:
-        try:
-            return self.log_path.read_text(encoding="utf-8", errors="replace")[-2000:]
-        except OSError:
-            return "(no log)"
+        return self._proc.log_tail()
 
     @property
     def pid(self) -> int | None:
-        return self._proc.pid if self._proc else None
+        return self._proc.pid
 
     @property
     def running(self) -> bool:
-        return self._proc is not None and self._proc.poll() is None
+        return self._proc.running
 
     # -- endpoints --------------------------------------------------------------------------
 

@@ -1,5 +1,5 @@
 """pytest fixtures for the sandbox. Register with
-``pytest_plugins = ["monte_carlo_push_provider.sandbox.pytest_plugin"]``.
+``pytest_plugins = ["monte_carlo_sandbox.pytest_plugin"]``.
 
 - ``mc_sandbox``: one sandbox subprocess for the whole session (stopped, by pid, at the end).
 - ``mc_sandbox_clean``: the same sandbox, reset (data, stats, faults, visibility) before the test.
@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from monte_carlo_push_provider.sandbox.testing import SandboxProcess
+from monte_carlo_sandbox.testing import SandboxProcess
 
 
 @pytest.fixture(scope="session")

@@ -1,18 +1,21 @@
 """A local stand-in for Monte Carlo's integration gateway and GraphQL API, for tests and demos.
 
-``python -m monte_carlo_push_provider.sandbox --port 0`` serves ``/ingest/v1/{metadata,lineage,
-querylogs}`` and ``/graphql`` on 127.0.0.1, validates every push as strictly as the contract in
-``docs/sandbox.md`` says, stores what it accepts in SQLite and answers GraphQL from the schema
-shipped inside pycarlo. :class:`~monte_carlo_push_provider.sandbox.testing.SandboxProcess` runs it
-as a subprocess; ``monte_carlo_push_provider.sandbox.pytest_plugin`` provides fixtures.
+``monte-carlo-sandbox --port 0`` (or ``python -m monte_carlo_sandbox``) serves
+``/ingest/v1/{metadata,lineage,querylogs}`` and ``/graphql`` on 127.0.0.1, validates every push
+as strictly as the contract in ``docs/sandbox.md`` says, stores what it accepts in SQLite and
+answers GraphQL from the schema shipped inside pycarlo.
+:class:`~monte_carlo_sandbox.testing.SandboxProcess` runs it as a subprocess;
+``monte_carlo_sandbox.pytest_plugin`` provides fixtures (the ``test`` extra: pytest).
 
 This module is import-light (stdlib only): the constants below are what tests and connection
-builders need without starting anything.
+builders need without starting anything. Nothing here imports the provider.
 """
 
 from __future__ import annotations
 
 import uuid
+
+__version__ = "0.1.0"
 
 #: Namespace for every deterministic id the sandbox hands out (so restarts keep the same ids).
 SANDBOX_NAMESPACE = uuid.UUID("6d6f6e74-6563-6172-6c6f-73616e64626f")

@@ -30,8 +30,9 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from monte_carlo_push_provider.sandbox import SANDBOX_ACCOUNT_UUID, SANDBOX_NAMESPACE
-from monte_carlo_push_provider.sandbox.validation import (
+from monte_carlo_sandbox import SANDBOX_ACCOUNT_UUID, SANDBOX_NAMESPACE
+from monte_carlo_sandbox.contract import MAX_COMPRESSED_BYTES, gzip_size
+from monte_carlo_sandbox.validation import (
     IngestRejected,
     ValidatedPush,
     _count,
@@ -44,7 +45,6 @@ from monte_carlo_push_provider.sandbox.validation import (
     _string,
     _timestamp,
 )
-from monte_carlo_push_provider.utils.wire import MAX_COMPRESSED_BYTES, gzip_size
 
 #: URL path -> flow (``kind`` in the store and the admin API).
 ETL_PATHS: dict[str, str] = {
