@@ -27,7 +27,7 @@ from monte_carlo_push_provider.operators.athena import (
 )
 from monte_carlo_push_provider.operators.push import MonteCarloPushOperator
 from monte_carlo_push_provider.sandbox import SANDBOX_WAREHOUSES
-from tests.conftest import make_context
+from tests.conftest import DAGS_FOLDER, make_context
 from tests.standins.aws import AwsStandIn
 
 LAKE_UUID = SANDBOX_WAREHOUSES["data-lake"]
@@ -323,3 +323,33 @@ def test_athena_lineage_tables_only(aws: AwsStandIn) -> None:
         make_context(task_id="lineage")
     )
     assert manifest["events"] and all("fields" not in e for e in manifest["events"])
+
+
+def test_dag_runs_athena_and_glue_collectors_and_pushes(aws: AwsStandIn, mc_conn: Any, airflow_db: Any) -> None:
+    from airflow.dag_processing.dagbag import DagBag
+
+    _seed_glue(aws)
+    # moto stamps executions with the wall clock: the run whose hour, shifted back by the 5-minute
+    # lag, holds the seeding is the hourly run at floor_hour(now + 5 min) + 1 hour. Seeding takes
+    # well under a second; not within 5 s of a window boundary (minute 55), so it all lands in one.
+    lag = timedelta(minutes=5)
+    if (datetime.now(timezone.utc) + lag).minute == 59 and (datetime.now(timezone.utc) + lag).second >= 55:
+        time.sleep(6)
+    seeded_at = datetime.now(timezone.utc)
+    history = _seed_history(aws)
+    logical = (seeded_at + lag).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    assert logical - timedelta(hours=1) - lag <= seeded_at and datetime.now(timezone.utc) < logical - lag
+    mc_conn.use("data-lake")
+    bag = DagBag(dag_folder=str(DAGS_FOLDER / "athena_push.py"))
+    assert bag.import_errors == {}
+    dag = bag.get_dag("athena_push_test")
+    run = dag.test(logical_date=logical)
+    assert run.state == "success", run.state
+    assert sorted(p["kind"] for p in mc_conn.pushes()) == ["lineage", "metadata", "query_logs"]
+    metadata = sorted(e["event"]["relational_asset"]["metadata"]["name"] for e in mc_conn.events("metadata"))
+    assert metadata == ["customers", "daily_orders", "events", "orders"]
+    # The whole hour: every seeded execution, of both workgroups.
+    assert sorted(e["event"]["query_id"] for e in mc_conn.events("query_logs")) == sorted(
+        [*history["ids"].values(), history["early"], history["late"]])
+    # Lineage reads only the primary workgroup: the etl workgroup's CTAS is not there.
+    assert [e["event"]["destination"]["name"] for e in mc_conn.events("lineage")] == ["daily_orders_t"]
