@@ -282,6 +282,21 @@ def test_athena_query_logs_of_a_data_interval(aws: AwsStandIn) -> None:
         v for k, v in history["ids"].items() if k != "ctas")
 
 
+def test_athena_unknown_work_group_fails_with_the_fix(aws: AwsStandIn) -> None:
+    now = datetime.now(timezone.utc)
+    operator = AthenaQueryLogCollectorOperator(
+        task_id="query_logs", work_groups=["nope"], start=(now - timedelta(hours=1)).isoformat(), end=now.isoformat(),
+    )
+    with pytest.raises(WarehouseAccessError) as raised:
+        operator.execute(make_context(task_id="query_logs"))
+    message = str(raised.value)
+    assert message.startswith("checkpoint 0 (warehouse access): AWS Glue / Athena says the object does not exist")
+    assert "Athena workgroup nope (athena:ListQueryExecutions)" in message
+    assert "work_groups" in message and "docs/athena.md#permissions" in message
+    assert "WorkGroup nope is not found" in message
+    assert "standin-secret" not in message
+
+
 def _ref(name: str, schema: str) -> dict[str, Any]:
     return {"type": "TABLE", "name": name, "database": "awsdatacatalog", "schema": schema,
             "asset_id": f"awsdatacatalog.{schema}.{name}"}

@@ -13,7 +13,8 @@ What moto (5.2) lacks, and what this stand-in does about it:
   ``GetQueryExecution`` answer for each id (unknown ids come back as
   ``UnprocessedQueryExecutionIds``, as AWS does).
 - ``athena:ListQueryExecutions`` returns every id in one page, oldest first. The launcher pages it
-  as AWS does: newest first, ``MaxResults`` (<= 50) and ``NextToken``.
+  as AWS does: newest first, ``MaxResults`` (<= 50) and ``NextToken``; an unknown workgroup is
+  refused with ``InvalidRequestException`` as AWS does (moto would list nothing).
 - Query statistics are always 0 (moto runs no query): ``DataScannedInBytes`` cannot be made
   non-zero here; the collector tests cover it with a recorded AWS answer.
 - Executions only ever reach SUCCEEDED, or CANCELLED through ``StopQueryExecution``; there is no
@@ -71,6 +72,9 @@ def batch_get_query_execution(self):
 
 def list_query_executions(self):
     workgroup = self._get_param("WorkGroup")
+    if workgroup and not self.athena_backend.get_work_group(workgroup):
+        # AWS refuses an unknown workgroup (moto would list nothing)
+        return self.error(f"WorkGroup {workgroup} is not found.", 400)
     ids = list(self.athena_backend.list_query_executions(workgroup).keys())[::-1]  # newest first, as AWS
     size = min(int(self._get_param("MaxResults") or 50), 50)
     offset = int(self._get_param("NextToken") or 0)
