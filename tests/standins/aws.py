@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -179,6 +180,7 @@ def aws_standin() -> Iterator[AwsStandIn]:
         yield standin
     finally:
         _stop(proc)
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 @pytest.fixture
