@@ -44,6 +44,7 @@ def get_provider_info() -> dict[str, Any]:
             {"integration-name": "Google BigQuery", "python-modules": ["monte_carlo_push_provider.operators.bigquery"]},
             {"integration-name": "Databricks", "python-modules": ["monte_carlo_push_provider.operators.databricks"]},
             {"integration-name": "Amazon Redshift", "python-modules": ["monte_carlo_push_provider.operators.redshift"]},
+            {"integration-name": "Amazon Athena", "python-modules": ["monte_carlo_push_provider.operators.athena"]},
             {"integration-name": "Apache Hive", "python-modules": ["monte_carlo_push_provider.operators.hive"]},
         ],
         "sensors": [

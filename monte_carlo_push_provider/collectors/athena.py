@@ -1,0 +1,474 @@
+"""Athena and the Glue Data Catalog: the AWS API calls, and the normalisation of their answers.
+
+Everything here goes through boto3 clients the operators make with Airflow's ``GlueCatalogHook``
+and ``AthenaHook`` (``hook.get_conn()``); nothing here imports boto3 or the amazon provider.
+There is no SQL: the catalog and the query history are AWS APIs, read with their paginators.
+
+Metadata, from the Glue Data Catalog (the catalog Athena's ``AwsDataCatalog`` is)::
+
+    glue:GetDatabases   (paginated)    the databases, filtered by name
+    glue:GetTables      (paginated)    per database: tables, views, columns, partition keys,
+                                       table parameters (statistics, Iceberg markers)
+
+Names: database = the Athena catalog name (``awsdatacatalog``, lower case: Athena compares
+catalog names case-insensitively and the lineage engine lower-cases), schema = the Glue
+database, name = the Glue table. That is how Athena SQL spells a table
+(``awsdatacatalog.sales.orders``), so lineage parsed from Athena queries names the same tables.
+
+Volume and freshness are only what Glue keeps in table parameters; nothing reads S3:
+
+- rows: ``numRows`` (Hive/Spark/``ANALYZE``), ``recordCount`` (Glue crawlers),
+  ``spark.sql.statistics.numRows``; bytes: ``totalSize``, ``sizeKey`` (crawlers),
+  ``spark.sql.statistics.totalSize``. ``-1`` (Hive's "unknown") counts as absent.
+- freshness: Iceberg tables: the table's ``UpdateTime`` (every Iceberg commit swaps the table's
+  ``metadata_location``, which updates the Glue table); other tables: ``transient_lastDdlTime``
+  (epoch seconds; Hive and Spark update it on writes through the metastore). Writes straight
+  to S3 (a file dropped under a Hive-style table's location) change neither: such tables have
+  no freshness here.
+- Iceberg snapshot summaries (``total-records``, ``total-files-size``) live in the metadata file
+  on S3, not in Glue, and are not read.
+
+Query logs, per workgroup (``athena:ListWorkGroups`` unless given)::
+
+    athena:ListQueryExecutions   (paginated, newest first)   the ids of a workgroup's executions
+    athena:BatchGetQueryExecution  (<= 50 ids a call)        text, state, times, statistics
+
+Executions are kept when their ``CompletionDateTime`` falls in the window, so each finished query
+belongs to exactly one window. Paging stops once a whole page was submitted before the window
+start minus ``max_query_runtime`` (nothing submitted that early can complete in the window).
+Athena keeps 45 days of history. Ids ``BatchGetQueryExecution`` returns as unprocessed are
+fetched once more, then skipped and counted.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import datetime, timedelta, timezone
+from typing import Any, ClassVar
+
+from monte_carlo_push_provider.collectors.base import (
+    AccessHints,
+    Collection,
+    Collector,
+    QueryRecord,
+    TableRecord,
+    as_count,
+    engine_lineage,
+    representable,
+    table_events,
+    to_utc,
+)
+from monte_carlo_push_provider.collectors.common import NameFilter, normalize_table_type
+
+log = logging.getLogger(__name__)
+
+#: Monte Carlo files Athena / Glue warehouses under its data-lake integration; the query-log
+#: endpoint has its own ``athena`` log type (see the contract's log types per resource type).
+RESOURCE_TYPE = "data-lake"
+LOG_TYPE = "athena"
+#: sqlglot's Athena dialect (Trino for DML, Hive for DDL).
+LINEAGE_DIALECT = "athena"
+DEFAULT_CATALOG = "awsdatacatalog"
+DEFAULT_GLUE_CONN_ID = "aws_default"
+#: Athena lists an execution as soon as it finishes; a few minutes of slack covers clock skew
+#: between the worker and AWS and executions that finish while the window is read.
+DEFAULT_LAG = timedelta(minutes=5)
+#: Athena's default DML timeout is 30 minutes (a service quota, raisable); a query submitted
+#: earlier than window start minus this cannot complete inside the window.
+DEFAULT_MAX_QUERY_RUNTIME = timedelta(hours=1)
+#: BatchGetQueryExecution takes at most 50 ids.
+BATCH_SIZE = 50
+#: ListQueryExecutions returns at most 50 ids a page.
+PAGE_SIZE = 50
+#: Athena's final states; running executions have no completion time and wait for a later window.
+FINAL_STATES = ("SUCCEEDED", "FAILED", "CANCELLED")
+
+_ROW_KEYS = ("numRows", "recordCount", "spark.sql.statistics.numRows")
+_BYTE_KEYS = ("totalSize", "sizeKey", "spark.sql.statistics.totalSize")
+_DDL_TIME = "transient_lastDdlTime"
+_PRESTO_VIEW = "/* Presto View: "
+
+
+# ---------------------------------------------------------------------------------------------
+# Glue Data Catalog -> TableRecord
+# ---------------------------------------------------------------------------------------------
+
+
+def _count(params: Mapping[str, Any], keys: Sequence[str]) -> int | None:
+    for key in keys:
+        value = as_count(params.get(key))
+        if value is not None:
+            return value
+    return None
+
+
+def _epoch(value: Any) -> datetime | None:
+    try:
+        seconds = int(value)
+    except (TypeError, ValueError):
+        return None
+    return datetime.fromtimestamp(seconds, tz=timezone.utc) if seconds > 0 else None
+
+
+def is_iceberg(table: Mapping[str, Any]) -> bool:
+    """Iceberg tables registered in Glue (Athena, Spark, Flink, Trino) carry
+    ``table_type=ICEBERG`` in their parameters; Glue's own ``TableType`` stays EXTERNAL_TABLE."""
+    return str((table.get("Parameters") or {}).get("table_type", "")).upper() == "ICEBERG"
+
+
+def view_text(table: Mapping[str, Any]) -> str | None:
+    """A view's SQL. Athena stores ``/* Presto View: <base64 JSON> */`` in ViewOriginalText, the
+    SQL being the JSON's ``originalSql``; Hive and Spark views keep plain SQL there."""
+    original = table.get("ViewOriginalText")
+    if isinstance(original, str) and original.startswith(_PRESTO_VIEW) and original.rstrip().endswith("*/"):
+        encoded = original[len(_PRESTO_VIEW):].rstrip()[:-2].strip()
+        try:
+            decoded = json.loads(base64.b64decode(encoded, validate=True))
+        except (binascii.Error, ValueError):
+            decoded = None
+        if isinstance(decoded, dict) and isinstance(decoded.get("originalSql"), str):
+            return decoded["originalSql"]
+        return None  # an encoded view we cannot read: no text rather than the base64 blob
+    if original:
+        return str(original)
+    expanded = table.get("ViewExpandedText")
+    return str(expanded) if expanded and not str(expanded).startswith("/* Presto View") else None
+
+
+def table_record(table: Mapping[str, Any], *, catalog: str = DEFAULT_CATALOG, schema: str | None = None) -> TableRecord:
+    """The template's record of one Glue ``Table`` (a ``GetTables`` item)."""
+    params: Mapping[str, Any] = table.get("Parameters") or {}
+    native = str(table.get("TableType") or "")
+    record_type = normalize_table_type(native)
+    iceberg = is_iceberg(table)
+    sd = table.get("StorageDescriptor") or {}
+    columns = [(c.get("Name"), c.get("Type"), c.get("Comment") or None) for c in sd.get("Columns") or []]
+    partition_keys = [(c.get("Name"), c.get("Type"), c.get("Comment") or None) for c in table.get("PartitionKeys") or []]
+    seen = {c[0] for c in columns}
+    fields = columns + [c for c in partition_keys if c[0] not in seen]
+    tags: dict[str, str | None] = {"table_type": native} if native else {}
+    if iceberg:
+        tags["table_format"] = "iceberg"
+    if partition_keys:
+        tags["partition_keys"] = ",".join(str(c[0]) for c in partition_keys)
+    if sd.get("Location"):
+        tags["location"] = str(sd["Location"])
+    if params.get("classification"):
+        tags["classification"] = str(params["classification"])
+    if table.get("Owner"):
+        tags["owner"] = str(table["Owner"])
+    last_update = to_utc(table.get("UpdateTime")) if iceberg else None
+    if last_update is None:
+        last_update = _epoch(params.get(_DDL_TIME))
+    return TableRecord(
+        database=catalog,
+        schema=schema if schema is not None else str(table.get("DatabaseName") or ""),
+        name=str(table.get("Name") or ""),
+        type=record_type,
+        description=table.get("Description") or None,
+        view_query=view_text(table) if record_type == "VIEW" else None,
+        created_on=to_utc(table.get("CreateTime")),
+        fields=[(str(n or ""), str(t or ""), d) for n, t, d in fields],
+        tags=tags,
+        row_count=_count(params, _ROW_KEYS),
+        byte_count=_count(params, _BYTE_KEYS),
+        last_update_time=last_update,
+    )
+
+
+def _catalog_args(catalog_id: str | None) -> dict[str, Any]:
+    # CatalogId is the AWS account id of the catalog; omitted, Glue reads the caller's own.
+    return {"CatalogId": catalog_id} if catalog_id else {}
+
+
+def list_glue_databases(glue: Any, *, catalog_id: str | None = None, database_filter: NameFilter | None = None) -> list[str]:
+    """The Glue databases the filter selects (glue:GetDatabases, every page)."""
+    names: list[str] = []
+    for page in glue.get_paginator("get_databases").paginate(**_catalog_args(catalog_id)):
+        names.extend(d["Name"] for d in page.get("DatabaseList") or [])
+    return [n for n in names if database_filter is None or database_filter(n)]
+
+
+def iter_glue_tables(
+    glue: Any, database: str, *, catalog_id: str | None = None, table_filter: NameFilter | None = None,
+    page_size: int = 100,
+) -> Iterator[dict[str, Any]]:
+    """The Glue tables of one database (glue:GetTables, every page), streamed page by page."""
+    pages = glue.get_paginator("get_tables").paginate(
+        DatabaseName=database, PaginationConfig={"PageSize": page_size}, **_catalog_args(catalog_id),
+    )
+    for page in pages:
+        for table in page.get("TableList") or []:
+            if table_filter is None or table_filter(table.get("Name") or ""):
+                yield table
+
+
+# ---------------------------------------------------------------------------------------------
+# Athena query executions -> QueryRecord
+# ---------------------------------------------------------------------------------------------
+
+
+def query_record(execution: Mapping[str, Any]) -> QueryRecord:
+    """The template's record of one ``QueryExecution`` (a BatchGetQueryExecution item); Athena's
+    own fields (bytes scanned, catalog, database, output location, state) in extra."""
+    status = execution.get("Status") or {}
+    stats = execution.get("Statistics") or {}
+    context = execution.get("QueryExecutionContext") or {}
+    result = execution.get("ResultConfiguration") or {}
+    error = status.get("AthenaError") or {}
+    state = status.get("State")
+    succeeded = state == "SUCCEEDED"
+    catalog = context.get("Catalog")
+    database = context.get("Database")
+    return QueryRecord(
+        query_text=execution.get("Query"),
+        start_time=to_utc(status.get("SubmissionDateTime")),
+        end_time=to_utc(status.get("CompletionDateTime")),
+        query_id=execution.get("QueryExecutionId"),
+        # Athena records no principal on an execution (CloudTrail has it); the workgroup is the
+        # closest thing to "who" Athena itself keeps.
+        user=None,
+        error_code=(error.get("ErrorType") or error.get("ErrorCategory")) if not succeeded else None,
+        error_text=(error.get("ErrorMessage") or status.get("StateChangeReason")) if not succeeded else None,
+        succeeded=succeeded,
+        default_database=(catalog or DEFAULT_CATALOG).lower(),
+        default_schema=database.lower() if isinstance(database, str) else None,
+        extra={
+            "bytes_scanned": as_count(stats.get("DataScannedInBytes")),
+            "catalog": catalog,
+            "database": database,
+            "output_location": result.get("OutputLocation"),
+            "state": state,
+            "state_change_reason": status.get("StateChangeReason"),
+            "statement_type": execution.get("StatementType"),
+            "work_group": execution.get("WorkGroup"),
+            "engine_execution_time_ms": as_count(stats.get("EngineExecutionTimeInMillis")),
+            "total_execution_time_ms": as_count(stats.get("TotalExecutionTimeInMillis")),
+            "queue_time_ms": as_count(stats.get("QueryQueueTimeInMillis")),
+            "reused_previous_result": (stats.get("ResultReuseInformation") or {}).get("ReusedPreviousResult"),
+        },
+    )
+
+
+def _in_window(execution: Mapping[str, Any], start: datetime, end: datetime) -> bool:
+    status = execution.get("Status") or {}
+    completed = to_utc(status.get("CompletionDateTime"))
+    return status.get("State") in FINAL_STATES and completed is not None and start <= completed < end
+
+
+def _submitted(execution: Mapping[str, Any]) -> datetime | None:
+    return to_utc((execution.get("Status") or {}).get("SubmissionDateTime"))
+
+
+def get_executions(athena: Any, ids: Sequence[str], skips: Any) -> list[dict[str, Any]]:
+    """BatchGetQueryExecution in chunks of 50; unprocessed ids are asked for once more (throttled
+    or transient on AWS's side), then skipped and counted."""
+    found: list[dict[str, Any]] = []
+    for i in range(0, len(ids), BATCH_SIZE):
+        chunk = list(ids[i:i + BATCH_SIZE])
+        for attempt in (1, 2):
+            answer = athena.batch_get_query_execution(QueryExecutionIds=chunk)
+            found.extend(answer.get("QueryExecutions") or [])
+            chunk = [u["QueryExecutionId"] for u in answer.get("UnprocessedQueryExecutionIds") or []
+                     if u.get("QueryExecutionId")]
+            if not chunk:
+                break
+            if attempt == 2:
+                for query_id in chunk:
+                    skips.skip("unprocessed_query_execution", f"query {query_id}")
+    return found
+
+
+def iter_window_executions(
+    athena: Any, work_group: str, start: datetime, end: datetime, *, skips: Any,
+    max_query_runtime: timedelta = DEFAULT_MAX_QUERY_RUNTIME,
+) -> Iterator[dict[str, Any]]:
+    """The executions of one workgroup that completed in ``[start, end)``."""
+    cutoff = start - max_query_runtime
+    pages = athena.get_paginator("list_query_executions").paginate(
+        WorkGroup=work_group, PaginationConfig={"PageSize": PAGE_SIZE},
+    )
+    for page in pages:
+        executions = get_executions(athena, page.get("QueryExecutionIds") or [], skips)
+        for execution in executions:
+            if _in_window(execution, start, end):
+                yield execution
+        submitted = [_submitted(e) for e in executions]
+        # Newest first: once a whole page predates the cutoff, so does everything after it.
+        if executions and all(s is not None and s < cutoff for s in submitted):
+            return
+
+
+def list_work_groups(athena: Any) -> list[str]:
+    """Every workgroup the caller can see (athena:ListWorkGroups, every page)."""
+    # boto3 has no paginator for ListWorkGroups: NextToken by hand.
+    names: list[str] = []
+    token: str | None = None
+    while True:
+        page = athena.list_work_groups(**({"NextToken": token} if token else {}))
+        names.extend(w["Name"] for w in page.get("WorkGroups") or [] if w.get("State", "ENABLED") == "ENABLED")
+        token = page.get("NextToken")
+        if not token:
+            return sorted(names)
+
+
+# ---------------------------------------------------------------------------------------------
+# Collectors: one per kind
+# ---------------------------------------------------------------------------------------------
+
+
+#: What AWS's refusals mean (docs/athena.md#permissions).
+ACCESS_HINTS = AccessHints(
+    warehouse="AWS Glue / Athena",
+    missing=(
+        "Check the databases / work_groups patterns, the connection's region_name and catalog_id: "
+        "Glue databases and Athena workgroups are per region and account."
+    ),
+    grant=(
+        "The metadata collector needs glue:GetDatabases and glue:GetTables (and Lake Formation DESCRIBE "
+        "where Lake Formation governs the catalog); the query-log and lineage collectors need "
+        "athena:ListWorkGroups, athena:ListQueryExecutions and athena:BatchGetQueryExecution."
+    ),
+    tls="Check the connection's endpoint_url and verify settings (extra 'verify').",
+    doc="docs/athena.md#permissions",
+)
+
+
+class AthenaGlueMetadataCollector(Collector):
+    """Tables, views and Iceberg tables of every (selected) Glue database of one catalog."""
+
+    access_hints = ACCESS_HINTS
+    kind: ClassVar[str] = "metadata"
+    flavour = RESOURCE_TYPE
+
+    def __init__(
+        self,
+        *,
+        catalog: str = DEFAULT_CATALOG,
+        catalog_id: str | None = None,
+        database_filter: NameFilter | None = None,
+        table_filter: NameFilter | None = None,
+        only_freshness_and_volume: bool = False,
+        include_volume: bool = True,
+        fetch_size: int = 100,
+    ) -> None:
+        super().__init__(fetch_size=fetch_size)
+        self.catalog = catalog.lower()
+        self.catalog_id = catalog_id
+        self.database_filter = database_filter or NameFilter()
+        self.table_filter = table_filter or NameFilter()
+        self.only_freshness_and_volume = only_freshness_and_volume
+        self.include_volume = include_volume
+
+    def collect(self, source: Any, window: tuple[datetime, datetime] | None = None) -> Collection:
+        self.target = "the Glue Data Catalog's databases (glue:GetDatabases)"
+        databases = list_glue_databases(source, catalog_id=self.catalog_id, database_filter=self.database_filter)
+        log.info("reading %d Glue database(s): %s", len(databases), ", ".join(databases))
+        events: list[dict[str, Any]] = []
+        iceberg = 0
+        for database in databases:
+            self.target = f"Glue database {database} (glue:GetTables)"
+            before = len(events)
+            tables = iter_glue_tables(
+                source, database, catalog_id=self.catalog_id, table_filter=self.table_filter,
+                page_size=min(max(self.fetch_size, 1), 100),  # GetTables pages hold at most 100
+            )
+            records = []
+            for table in tables:
+                iceberg += is_iceberg(table)
+                records.append(table_record(table, catalog=self.catalog, schema=database))
+            events.extend(table_events(
+                records, self.skips, only_freshness_and_volume=self.only_freshness_and_volume,
+                include_volume=self.include_volume,
+            ))
+            log.info("%s: %d table(s) and view(s)", database, len(events) - before)
+        info = {"database": self.catalog, "schemas": databases}
+        return Collection(
+            events, info=info, stats={"glue_databases": len(databases), "iceberg_tables": iceberg},
+            what=f"{len(databases)} Glue database(s)",
+        )
+
+
+class _AthenaHistoryCollector(Collector):
+    """The executions that completed in the window, from each (selected) workgroup."""
+
+    def __init__(
+        self, *, work_groups: Sequence[str] | None = None, work_group_filter: NameFilter | None = None,
+        max_query_runtime: timedelta = DEFAULT_MAX_QUERY_RUNTIME, fetch_size: int = BATCH_SIZE,
+    ) -> None:
+        super().__init__(fetch_size=fetch_size)
+        self.work_groups = list(work_groups) if work_groups else None
+        self.work_group_filter = work_group_filter
+        self.max_query_runtime = max_query_runtime
+        self.read_work_groups: list[str] = []
+
+    def read(self, athena: Any, window: tuple[datetime, datetime] | None) -> list[QueryRecord]:
+        assert window is not None
+        start, end = window
+        self.target = "Athena workgroups (athena:ListWorkGroups)"
+        groups = self.work_groups or list_work_groups(athena)
+        if self.work_group_filter is not None:
+            groups = [g for g in groups if self.work_group_filter(g)]
+        self.read_work_groups = groups
+        log.info("reading Athena query executions of %d workgroup(s) for %s .. %s: %s",
+                 len(groups), start.isoformat(), end.isoformat(), ", ".join(groups))
+        records: list[QueryRecord] = []
+        for group in groups:
+            self.target = f"Athena workgroup {group} (athena:ListQueryExecutions)"
+            executions = iter_window_executions(
+                athena, group, start, end, skips=self.skips, max_query_runtime=self.max_query_runtime,
+            )
+            records.extend(representable((query_record(e) for e in executions), self.skips))
+        records.sort(key=lambda q: (q.end_time, q.query_id or ""))  # type: ignore[arg-type,return-value]
+        return records
+
+    def _info(self) -> dict[str, Any]:
+        return {"work_groups": self.read_work_groups}
+
+
+class AthenaQueryLogCollector(_AthenaHistoryCollector):
+    access_hints = ACCESS_HINTS
+    kind: ClassVar[str] = "query_logs"
+    flavour = LOG_TYPE
+
+    def collect(self, source: Any, window: tuple[datetime, datetime] | None) -> Collection:
+        events = [q.to_event() for q in self.read(source, window)]
+        return Collection(events, info=self._info(), what=f"{len(self.read_work_groups)} workgroup(s)")
+
+
+class AthenaLineageCollector(_AthenaHistoryCollector):
+    """Lineage parsed from the executions that succeeded (dialect ``athena``), unqualified names
+    resolved against each execution's catalog and database. Glue lower-cases names, as the engine
+    does, so no folding is needed."""
+
+    access_hints = ACCESS_HINTS
+    kind: ClassVar[str] = "lineage"
+    flavour = RESOURCE_TYPE
+
+    def __init__(
+        self, *, column_lineage: bool = True, max_query_chars: int = 200_000, parse_timeout_s: float = 5.0,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.column_lineage = column_lineage
+        self.max_query_chars = max_query_chars
+        self.parse_timeout_s = parse_timeout_s
+
+    def collect(self, source: Any, window: tuple[datetime, datetime] | None) -> Collection:
+        queries = self.read(source, window)
+        events, stats = engine_lineage(
+            lineage_rows(queries), dialect=LINEAGE_DIALECT, resource_type=RESOURCE_TYPE,
+            column_lineage=self.column_lineage, default_database=DEFAULT_CATALOG,
+            max_query_chars=self.max_query_chars, timeout_s=self.parse_timeout_s,
+        )
+        log.info("lineage: %s", ", ".join(f"{k}={v}" for k, v in stats.items()))
+        return Collection(events, info=self._info(), stats=stats, what=f"{len(self.read_work_groups)} workgroup(s)")
+
+
+def lineage_rows(queries: Iterable[QueryRecord]) -> list[dict[str, Any]]:
+    """The lineage engine's input: the statements that succeeded."""
+    return [q.lineage_row() for q in queries if q.succeeded]
