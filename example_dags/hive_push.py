@@ -26,7 +26,9 @@ from monte_carlo_push_provider.operators.hive import (
 from monte_carlo_push_provider.operators.push import MonteCarloPushOperator
 
 LOGS = "s3://my-emr-logs/j-CLUSTERID/node/"  # HiveServer2 logs of every node, rotated and gzipped
-LABEL = "hive"  # the Monte Carlo "database" your data-lake connection shows Hive tables under
+# None: Monte Carlo's own Hive naming (database and schema both the Hive database). "hive" keeps
+# the provider's earlier names (hive:<db>.<table>); metadata and lineage must use the same value.
+LABEL = None
 
 with DAG(
     dag_id="monte_carlo_hive_hourly",

@@ -342,6 +342,67 @@ def check_positive(name: str, value: float, *, minimum: float = 1) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
+# Tags: an extra that never costs the metadata
+# ---------------------------------------------------------------------------------------------
+
+TagMap = dict[str, str | None]
+
+
+def is_refusal(exc: BaseException) -> bool:
+    """True when ``exc`` says the object is not there or not visible, or a privilege is missing
+    (the words :func:`explain_access_error` reads); anything else (network, timeouts) is not."""
+    lowered = f"{type(exc).__name__} {exc}".lower()
+    return any(word in lowered for word in (*_MISSING_WORDS, *_GRANT_WORDS))
+
+
+class TagSources:
+    """The tag sources one metadata collection read, and those it could not.
+
+    Tags are what users filter on in Monte Carlo, but the tables are what monitors need: a tag
+    source the role cannot read (a missing grant, a view this edition or stand-in lacks) costs the
+    tags only. The first such source is logged as one warning naming the grant (``hint``); every
+    one is counted in the manifest's ``stats["tags"]["unavailable"]``. Any other error (network,
+    timeout) propagates as it is, like every other read.
+    """
+
+    def __init__(self, logger: logging.Logger, hint: str) -> None:
+        self._log = logger
+        self.hint = hint
+        self.read_sources: list[str] = []
+        self.unavailable: list[str] = []
+        self.tagged_tables = 0
+
+    def read(self, source: str, read: Callable[[], dict[Any, TagMap]]) -> dict[Any, TagMap]:
+        """``read()`` (table key -> tags), or ``{}`` when ``source`` refuses us."""
+        try:
+            tags = read()
+        except Exception as exc:
+            if not is_refusal(exc):
+                raise
+            if not self.unavailable:
+                self._log.warning(
+                    "tags not collected: %s cannot be read (%s); the metadata is pushed without tags "
+                    "(counted in the manifest's stats.tags.unavailable). %s, or set collect_tags=False",
+                    source, _first_line(exc), self.hint,
+                )
+            self.unavailable.append(source)
+            return {}
+        self.read_sources.append(source)
+        return tags
+
+    def apply(self, records: Iterable[TableRecord], tags: Mapping[Any, TagMap], key: Callable[[TableRecord], Any]) -> None:
+        """Set each record's tags from ``tags`` (records without tags keep theirs)."""
+        for record in records:
+            found = tags.get(key(record))
+            if found:
+                record.tags = {**(record.tags or {}), **found}
+                self.tagged_tables += 1
+
+    def as_stats(self) -> dict[str, Any]:
+        return {"tagged_tables": self.tagged_tables, "sources": len(self.read_sources), "unavailable": self.unavailable}
+
+
+# ---------------------------------------------------------------------------------------------
 # When the warehouse refuses: the collect side's checkpoint
 # ---------------------------------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ Monte Carlo names: database = project, schema = dataset.
 what                source                                                    queries
 ==================  ========================================================  ==================
 tables, views       ``<project>.<dataset>.INFORMATION_SCHEMA.TABLES`` /       per dataset
-                    ``VIEWS`` / ``TABLE_OPTIONS`` (descriptions)
+                    ``VIEWS`` / ``TABLE_OPTIONS`` (descriptions, labels)
 columns             ``INFORMATION_SCHEMA.COLUMN_FIELD_PATHS`` (nested          per dataset
                     STRUCT/ARRAY paths + descriptions), else ``COLUMNS`` with
                     the nested types parsed into the same paths
@@ -102,7 +102,12 @@ _PLAIN_PART_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 TABLES_SQL = "SELECT table_name, table_type, creation_time FROM {source}"
 VIEWS_SQL = "SELECT table_name, view_definition FROM {source}"
-TABLE_DESCRIPTIONS_SQL = "SELECT table_name, option_value FROM {source} WHERE option_name = 'description'"
+# Descriptions and labels in one scan of TABLE_OPTIONS: labels (-> RelationalAsset.tags) cost no
+# query of their own, and need no permission beyond the one descriptions already do.
+TABLE_OPTIONS_SQL = (
+    "SELECT table_name, option_name, option_value FROM {source} "
+    "WHERE option_name IN ('description', 'labels')"
+)
 COLUMNS_SQL = (
     "SELECT table_name, column_name, data_type FROM {source} "
     "WHERE table_schema = @dataset ORDER BY table_name, ordinal_position"
@@ -328,6 +333,7 @@ class _Table:
     description: str | None = None
     view_query: str | None = None
     fields: list[tuple[str, str, str | None]] = field(default_factory=list)
+    labels: dict[str, str | None] | None = None
     row_count: int | None = None
     byte_count: int | None = None
     last_modified: datetime | None = None
@@ -337,6 +343,7 @@ class _Table:
 class MetadataStats:
     datasets: int = 0
     tables: int = 0
+    labelled_tables: int = 0
     shards_collapsed: int = 0
     column_source: dict[str, str] = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)
@@ -355,6 +362,28 @@ def _option_string(value: Any) -> str | None:
     return text
 
 
+# TABLE_OPTIONS renders labels as a GoogleSQL array literal: ``[STRUCT("env", "prod"), …]`` in
+# BigQuery, ``[("env", "prod")]`` in the emulator. Label keys and values are lower-case letters,
+# digits, ``_`` and ``-`` (so never a quote), but the string literals are read with their escapes
+# anyway.
+_LABEL_RE = re.compile(r'\(\s*"((?:[^"\\]|\\.)*)"\s*,\s*"((?:[^"\\]|\\.)*)"\s*\)')
+
+
+def parse_labels(value: Any) -> dict[str, str | None]:
+    """``{key: value}`` from a ``labels`` option value; an empty value (a key-only label, which
+    BigQuery's docs call a tag) gives None."""
+    if value is None:
+        return {}
+
+    def text(literal: str) -> str:
+        try:
+            return str(json.loads(f'"{literal}"'))
+        except ValueError:
+            return literal
+
+    return {text(k): (text(v) or None) for k, v in _LABEL_RE.findall(str(value))}
+
+
 def collect_dataset_metadata(
     client: Any,
     project: str,
@@ -368,10 +397,12 @@ def collect_dataset_metadata(
     timeout_s: float = 300.0,
     stats: MetadataStats | None = None,
     tables_so_far: int = 0,
+    collect_labels: bool = True,
 ) -> list[TableRecord]:
     """Tables and views of one dataset.
 
-    Full mode: TABLES, VIEWS, TABLE_OPTIONS (descriptions), COLUMN_FIELD_PATHS or COLUMNS, and
+    Full mode: TABLES, VIEWS, TABLE_OPTIONS (descriptions, and labels as tags unless
+    ``collect_labels`` is off), COLUMN_FIELD_PATHS or COLUMNS, and
     ``__TABLES__``. ``only_freshness_and_volume``: ``__TABLES__`` alone (one query), for hourly
     runs. Date shards (``events_20240101`` …) become one asset ``events_yyyymmdd``, as the lineage
     engine names them: fields of the newest shard, rows and bytes summed, newest modification.
@@ -391,9 +422,15 @@ def collect_dataset_metadata(
         for row in run(VIEWS_SQL.format(source=source_ref(None, (info, "VIEWS")))):
             if row["table_name"] in tables:
                 tables[row["table_name"]].view_query = row.get("view_definition")
-        for row in run(TABLE_DESCRIPTIONS_SQL.format(source=source_ref(None, (info, "TABLE_OPTIONS")))):
-            if row["table_name"] in tables:
-                tables[row["table_name"]].description = _option_string(row.get("option_value"))
+        for row in run(TABLE_OPTIONS_SQL.format(source=source_ref(None, (info, "TABLE_OPTIONS")))):
+            table = tables.get(row["table_name"])
+            if table is None:
+                continue
+            if row.get("option_name") == "labels":
+                if collect_labels:
+                    table.labels = parse_labels(row.get("option_value")) or None
+            else:
+                table.description = _option_string(row.get("option_value"))
         source = _read_fields(run, tables, project, dataset, field_paths, column_field_paths_table, values, stats)
         stats.column_source[f"{project}.{dataset}"] = source
 
@@ -423,6 +460,7 @@ def collect_dataset_metadata(
     if collapse_date_shards:
         tables = _collapse_shards(tables, stats)
     stats.tables += len(tables)
+    stats.labelled_tables += sum(1 for t in tables.values() if t.labels)
     return [_record(t, project, dataset) for _, t in sorted(tables.items())]
 
 
@@ -531,6 +569,7 @@ def _collapse_shards(tables: dict[str, _Table], stats: MetadataStats) -> dict[st
             created=min(created) if created else None,
             description=newest.description,
             fields=newest.fields,
+            labels=newest.labels,
             row_count=sum(rows) if rows else None,
             byte_count=sum(sizes) if sizes else None,
             last_modified=max(modified) if modified else None,
@@ -549,6 +588,7 @@ def _record(table: _Table, project: str, dataset: str) -> TableRecord:
         view_query=table.view_query,
         created_on=table.created,
         fields=list(table.fields),
+        tags=table.labels,
         row_count=table.row_count,
         byte_count=table.byte_count,
         last_update_time=table.last_modified,
@@ -955,9 +995,11 @@ class BigQueryMetadataCollector(_BigQueryCollector):
         field_paths: str = "auto",
         column_field_paths_table: str | None = None,
         collapse_date_shards: bool = True,
+        collect_tags: bool = True,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.collect_tags = collect_tags
         self.dataset = dataset
         self.dataset_filter = dataset_filter or NameFilter()
         self.project_filter = project_filter or NameFilter()
@@ -991,6 +1033,7 @@ class BigQueryMetadataCollector(_BigQueryCollector):
                     timeout_s=self.query_timeout,
                     stats=stats,
                     tables_so_far=len(events),
+                    collect_labels=self.collect_tags,
                 )
                 events.extend(table_events(records, self.skips, only_freshness_and_volume=self.only_freshness_and_volume))
         if stats.shards_collapsed:
@@ -1001,8 +1044,12 @@ class BigQueryMetadataCollector(_BigQueryCollector):
         if len(projects) == 1:
             info["project"] = projects[0]
         info["only_freshness_and_volume"] = self.only_freshness_and_volume
-        return Collection(events, info=info, stats={"shards_collapsed": stats.shards_collapsed},
-                          what=", ".join(projects))
+        out: dict[str, Any] = {"shards_collapsed": stats.shards_collapsed}
+        if self.collect_tags and not self.only_freshness_and_volume:
+            # Labels come with the descriptions' TABLE_OPTIONS query: no source of their own to
+            # be refused (a role that cannot read it cannot read the metadata either).
+            out["tags"] = {"tagged_tables": stats.labelled_tables, "sources": stats.datasets, "unavailable": []}
+        return Collection(events, info=info, stats=out, what=", ".join(projects))
 
 
 class BigQueryIcebergCollector(_BigQueryCollector):

@@ -14,6 +14,8 @@ volume_source       ``"information_schema"`` (default): freshness from ``tables.
                     no extra query, no byte count. ``"describe_detail"``: one
                     ``DESCRIBE DETAIL`` per Delta table (bytes + last data commit) — see
                     :func:`describe_detail_sql` for the cost. ``None``: schema only.
+tags                one query per catalog on ``<catalog>.information_schema.table_tags``
+                    (full-schema runs, ``collect_tags``)
 lineage             one query on ``table_lineage`` and one on ``column_lineage`` for the window
 query logs          one query on ``system.query.history`` for the window
 ==================  =====================================================================
@@ -44,6 +46,7 @@ from monte_carlo_push_provider.collectors.base import (
     Collector,
     QueryRecord,
     TableRecord,
+    TagSources,
     representable,
     table_events,
     to_utc,
@@ -111,6 +114,20 @@ WHERE table_schema <> 'information_schema'
 ORDER BY table_schema, table_name, ordinal_position
 """
 
+# Unity Catalog table tags (key-only tags have an empty tag_value). One scan per catalog beside
+# the columns query; a separate query, not a join, for the same reason as VIEWS_SQL.
+TABLE_TAGS_SQL = """
+SELECT schema_name, table_name, tag_name, tag_value
+FROM {relation}
+WHERE schema_name <> 'information_schema'
+ORDER BY schema_name, table_name, tag_name
+"""
+#: What a user needs to read table tags (the warning when it cannot names it).
+TAGS_GRANT = (
+    "information_schema.table_tags shows the tags of tables the user can see: grant USE CATALOG, "
+    "USE SCHEMA and SELECT (or BROWSE) on them"
+)
+
 
 def _relation(*parts: str) -> str:
     return quote_qualified(*parts, quote=BACKTICK)
@@ -127,6 +144,28 @@ def views_sql(catalog: str) -> str:
 
 def columns_sql(catalog: str) -> str:
     return COLUMNS_SQL.format(relation=_relation(catalog, "information_schema", "columns"))
+
+
+def table_tags_sql(catalog: str) -> str:
+    return TABLE_TAGS_SQL.format(relation=_relation(catalog, "information_schema", "table_tags"))
+
+
+def read_table_tags(conn: Any, catalog: str, *, fetch_size: int = 10_000) -> dict[tuple[str, str], dict[str, str | None]]:
+    """``(schema, table) -> {tag: value}`` of one catalog; a key-only tag (empty value) has value None.
+
+    Its own cursor: a refused statement must leave the catalog's cursor as it was."""
+    tags: dict[tuple[str, str], dict[str, str | None]] = {}
+    cur = conn.cursor()
+    try:
+        cur.execute(table_tags_sql(catalog))
+        for row in iter_dicts(cur, fetch_size):
+            value = row.get("tag_value")
+            tags.setdefault((row["schema_name"], row["table_name"]), {})[row["tag_name"]] = (
+                None if value in (None, "") else str(value)
+            )
+    finally:
+        cur.close()
+    return tags
 
 
 # ----- DESCRIBE DETAIL: the one statement the local stand-in cannot run -----------------------
@@ -251,8 +290,10 @@ def collect_metadata(
     only_freshness_and_volume: bool = False,
     describe_detail_max_tables: int | None = None,
     fetch_size: int = 10_000,
+    tag_sources: TagSources | None = None,
 ) -> Iterator[TableRecord]:
-    """Every table and view of one catalog whose schema passes ``schema_filter``."""
+    """Every table and view of one catalog whose schema passes ``schema_filter``; with
+    ``tag_sources`` (full-schema runs), their Unity Catalog tags too."""
     if volume_source not in VOLUME_SOURCES:
         raise ValueError(f"volume_source must be one of {VOLUME_SOURCES}, got {volume_source!r}")
     cur = conn.cursor()
@@ -284,6 +325,12 @@ def collect_metadata(
                     entry.record.fields.append(
                         (row["column_name"], row["full_data_type"] or "", row.get("comment") or None)
                     )
+            if tag_sources is not None:
+                tags = tag_sources.read(
+                    f"{catalog}.information_schema.table_tags",
+                    lambda: read_table_tags(conn, catalog, fetch_size=fetch_size),
+                )
+                tag_sources.apply((t.record for t in tables.values()), tags, lambda r: (r.schema, r.name))
         if volume_source == "information_schema":
             for t in tables.values():
                 t.record.last_update_time = t.last_altered
@@ -517,9 +564,12 @@ class DatabricksMetadataCollector(Collector):
         volume_source: str | None = "information_schema",
         describe_detail_max_tables: int | None = None,
         only_freshness_and_volume: bool = False,
+        collect_tags: bool = True,
         fetch_size: int = 10_000,
     ) -> None:
         super().__init__(fetch_size=fetch_size)
+        # tags go with the full schema only (to_event drops them from freshness/volume runs)
+        self.tag_sources = TagSources(log, TAGS_GRANT) if collect_tags and not only_freshness_and_volume else None
         self.catalogs = catalogs
         self.catalog_filter = NameFilter(catalogs, exclude_catalogs)
         self.schema_filter = schema_filter or NameFilter()
@@ -545,6 +595,7 @@ class DatabricksMetadataCollector(Collector):
                     conn, catalog, schema_filter=self.schema_filter, volume_source=self.volume_source,
                     only_freshness_and_volume=self.only_freshness_and_volume,
                     describe_detail_max_tables=self.describe_detail_max_tables, fetch_size=self.fetch_size,
+                    tag_sources=self.tag_sources,
                 )
                 events.extend(
                     table_events(records, self.skips, only_freshness_and_volume=self.only_freshness_and_volume)
@@ -553,7 +604,8 @@ class DatabricksMetadataCollector(Collector):
         finally:
             conn.close()
         info: dict[str, Any] = {"catalog": catalogs[0]} if len(catalogs) == 1 else {"catalogs": catalogs}
-        return Collection(events, info=info, what=", ".join(catalogs) or "no catalogs")
+        stats = {"tags": self.tag_sources.as_stats()} if self.tag_sources is not None else {}
+        return Collection(events, info=info, stats=stats, what=", ".join(catalogs) or "no catalogs")
 
 
 class DatabricksLineageCollector(Collector):

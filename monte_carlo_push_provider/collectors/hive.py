@@ -1,8 +1,11 @@
 """Hive metadata: the Hive Metastore's Thrift API (preferred) or HiveServer2 ``DESCRIBE FORMATTED``.
 
-Monte Carlo names for Hive (its data-lake convention): ``database`` is the catalog / metastore
-label (a parameter, default ``hive``; Glue users typically use ``awsdatacatalog``), ``schema`` is
-the Hive database and ``name`` the table. Lineage uses the same names, so both line up.
+Monte Carlo names for Hive: by default those of Monte Carlo's own Hive scripts, ``database`` and
+``schema`` both the Hive database and ``name`` the table (``sales:sales.orders``). With a
+``database_label`` (the provider's earlier default was ``hive``; Glue users often use
+``awsdatacatalog``) ``database`` is that constant label instead (``hive:sales.orders``). Lineage
+(:mod:`~monte_carlo_push_provider.collectors.hive_logs`) names tables by the same rule, so both
+line up; :func:`monte_carlo_database` is that rule.
 
 Metastore calls per collection (``D`` databases, ``T`` tables, ``P`` partitioned tables)::
 
@@ -38,7 +41,15 @@ from monte_carlo_push_provider.collectors.common import (
 log = logging.getLogger(__name__)
 
 RESOURCE_TYPE = "data-lake"
+#: The constant "database" of ``database_label="hive"`` naming (the provider's old default).
 DEFAULT_DATABASE_LABEL = "hive"
+NAMING_DOC = "docs/hive.md#names-in-monte-carlo"
+
+
+def monte_carlo_database(hive_database: str, database_label: str | None) -> str:
+    """The Monte Carlo ``database`` of a table in ``hive_database``: the Hive database itself
+    (Monte Carlo's Hive scripts, the default), or the constant ``database_label`` when one is set."""
+    return database_label or hive_database
 DEFAULT_BATCH_SIZE = 100
 #: Hive's own limit for one get_partitions call (a Java short).
 MAX_PARTITIONS = 32_767
@@ -135,7 +146,7 @@ def spark_schema_fields(params: Mapping[str, str]) -> list[tuple[str, str, str |
 def table_event(
     table: Any,
     *,
-    database_label: str,
+    database_label: str | None = None,
     only_freshness_and_volume: bool = False,
     partitions: list[Any] | None = None,
 ) -> dict[str, Any]:
@@ -145,7 +156,7 @@ def table_event(
     )
 
 
-def table_record(table: Any, *, database_label: str, partitions: list[Any] | None = None) -> TableRecord:
+def table_record(table: Any, *, database_label: str | None = None, partitions: list[Any] | None = None) -> TableRecord:
     """One metastore ``Table`` (+ its partitions, for partitioned tables)."""
     native = table.tableType or "MANAGED_TABLE"
     asset_type = normalize_table_type(native)
@@ -177,7 +188,7 @@ def table_record(table: Any, *, database_label: str, partitions: list[Any] | Non
     if table.owner:
         tags["owner"] = table.owner
     return TableRecord(
-        database=database_label,
+        database=monte_carlo_database(table.dbName, database_label),
         schema=table.dbName,
         name=table.tableName,
         type=asset_type,
@@ -196,7 +207,7 @@ def table_record(table: Any, *, database_label: str, partitions: list[Any] | Non
 def collect_metastore_metadata(
     client: Any,
     *,
-    database_label: str = DEFAULT_DATABASE_LABEL,
+    database_label: str | None = None,
     database_filter: NameFilter | None = None,
     table_filter: NameFilter | None = None,
     only_freshness_and_volume: bool = False,
@@ -336,14 +347,17 @@ def parse_describe_formatted(rows: Iterable[tuple[Any, ...]]) -> dict[str, Any]:
 
 
 def describe_event(
-    database: str, table: str, parsed: Mapping[str, Any], *, database_label: str, only_freshness_and_volume: bool
+    database: str, table: str, parsed: Mapping[str, Any], *, database_label: str | None = None,
+    only_freshness_and_volume: bool = False,
 ) -> dict[str, Any]:
     return describe_record(database, table, parsed, database_label=database_label).to_event(
         only_freshness_and_volume=only_freshness_and_volume
     )
 
 
-def describe_record(database: str, table: str, parsed: Mapping[str, Any], *, database_label: str) -> TableRecord:
+def describe_record(
+    database: str, table: str, parsed: Mapping[str, Any], *, database_label: str | None = None
+) -> TableRecord:
     """One table from its parsed ``DESCRIBE FORMATTED``."""
     native = parsed["table_type"]
     asset_type = normalize_table_type(native)
@@ -356,7 +370,7 @@ def describe_record(database: str, table: str, parsed: Mapping[str, Any], *, dat
     if parsed["owner"]:
         tags["owner"] = parsed["owner"]
     return TableRecord(
-        database=database_label,
+        database=monte_carlo_database(database, database_label),
         schema=database,
         name=table,
         type=asset_type,
@@ -384,7 +398,7 @@ def _names(cursor: Any, preferred: tuple[str, ...], fetch_size: int) -> list[str
 def collect_hiveserver2_metadata(
     conn: Any,
     *,
-    database_label: str = DEFAULT_DATABASE_LABEL,
+    database_label: str | None = None,
     database_filter: NameFilter | None = None,
     table_filter: NameFilter | None = None,
     only_freshness_and_volume: bool = False,
@@ -438,17 +452,23 @@ class _HiveMetadataCollector(Collector):
     def __init__(
         self,
         *,
-        database_label: str = DEFAULT_DATABASE_LABEL,
+        database_label: str | None = None,
         database_filter: NameFilter | None = None,
         table_filter: NameFilter | None = None,
         only_freshness_and_volume: bool = False,
         fetch_size: int = 10_000,
     ) -> None:
         super().__init__(fetch_size=fetch_size)
-        self.database_label = database_label
+        self.database_label = database_label or None
         self.database_filter = database_filter or NameFilter()
         self.table_filter = table_filter or NameFilter()
         self.only_freshness_and_volume = only_freshness_and_volume
+
+    def info(self, events: list[dict[str, Any]]) -> dict[str, Any]:
+        """The manifest's naming keys: the constant ``database`` label, or the Hive databases."""
+        if self.database_label:
+            return {"database": self.database_label, "naming": "label"}
+        return {"databases": sorted({e["metadata"]["database"] for e in events}), "naming": "hive_database"}
 
 
 class HiveMetastoreMetadataCollector(_HiveMetadataCollector):
@@ -478,7 +498,7 @@ class HiveMetastoreMetadataCollector(_HiveMetadataCollector):
             "metastore: %d database(s), %d table(s), calls %s", stats.databases, stats.tables,
             ", ".join(f"{k}={v}" for k, v in sorted(stats.calls.items())),
         )
-        return Collection(events, info={"database": self.database_label}, what="Hive Metastore")
+        return Collection(events, info=self.info(events), what="Hive Metastore")
 
 
 class HiveServer2MetadataCollector(_HiveMetadataCollector):
@@ -494,4 +514,4 @@ class HiveServer2MetadataCollector(_HiveMetadataCollector):
             ))
         finally:
             conn.close()
-        return Collection(events, info={"database": self.database_label}, what="HiveServer2")
+        return Collection(events, info=self.info(events), what="HiveServer2")

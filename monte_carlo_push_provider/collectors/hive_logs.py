@@ -40,7 +40,7 @@ from monte_carlo_push_provider.collectors.base import (
     engine_lineage,
     representable,
 )
-from monte_carlo_push_provider.collectors.hive import DEFAULT_DATABASE_LABEL, RESOURCE_TYPE
+from monte_carlo_push_provider.collectors.hive import RESOURCE_TYPE, monte_carlo_database
 
 log = logging.getLogger(__name__)
 
@@ -359,20 +359,41 @@ class HiveQueryLogCollector(_HiveLogCollector):
         return Collection([q.to_event() for q in self.read(source, window)], what=f"HiveServer2 logs at {source}")
 
 
+def name_like_metadata(events: list[dict[str, Any]], database_label: str | None) -> list[dict[str, Any]]:
+    """Give lineage refs the metadata collectors' names (:func:`collectors.hive.monte_carlo_database`).
+
+    The engine reads Hive's ``db.table`` as schema ``db`` under the "database" it was given; with
+    no label the Monte Carlo database is the Hive database, so each ref's database becomes its
+    schema. Asset ids are local references and stay as they are."""
+    if database_label:
+        return events
+
+    def ref(r: dict[str, Any]) -> None:
+        if isinstance(r.get("schema"), str):
+            r["database"] = monte_carlo_database(r["schema"], database_label)
+
+    for event in events:
+        ref(event["destination"])
+        for source in event["sources"]:
+            ref(source)
+    return events
+
+
 class HiveLineageCollector(_HiveLogCollector):
     """Lineage parsed from the statements that succeeded (dialect ``hive``). Hive names are
-    database.table; Monte Carlo's are label.database.table, so the label is the engine's
-    "database" and the Hive database its "schema"."""
+    database.table; Monte Carlo's are database:schema.table, named as the metadata collectors
+    name them (:func:`name_like_metadata`): the Hive database for both by default, or the
+    constant ``database_label`` and the Hive database."""
 
     kind: ClassVar[str] = "lineage"
     flavour = RESOURCE_TYPE
 
     def __init__(
-        self, *, database_label: str = DEFAULT_DATABASE_LABEL, default_database: str = "default",
+        self, *, database_label: str | None = None, default_database: str = "default",
         max_query_chars: int = 200_000, parse_timeout_s: float = 5.0, **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.database_label = database_label
+        self.database_label = database_label or None
         self.default_database = default_database
         self.max_query_chars = max_query_chars
         self.parse_timeout_s = parse_timeout_s
@@ -381,8 +402,10 @@ class HiveLineageCollector(_HiveLogCollector):
         queries = self.read(source, window)
         events, stats = engine_lineage(
             [q.lineage_row() for q in queries if q.succeeded], dialect=LINEAGE_DIALECT, resource_type=self.flavour,
-            default_database=self.database_label, default_schema=self.default_database,
+            # without a label the engine's "database" is replaced by name_like_metadata below
+            default_database=self.database_label or self.default_database, default_schema=self.default_database,
             max_query_chars=self.max_query_chars, timeout_s=self.parse_timeout_s,
         )
+        name_like_metadata(events, self.database_label)
         log.info("lineage: %s", ", ".join(f"{k}={v}" for k, v in stats.items()))
         return Collection(events, stats=stats, what=f"HiveServer2 logs at {source}")

@@ -13,6 +13,8 @@ metadata           ``<db>.INFORMATION_SCHEMA.TABLES`` / ``COLUMNS``  none
                    (one query each per database)
 metadata, account  ``SNOWFLAKE.ACCOUNT_USAGE.TABLES`` / ``COLUMNS``  up to 90 minutes
                    (one query each for the whole account)
+tags               ``ACCOUNT_USAGE.TAG_REFERENCES``                   up to 2 hours
+                   (one query for the whole collection)
 query logs         ``ACCOUNT_USAGE.QUERY_HISTORY``                    up to 45 minutes
 lineage            ``ACCOUNT_USAGE.ACCESS_HISTORY`` (Enterprise)      up to 3 hours
 lineage, Standard  ``ACCOUNT_USAGE.QUERY_HISTORY`` SQL, parsed by      up to 45 minutes
@@ -35,6 +37,7 @@ from monte_carlo_push_provider.collectors.base import (
     Collector,
     QueryRecord,
     TableRecord,
+    TagSources,
     as_count,
     engine_lineage,
     representable,
@@ -66,6 +69,13 @@ ACCOUNT_USAGE_TABLES_LATENCY = timedelta(minutes=90)
 SYSTEM_DATABASES = frozenset({"SNOWFLAKE"})
 LINEAGE_SOURCES = ("auto", "access_history", "query_history")
 DEFAULT_CONN_ID = "snowflake_default"
+#: What a role needs to read object tags (the warning when it cannot names it).
+TAGS_GRANT = (
+    "TAG_REFERENCES needs GRANT IMPORTED PRIVILEGES ON DATABASE SNOWFLAKE (or the GOVERNANCE_VIEWER "
+    "database role) for the connection's role"
+)
+
+Name = tuple[str, str, str]
 
 # ---------------------------------------------------------------------------------------------
 # SQL. ``{db}`` / ``{au}`` are filled with quote_identifier / quote_qualified output only; every
@@ -113,6 +123,19 @@ SELECT TABLE_CATALOG, TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME, DATA_TYPE, COMMENT
 FROM {au}.COLUMNS
 WHERE DELETED IS NULL AND TABLE_SCHEMA <> 'INFORMATION_SCHEMA'{database_clause}
 ORDER BY TABLE_CATALOG, TABLE_SCHEMA, TABLE_NAME, ORDINAL_POSITION
+"""
+
+# Object tags set on tables and views (DOMAIN 'TABLE' covers both; column tags carry a
+# COLUMN_NAME and are left out). ACCOUNT_USAGE rather than <db>.INFORMATION_SCHEMA.TAG_REFERENCES:
+# that one is a table function of a single object (TAG_REFERENCES('<db>.<schema>.<t>', 'table')),
+# i.e. one statement per table, where this is one statement per collection. The price is the view's
+# latency (up to 2 hours) and that only direct assignments are rows here (a tag set on a schema or
+# database and inherited by its tables is not). Dropped objects keep their rows (OBJECT_DELETED).
+TAG_REFERENCES = """
+SELECT OBJECT_DATABASE, OBJECT_SCHEMA, OBJECT_NAME, TAG_DATABASE, TAG_SCHEMA, TAG_NAME, TAG_VALUE
+FROM {au}.TAG_REFERENCES
+WHERE DOMAIN = 'TABLE' AND COLUMN_NAME IS NULL AND OBJECT_DELETED IS NULL{database_clause}
+ORDER BY 1, 2, 3, 4, 5, 6
 """
 
 # Windowed on END_TIME: a query belongs to the window it finished in. It has then finished before
@@ -362,6 +385,46 @@ def collect_account_metadata(
         yield tables.pop(key)
 
 
+def read_table_tags(
+    conn: Any,
+    *,
+    account_usage: tuple[str, str] = DEFAULT_ACCOUNT_USAGE,
+    database: str | None = None,
+    fetch_size: int = 10_000,
+) -> dict[Name, dict[str, str | None]]:
+    """Tags of tables and views, ``(database, schema, name) -> {tag: value}``, from
+    ``ACCOUNT_USAGE.TAG_REFERENCES`` (one query; ``database`` narrows it in Snowflake).
+
+    The key is the tag's name (what Monte Carlo users filter on); a table carrying two tags of the
+    same name from different schemas gets both under their qualified names
+    (``GOVERNANCE.TAGS.COST_CENTER``) rather than one silently replacing the other.
+    """
+    au = quote_qualified(*account_usage)
+    params: dict[str, Any] = {}
+    database_clause = ""
+    if database is not None:
+        database_clause = " AND OBJECT_DATABASE = %(database)s"
+        params["database"] = database
+    found: dict[Name, list[tuple[str, str, str, str | None]]] = {}
+    cur = conn.cursor()
+    try:
+        cur.execute(TAG_REFERENCES.format(au=au, database_clause=database_clause), params)
+        for row in iter_dicts(cur, fetch_size):
+            key = (row["object_database"], row["object_schema"], row["object_name"])
+            found.setdefault(key, []).append(
+                (row["tag_database"], row["tag_schema"], row["tag_name"], row["tag_value"])
+            )
+    finally:
+        cur.close()
+    out: dict[Name, dict[str, str | None]] = {}
+    for key, tags in found.items():
+        names = [t[2] for t in tags]
+        out[key] = {
+            (".".join(t[:3]) if names.count(t[2]) > 1 else t[2]): (None if t[3] is None else str(t[3])) for t in tags
+        }
+    return out
+
+
 #: What Snowflake's refusals mean (docs/snowflake.md#grants).
 ACCESS_HINTS = AccessHints(
     warehouse="Snowflake",
@@ -397,9 +460,13 @@ class SnowflakeMetadataCollector(Collector):
         only_freshness_and_volume: bool = False,
         account_usage: bool = False,
         account_usage_schema: str | Sequence[str] = ".".join(DEFAULT_ACCOUNT_USAGE),
+        collect_tags: bool = True,
         fetch_size: int = 10_000,
     ) -> None:
         super().__init__(fetch_size=fetch_size)
+        self.collect_tags = collect_tags
+        self.tag_sources = TagSources(log, TAGS_GRANT)
+        self.tags: dict[Name, dict[str, str | None]] = {}
         self.database = database or None
         self.database_filter = database_filter or NameFilter()
         self.schema_filter = schema_filter or NameFilter()
@@ -413,6 +480,7 @@ class SnowflakeMetadataCollector(Collector):
         conn = source.get_conn()
         try:
             if self.account_usage:
+                self._read_tags(conn)
                 self.target = "{}.{}.TABLES / COLUMNS".format(*self.au)
                 log.info("reading %s.%s TABLES/COLUMNS (%s)", *self.au, mode)
                 records = collect_account_metadata(
@@ -425,6 +493,8 @@ class SnowflakeMetadataCollector(Collector):
             else:
                 names = [self.database] if self.database else list_databases(conn, self.database_filter)
                 log.info("reading the INFORMATION_SCHEMA of %d database(s) (%s): %s", len(names), mode, names)
+                if names:
+                    self._read_tags(conn)
                 for name in names:
                     self.target = f"database {name}"
                     records = collect_database_metadata(
@@ -437,10 +507,27 @@ class SnowflakeMetadataCollector(Collector):
             conn.close()
         info: dict[str, Any] = {"database": self.database} if self.database else {"databases": names}
         info["only_freshness_and_volume"] = self.only_freshness_and_volume
-        return Collection(events, info=info, what=self.database or f"{len(names)} databases")
+        stats = {"tags": self.tag_sources.as_stats()} if self.collect_tags and not self.only_freshness_and_volume else {}
+        return Collection(events, info=info, stats=stats, what=self.database or f"{len(names)} databases")
+
+    def _read_tags(self, conn: Any) -> None:
+        """Tags of every table collected, read once before the tables are (one query); only for
+        the full schema (``to_event`` drops tags from freshness/volume runs anyway)."""
+        if not self.collect_tags or self.only_freshness_and_volume:
+            return
+        self.target = "{}.{}.TAG_REFERENCES".format(*self.au)
+        log.info("reading %s for object tags", self.target)
+        self.tags = self.tag_sources.read(self.target, lambda: read_table_tags(
+            conn, account_usage=self.au, database=self.database, fetch_size=self.fetch_size,
+        ))
+
+    def _tagged(self, records: Iterator[TableRecord]) -> Iterator[TableRecord]:
+        for record in records:
+            self.tag_sources.apply([record], self.tags, lambda r: (r.database, r.schema, r.name))
+            yield record
 
     def _events(self, records: Iterator[TableRecord]) -> Iterator[dict[str, Any]]:
-        return table_events(records, self.skips, only_freshness_and_volume=self.only_freshness_and_volume)
+        return table_events(self._tagged(records), self.skips, only_freshness_and_volume=self.only_freshness_and_volume)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -540,9 +627,6 @@ _TABLE_DOMAINS = frozenset(
         "HYBRID TABLE",
     }
 )
-
-Name = tuple[str, str, str]
-
 
 @dataclass
 class LineageStats:

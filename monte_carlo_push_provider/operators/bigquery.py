@@ -99,6 +99,9 @@ class BigQueryMetadataCollectorOperator(_BigQueryCollector):
     :param column_field_paths_table: replaces ``<project>.<dataset>.INFORMATION_SCHEMA.COLUMN_FIELD_PATHS``
         (dotted name; ``{project}`` / ``{dataset}`` filled in).
     :param collapse_date_shards: fold date shards into one ``<prefix>_yyyymmdd`` asset.
+    :param collect_tags: send table labels as ``RelationalAsset.tags`` (read from the
+        ``TABLE_OPTIONS`` query that also gives descriptions: no extra query; full-schema runs
+        only; a date-shard asset carries its newest shard's labels). ``False`` sends none.
     :param gcp_conn_id: see :class:`_BigQueryCollector`.
     """
 
@@ -118,10 +121,12 @@ class BigQueryMetadataCollectorOperator(_BigQueryCollector):
         field_paths: str = "auto",
         column_field_paths_table: str | None = None,
         collapse_date_shards: bool = True,
+        collect_tags: bool = True,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         check_choice("field_paths", field_paths, FIELD_PATH_SOURCES)
+        self.collect_tags = collect_tags
         self.dataset = dataset
         self.datasets = datasets
         self.exclude_datasets = exclude_datasets
@@ -144,6 +149,7 @@ class BigQueryMetadataCollectorOperator(_BigQueryCollector):
             field_paths=self.field_paths,
             column_field_paths_table=self.column_field_paths_table,
             collapse_date_shards=self.collapse_date_shards,
+            collect_tags=self.collect_tags,
             **self._common(),
         )
 

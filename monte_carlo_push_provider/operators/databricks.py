@@ -107,6 +107,10 @@ class DatabricksMetadataCollectorOperator(_DatabricksCollectorOperator):
         Delta table — see docs/databricks.md for the cost) or ``None`` (schema only).
     :param describe_detail_max_tables: cap on DESCRIBE DETAIL statements per catalog.
     :param only_freshness_and_volume: skip columns, view text, descriptions (hourly runs).
+    :param collect_tags: send Unity Catalog table tags as ``RelationalAsset.tags`` (one query per
+        catalog on ``information_schema.table_tags``; full-schema runs only). A catalog whose
+        ``table_tags`` cannot be read gets one warning and its tables without tags
+        (``stats.tags.unavailable`` in the manifest). ``False`` skips the query.
     :param databricks_conn_id: see :class:`_DatabricksCollectorOperator`.
     """
 
@@ -124,6 +128,7 @@ class DatabricksMetadataCollectorOperator(_DatabricksCollectorOperator):
         volume_source: str | None = "information_schema",
         describe_detail_max_tables: int | None = None,
         only_freshness_and_volume: bool = False,
+        collect_tags: bool = True,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -135,6 +140,7 @@ class DatabricksMetadataCollectorOperator(_DatabricksCollectorOperator):
         self.volume_source = volume_source
         self.describe_detail_max_tables = describe_detail_max_tables
         self.only_freshness_and_volume = only_freshness_and_volume
+        self.collect_tags = collect_tags
 
     def make_collector(self) -> DatabricksMetadataCollector:
         from monte_carlo_push_provider.collectors.common import NameFilter
@@ -146,6 +152,7 @@ class DatabricksMetadataCollectorOperator(_DatabricksCollectorOperator):
             volume_source=self.volume_source,
             describe_detail_max_tables=self.describe_detail_max_tables,
             only_freshness_and_volume=self.only_freshness_and_volume,
+            collect_tags=self.collect_tags,
             fetch_size=self.fetch_size,
         )
 

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 from monte_carlo_push_provider.collectors.base import check_positive
 from monte_carlo_push_provider.collectors.hive import (
     DEFAULT_BATCH_SIZE,
-    DEFAULT_DATABASE_LABEL,
     HiveMetastoreMetadataCollector,
     HiveServer2MetadataCollector,
 )
@@ -35,8 +34,13 @@ if TYPE_CHECKING:
 class _HiveMetadataOperator(BaseCollectorOperator):
     """What both metadata paths select.
 
-    :param database_label: the Monte Carlo "database" (catalog) these tables are shown under;
-        use the name your Monte Carlo data-lake connection uses (e.g. ``awsdatacatalog``). Templated.
+    :param database_label: ``None`` (default): Monte Carlo's own Hive naming, the Hive database is
+        both the Monte Carlo ``database`` and ``schema`` (``sales:sales.orders``). A string: the
+        constant Monte Carlo "database" (catalog) every table is shown under, the Hive database
+        being the ``schema`` (``database_label="hive"`` gives ``hive:sales.orders``, this
+        provider's earlier default; Glue users often use ``awsdatacatalog``). Give the lineage
+        collector the same value. Switching changes table ids and MCONs: see
+        ``docs/hive.md#names-in-monte-carlo``. Templated.
     :param databases: include patterns for Hive database names (globs, or ``re:`` regexes). Templated.
     :param exclude_databases: exclude patterns for Hive database names. Templated.
     :param tables: include patterns for table names. Templated.
@@ -52,7 +56,7 @@ class _HiveMetadataOperator(BaseCollectorOperator):
     def __init__(
         self,
         *,
-        database_label: str = DEFAULT_DATABASE_LABEL,
+        database_label: str | None = None,
         databases: Sequence[str] | str | None = None,
         exclude_databases: Sequence[str] | str | None = None,
         tables: Sequence[str] | str | None = None,
@@ -83,8 +87,8 @@ class HiveMetastoreMetadataCollectorOperator(_HiveMetadataOperator):
     """Collect Hive databases, tables and views from the Hive Metastore's Thrift API and return a
     metadata manifest (resource_type ``data-lake``).
 
-    Monte Carlo names: ``database`` = ``database_label``, ``schema`` = the Hive database,
-    ``name`` = the table. Tables come in batches of ``batch_size`` per
+    Monte Carlo names: ``database`` = the Hive database (or ``database_label`` when set),
+    ``schema`` = the Hive database, ``name`` = the table. Tables come in batches of ``batch_size`` per
     ``get_table_objects_by_name`` call (see ``docs/hive.md`` for the call count).
 
     :param metastore_conn_id: a ``hive_metastore`` connection (extra ``auth_mechanism``:
@@ -218,7 +222,9 @@ class HiveLineageCollectorOperator(_HiveLogOperator):
 
     Takes the same log and window parameters as :class:`HiveQueryLogCollectorOperator`.
 
-    :param database_label: Monte Carlo "database" of every table (same as the metadata collector's). Templated.
+    :param database_label: as on the metadata collectors, and it must be the same value there and
+        here, or lineage lands on other assets than the metadata: ``None`` (default) names each
+        table ``<hive db>:<hive db>.<table>``, a string ``<label>:<hive db>.<table>``. Templated.
     :param default_database: the Hive database for unqualified table names (sessions start in
         ``default``; ``USE`` statements are not tracked across log lines). Templated.
     :param max_query_chars: statements longer than this are skipped (and counted).
@@ -230,7 +236,7 @@ class HiveLineageCollectorOperator(_HiveLogOperator):
     def __init__(
         self,
         *,
-        database_label: str = DEFAULT_DATABASE_LABEL,
+        database_label: str | None = None,
         default_database: str = "default",
         max_query_chars: int = 200_000,
         parse_timeout_s: float = 5.0,

@@ -95,6 +95,10 @@ class SnowflakeMetadataCollectorOperator(_SnowflakeCollector):
         full schema from a daily DAG).
     :param account_usage: read ``ACCOUNT_USAGE.TABLES/COLUMNS`` (one query each) instead of each
         database's INFORMATION_SCHEMA.
+    :param collect_tags: send object tags set on tables and views as ``RelationalAsset.tags``
+        (one query on ``ACCOUNT_USAGE.TAG_REFERENCES``, up to 2 hours behind; full-schema runs
+        only). A role that cannot read the view gets one warning and the metadata without tags
+        (``stats.tags.unavailable`` in the manifest). ``False`` skips the query.
     :param snowflake_conn_id: see :class:`_SnowflakeCollector` (also ``account_usage_schema``,
         ``fetch_size``, ``resource_uuid``).
     """
@@ -114,9 +118,11 @@ class SnowflakeMetadataCollectorOperator(_SnowflakeCollector):
         exclude_schemas: Sequence[str] | str | None = None,
         only_freshness_and_volume: bool = False,
         account_usage: bool = False,
+        collect_tags: bool = True,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.collect_tags = collect_tags
         self.database = database
         self.databases = databases
         self.exclude_databases = exclude_databases
@@ -135,6 +141,7 @@ class SnowflakeMetadataCollectorOperator(_SnowflakeCollector):
             only_freshness_and_volume=self.only_freshness_and_volume,
             account_usage=self.account_usage,
             account_usage_schema=self.account_usage_schema,
+            collect_tags=self.collect_tags,
             fetch_size=self.fetch_size,
         )
 

@@ -91,7 +91,8 @@ def test_metastore_freshness_and_volume_only_and_filters(hive_conns: Any) -> Non
     # TableRecord -> RelationalAsset mapping, issue 16); the metastore stamps it at CREATE time
     metadata = dict(events["sales.order_totals_mv"]["metadata"])
     assert datetime.fromisoformat(metadata.pop("created_on").replace("Z", "+00:00")).tzinfo is not None
-    assert metadata == {"name": "order_totals_mv", "database": "hive", "schema": "sales"}
+    # Monte Carlo's Hive naming by default: database and schema both the Hive database
+    assert metadata == {"name": "order_totals_mv", "database": "sales", "schema": "sales"}
     assert "volume" not in events["sales.events"]  # partition stats not read: table level is empty
     assert stats.calls == {"get_all_databases": 1, "get_all_tables": 1, "get_table_objects_by_name": 1}
 

@@ -89,6 +89,8 @@ def test_metadata_full_schema(bigquery_conn: BigQueryStandIn, mc_conn: Any, capl
                      "created_on": orders["metadata"]["created_on"]},
         # COLUMN_FIELD_PATHS is missing from the emulator: the nested types of COLUMNS are parsed
         "fields": [{"name": n, "type": t} for n, t in ORDERS_NESTED],
+        # labels from TABLE_OPTIONS (key-only "pii" without a value), sorted as the view lists them
+        "tags": [{"key": "env", "value": "prod"}, {"key": "pii"}, {"key": "team", "value": "sales-eng"}],
         "volume": {"row_count": 3, "byte_count": 4096},
         "freshness": {"last_update_time": "2026-11-25T09:30:05.123000Z"},
     }
@@ -104,10 +106,45 @@ def test_metadata_full_schema(bigquery_conn: BigQueryStandIn, mc_conn: Any, capl
     assert shards["fields"] == [{"name": "id", "type": "INT64"}, {"name": "extra", "type": "STRING"}]  # newest shard
     assert shards["volume"] == {"row_count": 30, "byte_count": 3000}
     assert shards["freshness"] == {"last_update_time": "2026-11-25T07:00:00Z"}
+    assert shards["tags"] == [{"key": "stage", "value": "raw"}]  # the newest shard's labels
+    assert manifest["stats"]["tags"] == {"tagged_tables": 2, "sources": 5, "unavailable": []}
     hostile = stored[(PROJECT, MIXED, MIXED_TABLE)]
     assert [f["name"] for f in hostile["fields"]] == list(HOSTILE_COLUMNS)
     assert "volume" not in hostile  # that dataset has no __TABLES__ stand-in: schema only, with a warning
     assert f"{PROJECT}.{MIXED}.__TABLES__ cannot be read" in caplog.text
+
+
+def test_metadata_tags_from_table_labels_are_pushed(bigquery_conn: BigQueryStandIn, mc_conn: Any) -> None:
+    # the emulator keeps labels set through the API and reports them in TABLE_OPTIONS, as BigQuery does
+    manifest = BigQueryMetadataCollectorOperator(task_id="labels", dataset="sales").execute(ctx())
+    push(mc_conn, manifest)
+    assert {k[2]: a["tags"] for k, a in assets(mc_conn).items() if "tags" in a} == {
+        "orders": [{"key": "env", "value": "prod"}, {"key": "pii"}, {"key": "team", "value": "sales-eng"}],
+        "events_yyyymmdd": [{"key": "stage", "value": "raw"}],
+    }
+    assert manifest["stats"]["tags"] == {"tagged_tables": 2, "sources": 1, "unavailable": []}
+
+
+def test_metadata_tags_opt_out_and_hourly_runs_send_no_labels(bigquery_conn: BigQueryStandIn) -> None:
+    for op in (
+        BigQueryMetadataCollectorOperator(task_id="no_tags", dataset="sales", collect_tags=False),
+        BigQueryMetadataCollectorOperator(task_id="hourly", dataset="sales", only_freshness_and_volume=True),
+    ):
+        manifest = op.execute(ctx())
+        assert manifest["events"] and not any("tags" in e for e in manifest["events"]), op.task_id
+        assert "tags" not in manifest["stats"]
+    # descriptions still come from the same TABLE_OPTIONS query
+    assert any(e["metadata"].get("description") for e in BigQueryMetadataCollectorOperator(
+        task_id="no_tags", dataset="sales", collect_tags=False).execute(ctx())["events"])
+
+
+def test_tags_label_literals_of_bigquery_and_the_emulator() -> None:
+    from monte_carlo_push_provider.collectors.bigquery import parse_labels
+
+    # real BigQuery's rendering, and the emulator's
+    assert parse_labels('[STRUCT("env", "prod"), STRUCT("pii", "")]') == {"env": "prod", "pii": None}
+    assert parse_labels('[("team", "a-b_1")]') == {"team": "a-b_1"}
+    assert parse_labels(None) == {} and parse_labels("[]") == {}
 
 
 def test_metadata_column_field_paths_and_project_filters(bigquery_conn: BigQueryStandIn, mc_conn: Any) -> None:

@@ -26,6 +26,8 @@ from tests.standins.databricks import (
     HOSTILE_STATEMENT,
     QUOTED_TABLE,
     RAW_SCHEMA,
+    TAG_KEY,
+    TAG_VALUE,
     UNICODE_TABLE,
     WEIRD_COLUMN,
     WEIRD_TABLE,
@@ -107,6 +109,7 @@ def test_metadata_every_catalog_lands_in_sandbox(dbx: Any) -> None:
             {"name": "customer_name", "type": "string"},
             {"name": "order_ts", "type": "timestamp"},
         ],
+        "tags": [{"key": "domain", "value": "finance"}, {"key": "pii"}],
         "freshness": {"last_update_time": "2026-11-25T09:15:00.250000Z"},
     }
     assert tables[("sales", RAW_SCHEMA, WEIRD_TABLE)] == {
@@ -119,6 +122,7 @@ def test_metadata_every_catalog_lands_in_sandbox(dbx: Any) -> None:
             {"name": WEIRD_COLUMN, "type": "string", "description": "it's \"hostile\""},
             {"name": "MixedCase", "type": "map<string,array<int>>"},
         ],
+        "tags": [{"key": TAG_KEY, "value": TAG_VALUE}],
         "freshness": {"last_update_time": "2026-11-25T08:00:00Z"},
     }
     # a naive warehouse timestamp ('2026-11-24 23:59:59') is read as UTC
@@ -130,6 +134,66 @@ def test_metadata_every_catalog_lands_in_sandbox(dbx: Any) -> None:
     assert "freshness" not in tables[("sales", "core", "daily_revenue")]
     assert "freshness" not in tables[("sales", RAW_SCHEMA, QUOTED_TABLE)]
     assert tables[("sales", RAW_SCHEMA, UNICODE_TABLE)]["fields"] == [{"name": "betrag_€", "type": "double"}]
+
+
+SALES_TAGS = {
+    ("sales", "core", "orders"): [{"key": "domain", "value": "finance"}, {"key": "pii"}],  # pii: key-only
+    ("sales", "core", "v_orders"): [{"key": "domain", "value": "bi"}],
+    ("sales", RAW_SCHEMA, WEIRD_TABLE): [{"key": TAG_KEY, "value": TAG_VALUE}],
+}
+
+
+def test_metadata_tags_from_table_tags(dbx: Any) -> None:
+    # Unity Catalog tags from <catalog>.information_schema.table_tags. brickhouse has no
+    # information_schema: the stand-in seeds a table of the view's shape (tests/standins/databricks.py).
+    manifest = run(DatabricksMetadataCollectorOperator(task_id="tags", catalogs=["empty_cat", "ops", "sales"]))
+
+    push(manifest)
+    tags = {k: e.get("tags") for k, e in by_name(stored(dbx, "metadata")).items() if "tags" in e}
+    assert tags == {("ops", "monitoring", "events"): [{"key": "team", "value": "sre"}], **SALES_TAGS}
+    # empty_cat has no tables, so its tags are not even asked for
+    assert manifest["stats"]["tags"] == {"tagged_tables": 4, "sources": 2, "unavailable": []}
+
+
+@pytest.fixture
+def ops_tags_unreadable(databricks_standin: Any) -> Any:
+    """ops.information_schema.table_tags gone for one test: what a user without access to the
+    catalog's tags meets (TABLE_OR_VIEW_NOT_FOUND). Re-seeded afterwards."""
+    from tests.standins.databricks import TABLE_TAGS, TABLE_TAGS_DDL, insert_rows
+
+    databricks_standin.sql("DROP TABLE ops.information_schema.table_tags")
+    try:
+        yield
+    finally:
+        databricks_standin.sql(f"CREATE TABLE ops.information_schema.table_tags ({TABLE_TAGS_DDL}) USING DELTA")
+        insert_rows(databricks_standin, "ops.information_schema.table_tags", TABLE_TAGS_DDL, TABLE_TAGS["ops"])
+
+
+def test_metadata_tags_a_catalog_whose_tags_cannot_be_read_keeps_its_tables(
+    dbx: Any, ops_tags_unreadable: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING)
+    manifest = run(DatabricksMetadataCollectorOperator(task_id="tags", catalogs=["ops", "sales"]))
+
+    push(manifest)
+    events = by_name(stored(dbx, "metadata"))
+    assert ("ops", "monitoring", "events") in events and "tags" not in events[("ops", "monitoring", "events")]
+    assert {k: e["tags"] for k, e in events.items() if "tags" in e} == SALES_TAGS
+    assert manifest["stats"]["tags"] == {
+        "tagged_tables": 3, "sources": 1, "unavailable": ["ops.information_schema.table_tags"],
+    }
+    warnings = [r.getMessage() for r in caplog.records if "tags not collected" in r.getMessage()]
+    assert len(warnings) == 1 and "collect_tags=False" in warnings[0]
+
+
+def test_metadata_tags_opt_out_and_hourly_runs_send_none(dbx: Any) -> None:
+    for op in (
+        DatabricksMetadataCollectorOperator(task_id="no_tags", catalogs="sales", collect_tags=False),
+        DatabricksMetadataCollectorOperator(task_id="hourly", catalogs="sales", only_freshness_and_volume=True),
+    ):
+        manifest = run(op)
+        assert manifest["events"] and not any("tags" in e for e in manifest["events"]), op.task_id
+        assert "tags" not in manifest["stats"]
 
 
 def test_metadata_hourly_run_named_catalog_freshness_only(dbx: Any) -> None:
@@ -187,7 +251,7 @@ def test_metadata_volume_source_none_is_schema_only(dbx: Any) -> None:
     assert manifest["events"] == [
         {"type": "TABLE", "metadata": {"name": "events", "database": "ops", "schema": "monitoring",
                                        "created_on": "2026-04-01T00:00:00Z"},
-         "fields": [{"name": "event_id", "type": "string"}]},
+         "fields": [{"name": "event_id", "type": "string"}], "tags": [{"key": "team", "value": "sre"}]},
     ]
 
 

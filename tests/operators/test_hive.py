@@ -91,7 +91,9 @@ def test_hiveserver2_metadata_operator(hive_conns: Any) -> None:
     # created_on is sent on freshness-only runs too (one TableRecord -> RelationalAsset mapping)
     view = events["big_orders"]
     assert view["metadata"].pop("created_on").endswith("Z")
-    assert view == {"type": "VIEW", "metadata": {"name": "big_orders", "database": "hive", "schema": "sales"}}
+    # Monte Carlo's Hive naming by default: database and schema both the Hive database
+    assert view == {"type": "VIEW", "metadata": {"name": "big_orders", "database": "sales", "schema": "sales"}}
+    assert manifest["databases"] == ["sales"] and manifest["naming"] == "hive_database"
     assert events["orders"]["volume"]["row_count"] == 3 and "fields" not in events["orders"]
 
 
@@ -118,18 +120,54 @@ def test_query_logs_and_lineage_operators_push_exact_events(tmp_path: Path, mc_c
     assert mc_conn.pushes("query_logs")[0]["log_type"] == "hive-s3"
 
     # sales.stage was created and dropped in the window: resolved away. The failed hive_4 is no lineage.
+    # Monte Carlo's Hive naming by default: database and schema both the Hive database (asset ids
+    # are the engine's local references)
     events = [e["event"] for e in mc_conn.events("lineage")]
     assert events == [{
-        "destination": {"type": "TABLE", "name": "order_report", "database": "hive", "schema": "sales",
-                        "asset_id": "hive.sales.order_report"},
-        "sources": [{"type": "TABLE", "name": "orders", "database": "hive", "schema": "sales",
-                     "asset_id": "hive.sales.orders"}],
+        "destination": {"type": "TABLE", "name": "order_report", "database": "sales", "schema": "sales",
+                        "asset_id": "default.sales.order_report"},
+        "sources": [{"type": "TABLE", "name": "orders", "database": "sales", "schema": "sales",
+                     "asset_id": "default.sales.orders"}],
         "fields": [
-            {"name": "amount", "source_fields": [{"asset_id": "hive.sales.orders", "field_name": "amount"}]},
-            {"name": "id", "source_fields": [{"asset_id": "hive.sales.orders", "field_name": "id"}]},
+            {"name": "amount", "source_fields": [{"asset_id": "default.sales.orders", "field_name": "amount"}]},
+            {"name": "id", "source_fields": [{"asset_id": "default.sales.orders", "field_name": "id"}]},
         ],
     }]
     assert lineage["stats"]["queries"] == 3 and lineage["stats"]["temp_tables_resolved"] == 1
+
+
+@pytest.mark.parametrize(
+    ("label", "orders_mcon_name"),
+    [(None, ("sales", "sales", "orders")), ("hive", ("hive", "sales", "orders"))],
+    ids=["hive_naming_default", "hive_naming_label"],
+)
+def test_hive_naming_lineage_names_tables_as_the_metadata_push_does(
+    hive_conns: Any, mc_conn: Any, tmp_path: Path, label: str | None, orders_mcon_name: tuple[str, str, str],
+) -> None:
+    mc_conn.use("data-lake")
+    logs = write_logs(tmp_path / "logs")
+    context = make_context(data_interval_start=START, data_interval_end=END)
+    metadata = HiveMetastoreMetadataCollectorOperator(
+        task_id="m", metastore_conn_id="hive_metastore", databases=["sales"], tables=["orders", "raw_clicks"],
+        database_label=label, only_freshness_and_volume=True,
+    ).execute(make_context(task_id="m"))
+    lineage = HiveLineageCollectorOperator(
+        task_id="l", log_path=f"file://{logs}", database_label=label
+    ).execute(context)
+    push([metadata, lineage])
+
+    pushed = {
+        (a["metadata"]["database"], a["metadata"]["schema"], a["metadata"]["name"])
+        for a in (e["event"]["relational_asset"] for e in mc_conn.events("metadata"))
+    }
+    assert orders_mcon_name in pushed
+    (event,) = [e["event"] for e in mc_conn.events("lineage")]
+    # the lineage source sales.orders is the very table the metadata push named
+    assert [(s["database"], s["schema"], s["name"]) for s in event["sources"]] == [orders_mcon_name]
+    dest = event["destination"]
+    assert (dest["database"], dest["schema"], dest["name"]) == (*orders_mcon_name[:2], "order_report")
+    # the manifest says which rule named the tables
+    assert metadata["naming"] == ("label" if label else "hive_database")
 
 
 def test_log_timezone_parameter_shifts_the_window(tmp_path: Path) -> None:

@@ -72,6 +72,11 @@ def executed_sql(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
 
 
 EPOCH = "1970-01-01T00:00:00Z"  # fakesnow's CREATED / LAST_ALTERED
+# Object tags from the stand-in TAG_REFERENCES table (tests/standins/snowflake.py: fakesnow has no
+# tags and no ACCOUNT_USAGE, so a table of the view's shape plays it).
+ORDERS_TAGS = [{"key": "COST_CENTER", "value": "finance"}, {"key": "PII", "value": ""}]
+ORDERS_V_TAGS = [{"key": "COST_CENTER", "value": "bi"}]
+HOSTILE_TAGS = [{"key": "GOV.LEGACY.OWNER", "value": 'ünï "q"'}, {"key": "GOV.TAGS.OWNER", "value": "data-eng"}]
 HOSTILE_TABLE_EVENT = {
     "type": "TABLE",
     "metadata": {"name": HOSTILE_TABLE, "database": HOSTILE_DB, "schema": HOSTILE_SCHEMA, "created_on": EPOCH},
@@ -80,6 +85,7 @@ HOSTILE_TABLE_EVENT = {
         {"name": HOSTILE_COLUMNS[1], "type": "TEXT"},
         {"name": HOSTILE_COLUMNS[2], "type": "BOOLEAN"},
     ],
+    "tags": HOSTILE_TAGS,
     "volume": {"row_count": 2, "byte_count": 0},
     "freshness": {"last_update_time": EPOCH},
 }
@@ -105,6 +111,7 @@ ORDERS_EVENT = {
         {"name": "AMOUNT", "type": "FLOAT"},
         {"name": "CREATED_AT", "type": "TIMESTAMP_NTZ"},
     ],
+    "tags": ORDERS_TAGS,
     "volume": {"row_count": 3, "byte_count": 0},
     "freshness": {"last_update_time": EPOCH},
 }
@@ -118,6 +125,7 @@ ORDERS_V_EVENT = {
         "created_on": EPOCH,
     },
     "fields": [{"name": "ID", "type": "NUMBER"}, {"name": "AMOUNT", "type": "FLOAT"}],
+    "tags": ORDERS_V_TAGS,
 }
 RAW_ORDERS_EVENT = {
     "type": "TABLE",
@@ -142,6 +150,9 @@ def test_full_schema_with_hostile_identifiers_is_pushed(mc_conn: Any, executed_s
     assert stored(mc_conn, "metadata") == [
         ORDERS_EVENT, ORDERS_V_EVENT, RAW_ORDERS_EVENT, HOSTILE_TABLE_EVENT, HOSTILE_VIEW_EVENT,
     ]
+    assert manifest["stats"]["tags"] == {"tagged_tables": 3, "sources": 1, "unavailable": []}
+    # one TAG_REFERENCES query for all databases
+    assert [q for q in executed_sql if "TAG_REFERENCES" in q] == [executed_sql[1]]
     # one TABLES and one COLUMNS query per database, the names quoted, nothing per schema/table
     catalog_queries = [q for q in executed_sql if "INFORMATION_SCHEMA" in q]
     assert len(catalog_queries) == 4
@@ -214,6 +225,7 @@ def test_account_wide_mode_reads_account_usage_once(mc_conn: Any, executed_sql: 
                 "created_on": "2026-11-25T01:00:00Z",
             },
             "fields": [{"name": "ID", "type": "NUMBER", "description": "order id"}, {"name": "AMOUNT", "type": "FLOAT"}],
+            "tags": ORDERS_TAGS,
             "volume": {"row_count": 1000, "byte_count": 123456},
             "freshness": {"last_update_time": "2026-11-25T09:30:05Z"},
         },
@@ -224,6 +236,7 @@ def test_account_wide_mode_reads_account_usage_once(mc_conn: Any, executed_sql: 
                 "view_query": "create view ORDERS_V as select ID from ORDERS", "created_on": "2026-11-25T02:00:00Z",
             },
             "fields": [{"name": "ID", "type": "NUMBER"}],
+            "tags": ORDERS_V_TAGS,
         },
         {
             "type": "TABLE",
@@ -241,14 +254,17 @@ def test_account_wide_mode_reads_account_usage_once(mc_conn: Any, executed_sql: 
                 {"name": HOSTILE_COLUMNS[0], "type": "NUMBER"},
                 {"name": HOSTILE_COLUMNS[1], "type": "TEXT", "description": "semi"},
             ],
+            "tags": HOSTILE_TAGS,
             "volume": {"row_count": 2, "byte_count": 1024},
             "freshness": {"last_update_time": "2026-11-25T10:00:00.250000Z"},
         },
     ]
     account_queries = [q for q in executed_sql if "ACCOUNT_USAGE" in q]
-    assert len(account_queries) == 2  # TABLES (views joined) and COLUMNS, for the whole account
-    assert '"SNOWFLAKE"."ACCOUNT_USAGE".TABLES' in account_queries[0]
-    assert '"SNOWFLAKE"."ACCOUNT_USAGE".COLUMNS' in account_queries[1]
+    # TAG_REFERENCES, TABLES (views joined) and COLUMNS, for the whole account
+    assert len(account_queries) == 3
+    assert '"SNOWFLAKE"."ACCOUNT_USAGE".TAG_REFERENCES' in account_queries[0]
+    assert '"SNOWFLAKE"."ACCOUNT_USAGE".TABLES' in account_queries[1]
+    assert '"SNOWFLAKE"."ACCOUNT_USAGE".COLUMNS' in account_queries[2]
     assert not any("SHOW DATABASES" in q for q in executed_sql)
 
 
@@ -263,6 +279,56 @@ def test_account_wide_mode_narrows_to_one_database_in_snowflake(executed_sql: li
     assert "fields" not in manifest["events"][0]
     (query,) = [q for q in executed_sql if "ACCOUNT_USAGE" in q]
     assert "t.TABLE_CATALOG = %(database)s" in query  # a bind parameter, not the name in the SQL
+
+
+# --- tags ------------------------------------------------------------------------------------------
+
+
+def test_tags_narrowed_to_one_database_in_snowflake(executed_sql: list[str]) -> None:
+    manifest = SnowflakeMetadataCollectorOperator(task_id="tags", database=HOSTILE_DB).execute(make_context())
+
+    assert {e["metadata"]["name"]: e.get("tags") for e in manifest["events"]} == {
+        HOSTILE_TABLE: HOSTILE_TAGS, HOSTILE_VIEW: None,
+    }
+    (query,) = [q for q in executed_sql if "TAG_REFERENCES" in q]
+    assert "OBJECT_DATABASE = %(database)s" in query  # a bind parameter, not the name in the SQL
+
+
+def test_tags_opt_out_sends_none_and_runs_no_tag_query(executed_sql: list[str]) -> None:
+    manifest = SnowflakeMetadataCollectorOperator(task_id="no_tags", database=DB, collect_tags=False).execute(
+        make_context()
+    )
+
+    assert manifest["events"] and not any("tags" in e for e in manifest["events"])
+    assert "tags" not in manifest["stats"]
+    assert not any("TAG_REFERENCES" in q for q in executed_sql)
+
+
+def test_tags_are_not_read_for_freshness_and_volume_runs(executed_sql: list[str]) -> None:
+    SnowflakeMetadataCollectorOperator(task_id="hourly", database=DB, only_freshness_and_volume=True).execute(
+        make_context()
+    )
+
+    assert not any("TAG_REFERENCES" in q for q in executed_sql)
+
+
+def test_tags_a_role_cannot_read_cost_the_tags_only(mc_conn: Any, caplog: pytest.LogCaptureFixture) -> None:
+    # AU_STANDARD.ACCOUNT_USAGE has no TAG_REFERENCES: what a role without IMPORTED PRIVILEGES
+    # (or GOVERNANCE_VIEWER) meets; Snowflake says "does not exist or not authorized" for both.
+    manifest = SnowflakeMetadataCollectorOperator(
+        task_id="no_grant", databases=[DB], account_usage_schema=STANDARD_ACCOUNT_USAGE,
+    ).execute(make_context())
+
+    push(manifest)
+    assert stored(mc_conn, "metadata") == [
+        {k: v for k, v in e.items() if k != "tags"} for e in (ORDERS_EVENT, ORDERS_V_EVENT, RAW_ORDERS_EVENT)
+    ]
+    assert manifest["stats"]["tags"] == {
+        "tagged_tables": 0, "sources": 0, "unavailable": [f"{STANDARD_ACCOUNT_USAGE}.TAG_REFERENCES"],
+    }
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING" and "tags not collected" in r.getMessage()]
+    assert len(warnings) == 1
+    assert "IMPORTED PRIVILEGES" in warnings[0] and "collect_tags=False" in warnings[0]
 
 
 # --- query logs ----------------------------------------------------------------------------------

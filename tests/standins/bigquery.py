@@ -57,6 +57,8 @@ LAKE = "lake"
 LINKED = "shared_link"
 SHARED = "shared"
 STANDINS = "mc_standins"
+ORDERS_LABELS = {"env": "prod", "team": "sales-eng", "pii": ""}
+SHARD_LABELS = {"stage": "raw"}
 SCRATCH = "scratch"  # tests that write tables write here, so no other test sees them
 
 JOBS_TABLE = "{project}.mc_standins.JOBS_BY_PROJECT"
@@ -226,6 +228,8 @@ def seed(bq: BigQueryStandIn) -> None:
         F("items", "RECORD", mode="REPEATED", fields=[F("sku", "STRING"), F("qty", "INT64")]),
     ])
     orders.description = "one row per order"
+    # labels, which TABLE_OPTIONS reports as option 'labels' (a key-only label has value "")
+    orders.labels = ORDERS_LABELS
     client.create_table(orders, timeout=30)
     bq.query(f"INSERT INTO `{PROJECT}.{SALES}.orders` (id, amount) VALUES (1, 10.5), (2, 20), (3, 7.25)")
     bq.query(f"CREATE VIEW `{PROJECT}.{SALES}.orders_v` AS SELECT id, amount FROM `{PROJECT}.{SALES}.orders`")
@@ -235,6 +239,10 @@ def seed(bq: BigQueryStandIn) -> None:
     bq.query(f"CREATE TABLE `{PROJECT}.{SALES}.orders_clone` CLONE `{PROJECT}.{SALES}.orders`")
     bq.query(f"CREATE TABLE `{PROJECT}.{SALES}.events_20240101` (id INT64)")
     bq.query(f"CREATE TABLE `{PROJECT}.{SALES}.events_20240102` (id INT64, extra STRING)")
+    for shard, labels in (("events_20240101", {"stage": "old"}), ("events_20240102", SHARD_LABELS)):
+        table = client.get_table(f"{PROJECT}.{SALES}.{shard}", timeout=30)
+        table.labels = labels
+        client.update_table(table, ["labels"], timeout=30)
     ext = bigquery.Table(f"{PROJECT}.{SALES}.ext", schema=[F("line", "STRING")])
     config = bigquery.ExternalConfig("CSV")
     config.source_uris = ["gs://bucket/ext/*.csv"]

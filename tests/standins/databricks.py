@@ -51,6 +51,23 @@ COLUMNS_DDL = (
     "ordinal_position BIGINT, data_type STRING, full_data_type STRING, is_nullable STRING, comment STRING"
 )
 
+# information_schema.table_tags, as Unity Catalog has it (a key-only tag has an empty value).
+# empty_cat has no tables, so no table_tags either (the collector does not ask for them).
+TABLE_TAGS_DDL = "catalog_name STRING, schema_name STRING, table_name STRING, tag_name STRING, tag_value STRING"
+TAG_KEY = "owner; -- `x`"
+TAG_VALUE = "O'Brien \"q\" ✓"
+TABLE_TAGS: dict[str, list[tuple[Any, ...]]] = {
+    "sales": [
+        ("sales", "core", "orders", "domain", "finance"),
+        ("sales", "core", "orders", "pii", ""),
+        ("sales", "core", "v_orders", "domain", "bi"),
+        ("sales", RAW_SCHEMA, WEIRD_TABLE, TAG_KEY, TAG_VALUE),
+        ("sales", "information_schema", "tables", "domain", "system"),  # never collected
+        ("sales", "core", "dropped_long_ago", "domain", "old"),  # no such table: ignored
+    ],
+    "ops": [("ops", "monitoring", "events", "team", "sre")],
+}
+
 INFORMATION_SCHEMA: dict[str, dict[str, list[tuple[Any, ...]]]] = {
     "sales": {
         "tables": [
@@ -273,6 +290,9 @@ def seed(bh: Brickhouse) -> None:
             bh.sql(f"CREATE TABLE {target} ({ddl}) USING DELTA")
             if tables[name]:
                 insert_rows(bh, target, ddl, tables[name])
+    for catalog, rows in TABLE_TAGS.items():
+        bh.sql(f"CREATE TABLE {catalog}.information_schema.table_tags ({TABLE_TAGS_DDL}) USING DELTA")
+        insert_rows(bh, f"{catalog}.information_schema.table_tags", TABLE_TAGS_DDL, rows)
     bh.sql("CREATE SCHEMA system.access")
     bh.sql("CREATE SCHEMA system.query")
     for target, ddl, rows in (

@@ -115,6 +115,12 @@ ACCOUNT_USAGE_QUERY_HISTORY = """CREATE TABLE {au}.QUERY_HISTORY (
     WAREHOUSE_NAME VARCHAR, WAREHOUSE_SIZE VARCHAR, QUERY_TAG VARCHAR, EXECUTION_STATUS VARCHAR,
     ERROR_CODE VARCHAR, ERROR_MESSAGE VARCHAR, START_TIME {ts}, END_TIME {ts},
     BYTES_SCANNED NUMBER, ROWS_PRODUCED NUMBER)"""
+# fakesnow has no tags (CREATE TAG / ALTER TABLE ... SET TAG) and no ACCOUNT_USAGE: a table with
+# TAG_REFERENCES' columns stands in for the view.
+ACCOUNT_USAGE_TAG_REFERENCES = """CREATE TABLE {au}.TAG_REFERENCES (
+    TAG_DATABASE VARCHAR, TAG_SCHEMA VARCHAR, TAG_ID NUMBER, TAG_NAME VARCHAR, TAG_VALUE VARCHAR,
+    OBJECT_DATABASE VARCHAR, OBJECT_SCHEMA VARCHAR, OBJECT_ID NUMBER, OBJECT_NAME VARCHAR,
+    OBJECT_DELETED TIMESTAMP_LTZ, DOMAIN VARCHAR, COLUMN_ID NUMBER, COLUMN_NAME VARCHAR)"""
 ACCOUNT_USAGE_ACCESS_HISTORY = """CREATE TABLE {au}.ACCESS_HISTORY (
     QUERY_ID VARCHAR, QUERY_START_TIME TIMESTAMP_LTZ, USER_NAME VARCHAR,
     DIRECT_OBJECTS_ACCESSED ARRAY, BASE_OBJECTS_ACCESSED ARRAY, OBJECTS_MODIFIED ARRAY)"""
@@ -141,6 +147,20 @@ AU_COLUMNS: list[tuple[Any, ...]] = [
     (6, HOSTILE_COLUMNS[0], 1, "NUMBER", None, None),
     (6, HOSTILE_COLUMNS[1], 2, "TEXT", "semi", None),
     (7, "X", 1, "NUMBER", None, None),
+]
+# (tag db, tag schema, tag id, tag name, value, object db, object schema, object id, object name,
+#  object deleted, domain, column id, column name)
+AU_TAG_REFERENCES: list[tuple[Any, ...]] = [
+    ("GOV", "TAGS", 1, "COST_CENTER", "finance", DB, "PUBLIC", 1, "ORDERS", None, "TABLE", None, None),
+    ("GOV", "TAGS", 2, "PII", "", DB, "PUBLIC", 1, "ORDERS", None, "TABLE", None, None),
+    ("GOV", "TAGS", 1, "COST_CENTER", "bi", DB, "PUBLIC", 2, "ORDERS_V", None, "TABLE", None, None),
+    # the same tag name from two schemas on one table: both kept, qualified
+    ("GOV", "TAGS", 3, "OWNER", "data-eng", HOSTILE_DB, HOSTILE_SCHEMA, 6, HOSTILE_TABLE, None, "TABLE", None, None),
+    ("GOV", "LEGACY", 4, "OWNER", 'ünï "q"', HOSTILE_DB, HOSTILE_SCHEMA, 6, HOSTILE_TABLE, None, "TABLE", None, None),
+    # a column tag, a dropped table's tag and a schema's tag: none is a table tag
+    ("GOV", "TAGS", 2, "PII", "email", DB, "PUBLIC", 1, "ORDERS", None, "COLUMN", 11, "AMOUNT"),
+    ("GOV", "TAGS", 1, "COST_CENTER", "old", DB, "PUBLIC", 4, "OLD_ORDERS", ts(8), "TABLE", None, None),
+    ("GOV", "TAGS", 1, "COST_CENTER", "ops", DB, None, 9, "STAGING", None, "SCHEMA", None, None),
 ]
 AU_VIEWS = [(2, DB, "PUBLIC", "ORDERS_V", "create view ORDERS_V as select ID from ORDERS")]
 
@@ -265,6 +285,8 @@ def seed_statements() -> list[str]:
         ACCOUNT_USAGE_VIEWS.format(au=au),
         ACCOUNT_USAGE_QUERY_HISTORY.format(au=au, ts="TIMESTAMP_LTZ"),
         ACCOUNT_USAGE_ACCESS_HISTORY.format(au=au),
+        ACCOUNT_USAGE_TAG_REFERENCES.format(au=au),
+        _insert(f"{au}.TAG_REFERENCES", AU_TAG_REFERENCES),
         _insert(f"{au}.TABLES", AU_TABLES),
         _insert(f"{au}.COLUMNS", [
             (i, *next(t[1:4] for t in AU_TABLES if t[0] == c[0]), *c[1:]) for i, c in enumerate(AU_COLUMNS)
