@@ -262,6 +262,10 @@ def engine_dialect(hook: Any) -> str:
 
     name = str(hook.dialect_name or "").lower()
     name = _ENGINE_DIALECTS.get(name, name)
+    if getattr(hook, "conn_type", None) == "redshift":
+        # RedshiftSQLHook reports SQLAlchemy's "postgresql"; Redshift's own SQL (GETDATE,
+        # LISTAGG, late-binding views) parses with sqlglot's redshift dialect
+        name = "redshift"
     return name if name and Dialect.get(name) is not None else ""
 
 
