@@ -18,6 +18,7 @@ information_schema --                              --                         --
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any, ClassVar
@@ -269,18 +270,22 @@ def engine_dialect(hook: Any) -> str:
     return name if name and Dialect.get(name) is not None else ""
 
 
-def _view_statement(family: str, record: TableRecord, placeholder: str) -> str | None:
+_CREATE_VIEW = re.compile(r"^\s*create\b", re.IGNORECASE)
+
+
+def _view_statement(record: TableRecord, placeholder: str) -> str | None:
     """The statement the engine parses for one view, or None when the catalog has no text.
 
-    SQLite keeps the whole ``CREATE VIEW`` as written. PostgreSQL (``pg_get_viewdef``) and
-    ``information_schema.views.view_definition`` hold only the query: it becomes ``CREATE VIEW
+    SQLite (``sqlite_schema.sql``) and Snowflake (``INFORMATION_SCHEMA.VIEWS.VIEW_DEFINITION``)
+    keep the whole ``CREATE VIEW`` as written: parsed as it is. PostgreSQL (``pg_get_viewdef``)
+    and the ANSI ``view_definition`` elsewhere hold only the query: it becomes ``CREATE VIEW
     <placeholder> AS <query>``. The placeholder is a plain identifier, so no dialect's quoting
     rules matter, and the collector puts the view's real name back afterwards.
     """
     text = (record.view_query or "").strip().rstrip(";").strip()
     if not text:
         return None
-    if family == "sqlite":
+    if _CREATE_VIEW.match(text):
         return text
     return f"CREATE VIEW {placeholder} AS {text}"
 
@@ -333,7 +338,7 @@ class SqlViewLineageCollector(SqlMetadataCollector):
         rows = []
         for number, view in enumerate(views):
             placeholder = f"mcpp_view_{number}"
-            statement = _view_statement(family, view, placeholder)
+            statement = _view_statement(view, placeholder)
             if statement is None:
                 # information_schema.views shows the text only to the view's owner (PostgreSQL,
                 # MySQL): grant ownership or use the postgres family's pg_get_viewdef

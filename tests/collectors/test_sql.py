@@ -255,3 +255,28 @@ def test_postgres_engine_dialect(postgres_wh):
 
     hook = SqlViewLineageCollectorOperator(task_id="v", conn_id="pg", database="d", resource_type="data-lake").get_source()
     assert hook.dialect_name == "postgresql" and engine_dialect(hook) == "postgres"
+
+
+def test_view_definitions_that_are_whole_statements_are_parsed_as_they_are():
+    """Snowflake's VIEW_DEFINITION (like SQLite's sql) is the whole CREATE statement; PostgreSQL's
+    and the ANSI view_definition are the query alone, wrapped around a placeholder name."""
+    from monte_carlo_push_provider.collectors.base import TableRecord, engine_lineage, restore_catalog_names
+    from monte_carlo_push_provider.collectors.sql import _view_statement
+
+    orders = TableRecord("ANALYTICS", "PUBLIC", "ORDERS", fields=[("ID", "NUMBER"), ("AMOUNT", "NUMBER")])
+    whole = TableRecord("ANALYTICS", "PUBLIC", "BIG", type="VIEW",
+                        view_query="create or replace view BIG as select id, amount from orders where amount > 1;")
+    bare = TableRecord("ANALYTICS", "PUBLIC", "Doubled", type="VIEW", view_query=" select id, amount * 2 as x from orders")
+    empty = TableRecord("ANALYTICS", "PUBLIC", "HIDDEN", type="VIEW", view_query=None)
+    assert _view_statement(whole, "p0") == "create or replace view BIG as select id, amount from orders where amount > 1"
+    assert _view_statement(bare, "p1") == "CREATE VIEW p1 AS select id, amount * 2 as x from orders"
+    assert _view_statement(empty, "p2") is None
+    rows = [{"query_text": _view_statement(v, f"p{i}"), "query_id": f"view:{i}", "default_database": "ANALYTICS",
+             "default_schema": "PUBLIC"} for i, v in enumerate((whole, bare))]
+    events, _ = engine_lineage(rows, dialect="snowflake", resource_type="snowflake", default_database="ANALYTICS")
+    restore_catalog_names(events, [orders, whole, bare], {"p1": bare})
+    got = {e["destination"]["name"]: ([s["name"] for s in e["sources"]],
+                                       {f["name"]: [sf["field_name"] for sf in f["source_fields"]] for f in e["fields"]})
+           for e in events}
+    assert got == {"BIG": (["ORDERS"], {"ID": ["ID"], "AMOUNT": ["AMOUNT"]}),
+                   "Doubled": (["ORDERS"], {"ID": ["ID"], "X": ["AMOUNT"]})}
