@@ -50,6 +50,8 @@ with DAG(
         database="demo",
         resource_type="data-lake",
     )
+    # Views change rarely: in production a daily DAG is enough for this one (each run pushes it
+    # again, which also keeps column lineage from expiring in Monte Carlo after 10 days).
     view_lineage = SqlViewLineageCollectorOperator(
         task_id="collect_view_lineage",
         conn_id="demo_warehouse",
