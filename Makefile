@@ -1,6 +1,7 @@
 # Two commands for a fresh machine with only Python 3.10+:
 #   make demo   - venv, install, seed a SQLite warehouse, start the Monte Carlo sandbox,
-#                 run the example DAG with `airflow dags test`, print invocation_ids, stop
+#                 run the example DAG with `airflow dags test` (metadata + view lineage, push,
+#                 sensor), print invocation_ids and what the sandbox stored, stop
 #   make test   - venv, install the test extras and warehouse stand-ins, run the test suite
 # Release and docs (their tools live in their own small venv, $(TOOLS)):
 #   make dist      - sdist + wheel into dist/, `twine check --strict`, wheel contents checked

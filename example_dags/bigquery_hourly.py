@@ -24,6 +24,7 @@ from monte_carlo_push_provider.operators.bigquery import (
     BigQueryQueryLogCollectorOperator,
 )
 from monte_carlo_push_provider.operators.push import MonteCarloPushOperator
+from monte_carlo_push_provider.sensors.monte_carlo import MonteCarloPushedDataSensor
 
 with DAG(
     dag_id="bigquery_hourly",
@@ -41,6 +42,9 @@ with DAG(
     iceberg = BigQueryIcebergCollectorOperator(task_id="iceberg", region="us", datasets=["lakehouse"])
     query_logs = BigQueryQueryLogCollectorOperator(task_id="query_logs", region="us")
     lineage = BigQueryLineageCollectorOperator(task_id="lineage", region="us")
-    MonteCarloPushOperator(
+    push = MonteCarloPushOperator(
         task_id="push", manifests=[volume.output, iceberg.output, query_logs.output, lineage.output],
     )
+    # Confirms this push by its invocation_ids (deferrable: waits in the triggerer, no worker
+    # slot); the default timeout is the slowest flow's (query logs: 75 min).
+    MonteCarloPushedDataSensor(task_id="confirm_arrival", push_result=push.output)

@@ -25,6 +25,7 @@ from monte_carlo_push_provider.operators.databricks import (
     DatabricksQueryLogCollectorOperator,
 )
 from monte_carlo_push_provider.operators.push import MonteCarloPushOperator
+from monte_carlo_push_provider.sensors.monte_carlo import MonteCarloPushedDataSensor
 
 CATALOGS = ["main", "analytics"]  # or None in the operators for every catalog the token sees
 
@@ -48,11 +49,14 @@ with DAG(
     query_logs = DatabricksQueryLogCollectorOperator(
         task_id="query_logs", log_type="databricks", lag=timedelta(hours=1)
     )
-    MonteCarloPushOperator(
+    push = MonteCarloPushOperator(
         task_id="push",
         manifests=[freshness.output, lineage.output, query_logs.output],
         output_path="{{ var.value.get('mc_push_results', '/tmp') }}/databricks/{{ run_id }}.json",
     )
+    # Confirms this push by its invocation_ids (deferrable: waits in the triggerer, no worker
+    # slot); the default timeout is the slowest flow's (query logs: 75 min).
+    MonteCarloPushedDataSensor(task_id="confirm_arrival", push_result=push.output)
 
 with DAG(
     dag_id="databricks_monte_carlo_daily",

@@ -24,6 +24,7 @@ from monte_carlo_push_provider.operators.hive import (
     HiveQueryLogCollectorOperator,
 )
 from monte_carlo_push_provider.operators.push import MonteCarloPushOperator
+from monte_carlo_push_provider.sensors.monte_carlo import MonteCarloPushedDataSensor
 
 LOGS = "s3://my-emr-logs/j-CLUSTERID/node/"  # HiveServer2 logs of every node, rotated and gzipped
 # None: Monte Carlo's own Hive naming (database and schema both the Hive database). "hive" keeps
@@ -62,7 +63,10 @@ with DAG(
         pattern="hive*.log*",
         database_label=LABEL,
     )
-    MonteCarloPushOperator(
+    push = MonteCarloPushOperator(
         task_id="push",
         manifests=[metadata.output, query_logs.output, lineage.output],
     )
+    # Confirms this push by its invocation_ids (deferrable: waits in the triggerer, no worker
+    # slot); the default timeout is the slowest flow's (query logs: 75 min).
+    MonteCarloPushedDataSensor(task_id="confirm_arrival", push_result=push.output)

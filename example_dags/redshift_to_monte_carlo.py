@@ -25,6 +25,7 @@ from monte_carlo_push_provider.operators.redshift import (
     RedshiftMetadataCollectorOperator,
     RedshiftQueryLogCollectorOperator,
 )
+from monte_carlo_push_provider.sensors.monte_carlo import MonteCarloPushedDataSensor
 
 START = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
@@ -46,7 +47,10 @@ with DAG(
     # source="stl".
     query_logs = RedshiftQueryLogCollectorOperator(task_id="collect_query_logs")
     lineage = RedshiftLineageCollectorOperator(task_id="collect_lineage")
-    MonteCarloPushOperator(task_id="push", manifests=[volume.output, query_logs.output, lineage.output])
+    push = MonteCarloPushOperator(task_id="push", manifests=[volume.output, query_logs.output, lineage.output])
+    # Confirms this push by its invocation_ids (deferrable: waits in the triggerer, no worker
+    # slot); the default timeout is the slowest flow's (query logs: 75 min).
+    MonteCarloPushedDataSensor(task_id="confirm_arrival", push_result=push.output)
 
 with DAG(
     dag_id="redshift_to_monte_carlo_daily_schema",

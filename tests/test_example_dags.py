@@ -1,5 +1,6 @@
-"""Example DAGs: every file parses, and the hourly demo DAG runs for real with
-``airflow dags test`` (collect from SQLite -> push to the sandbox)."""
+"""Example DAGs: every file parses; the hourly demo DAG runs for real with ``airflow dags test``
+(collect metadata and view lineage from SQLite -> push to the sandbox -> the sensor confirms);
+``scripts/demo.py`` (``make demo``) prints the invocation_ids and the confirmation."""
 
 from __future__ import annotations
 
@@ -50,8 +51,41 @@ def test_hourly_example_dag_pushes_to_sandbox(mc_sandbox_clean, airflow_db, tmp_
     pushes = mc_sandbox_clean.pushes("metadata")
     assert len(pushes) == 1
     invocation_id = pushes[0]["invocation_id"]
-    assert re.search(rf"batch 1/1: 2 events, .* gzip, invocation_id={invocation_id}", log)
+    assert re.search(rf"metadata .*batch 1/1: 2 events, .* gzip, invocation_id={invocation_id}", log)
     names = sorted(e["event"]["relational_asset"]["metadata"]["name"] for e in mc_sandbox_clean.events("metadata"))
     assert names == ["a", "v"]
+    (lineage_push,) = mc_sandbox_clean.pushes("lineage")
+    (edge,) = [e["event"] for e in mc_sandbox_clean.events("lineage")]
+    assert edge["destination"]["name"] == "v" and [s["name"] for s in edge["sources"]] == ["a"]
+    assert [(f["name"], [sf["field_name"] for sf in f["source_fields"]]) for f in edge["fields"]] == [("id", ["id"])]
     results = list(Path(tmp_path / "results").rglob("*.json"))
-    assert len(results) == 1 and json.loads(results[0].read_text())["invocation_ids"] == [invocation_id]
+    assert len(results) == 1
+    assert json.loads(results[0].read_text())["invocation_ids"] == [invocation_id, lineage_push["invocation_id"]]
+    # the sensor ran after the push and saw both flows (visible at once: no deferral needed)
+    assert re.search(r"Monte Carlo shows this push: metadata 2/2 confirmed. lineage 1/1 confirmed", log)
+
+
+def test_demo_prints_invocation_ids_and_the_sensors_confirmation(tmp_path):
+    """``make demo`` as a user runs it (its own sandbox, Airflow home and warehouse)."""
+    env = dict(os.environ, MONTE_CARLO_DEMO_DIR=str(tmp_path / "demo"))
+    run = subprocess.run([sys.executable, str(REPO / "scripts" / "demo.py")], capture_output=True, text=True,
+                         env=env, timeout=300)
+    out = run.stdout
+    assert run.returncode == 0, (out + run.stderr)[-4000:]
+    printed = dict(re.findall(r"^  (metadata|lineage)\s+([0-9a-f-]{36})$", out, re.M))
+    assert set(printed) == {"metadata", "lineage"}
+    # the ids printed are the ones the push task logged and wrote to its push-result manifest
+    log = (tmp_path / "demo" / "dags_test.log").read_text()
+    assert re.search(rf"metadata .*batch 1/1: 6 events, .*invocation_id={printed['metadata']}", log)
+    assert re.search(rf"column lineage .*batch 1/1: 3 events, .*invocation_id={printed['lineage']}", log)
+    (result,) = (tmp_path / "demo" / "results").rglob("*.json")
+    assert json.loads(result.read_text())["invocation_ids"] == [printed["metadata"], printed["lineage"]]
+    # the sensor deferred (the sandbox shows the push after a few seconds) and its trigger confirmed it
+    assert "deferring: checking every 1.0s" in out
+    assert re.search(r"^sensor confirmation: Monte Carlo shows this push after \d+ check\(s\), \d+ s in the triggerer$",
+                     out, re.M)
+    assert "the sandbox stored 2 push(es): 6 table(s) / view(s)" in out
+    assert "  customers, orders -> revenue_by_country" in out
+    assert "      order_totals.total <- Order Items.quantity, Order Items.Unit Price" in out
+    assert "      top_countries.revenue <- revenue_by_country.revenue" in out
+    assert re.search(r"^sandbox stopped; demo took \d+ s$", out, re.M)

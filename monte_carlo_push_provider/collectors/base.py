@@ -304,6 +304,44 @@ def strip_column_lineage(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return events
 
 
+def restore_catalog_names(
+    events: list[dict[str, Any]], records: Iterable[TableRecord], renamed: Mapping[str, TableRecord] | None = None,
+) -> list[dict[str, Any]]:
+    """Give lineage events the catalog's spelling of tables and columns (the engine lower-cases
+    every identifier; a catalog that keeps case, SQLite's ``"Order Items"`` or PostgreSQL's quoted
+    names, must match the metadata push). ``renamed`` maps a name the statement used in place of
+    a table (view lineage's placeholders) to that table. Names the catalog does not know (another
+    database's tables) keep the engine's spelling; asset ids are local references and stay."""
+    tables = {(r.database.lower(), r.schema.lower(), r.name.lower()): r for r in records}
+    placeholders = {k.lower(): r for k, r in (renamed or {}).items()}
+    by_asset: dict[str, TableRecord] = {}
+
+    def ref(r: dict[str, Any], *, destination: bool = False) -> None:
+        parts = tuple(str(r.get(k) or "").lower() for k in ("database", "schema", "name"))
+        record = (placeholders.get(parts[2]) if destination else None) or tables.get(parts)
+        if record is None:
+            return
+        r.update(database=record.database, schema=record.schema, name=record.name, type=record.type)
+        if r.get("asset_id"):
+            by_asset[r["asset_id"]] = record
+
+    def column(record: TableRecord | None, name: str) -> str:
+        if record is None:
+            return name
+        return next((f[0] for f in record.fields if f[0].lower() == name.lower()), name)
+
+    for event in events:
+        ref(event["destination"], destination=True)
+        for source in event["sources"]:
+            ref(source)
+        destination = by_asset.get(event["destination"].get("asset_id", ""))
+        for f in event.get("fields") or []:
+            f["name"] = column(destination, f["name"])
+            for sf in f["source_fields"]:
+                sf["field_name"] = column(by_asset.get(sf["asset_id"]), sf["field_name"])
+    return events
+
+
 def engine_lineage(
     rows: Iterable[Mapping[str, Any]], *, dialect: str, resource_type: str, column_lineage: bool = True,
     fold: NameFold | None = None, **options: Any,

@@ -18,6 +18,7 @@ information_schema --                              --                         --
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any, ClassVar
@@ -129,17 +130,20 @@ class SqlMetadataCollector(Collector):
 
     def collect(self, source: Any, window: tuple[datetime, datetime] | None = None) -> Collection:
         family = self.family or catalog_family(source)
+        records = self.read_catalog(source, family)
+        events = list(table_events(records, self.skips, only_freshness_and_volume=self.only_freshness_and_volume))
+        return Collection(events, info={"database": self.database}, what=f"{self.database} ({family})")
+
+    def read_catalog(self, source: Any, family: str) -> list[TableRecord]:
+        """Every table and view (with columns unless ``only_freshness_and_volume``) of one family."""
         log.info("reading the %s catalog of %s through %s", family, self.database, type(source).__name__)
         conn = source.get_conn()
         try:
             if family == "sqlite":
-                records = list(self._sqlite(conn))
-            else:
-                records = list(self._two_query(conn, family))
+                return list(self._sqlite(conn))
+            return list(self._two_query(conn, family))
         finally:
             conn.close()
-        events = list(table_events(records, self.skips, only_freshness_and_volume=self.only_freshness_and_volume))
-        return Collection(events, info={"database": self.database}, what=f"{self.database} ({family})")
 
     # -- SQLite -----------------------------------------------------------------------------
 
@@ -240,3 +244,131 @@ class SqlMetadataCollector(Collector):
         # pop as we go: the raw catalog rows and the events are never both held in full
         for key in list(tables):
             yield tables.pop(key)
+
+
+# ---------------------------------------------------------------------------------------------
+# View lineage: the catalog's view definitions through the lineage engine
+# ---------------------------------------------------------------------------------------------
+
+#: ``DbApiHook.dialect_name`` -> the lineage engine's (sqlglot's) dialect, where they differ
+_ENGINE_DIALECTS = {"postgresql": "postgres", "mssql": "tsql", "mariadb": "mysql"}
+#: the session's schema: where PostgreSQL's ``pg_get_viewdef`` leaves names unqualified
+POSTGRES_CURRENT_SCHEMA = "SELECT current_schema()"
+
+
+def engine_dialect(hook: Any) -> str:
+    """The lineage engine's dialect for a hook's ``dialect_name`` ("" = sqlglot's generic SQL for
+    a dialect it does not know). Imports sqlglot: call it inside ``collect``."""
+    from sqlglot.dialects.dialect import Dialect
+
+    name = str(hook.dialect_name or "").lower()
+    name = _ENGINE_DIALECTS.get(name, name)
+    if getattr(hook, "conn_type", None) == "redshift":
+        # RedshiftSQLHook reports SQLAlchemy's "postgresql"; Redshift's own SQL (GETDATE,
+        # LISTAGG, late-binding views) parses with sqlglot's redshift dialect
+        name = "redshift"
+    return name if name and Dialect.get(name) is not None else ""
+
+
+_CREATE_VIEW = re.compile(r"^\s*create\b", re.IGNORECASE)
+
+
+def _view_statement(record: TableRecord, placeholder: str) -> str | None:
+    """The statement the engine parses for one view, or None when the catalog has no text.
+
+    SQLite (``sqlite_schema.sql``) and Snowflake (``INFORMATION_SCHEMA.VIEWS.VIEW_DEFINITION``)
+    keep the whole ``CREATE VIEW`` as written: parsed as it is. PostgreSQL (``pg_get_viewdef``)
+    and the ANSI ``view_definition`` elsewhere hold only the query: it becomes ``CREATE VIEW
+    <placeholder> AS <query>``. The placeholder is a plain identifier, so no dialect's quoting
+    rules matter, and the collector puts the view's real name back afterwards.
+    """
+    text = (record.view_query or "").strip().rstrip(";").strip()
+    if not text:
+        return None
+    if _CREATE_VIEW.match(text):
+        return text
+    return f"CREATE VIEW {placeholder} AS {text}"
+
+
+class SqlViewLineageCollector(SqlMetadataCollector):
+    """Table and column lineage of every view, parsed from the view's definition in the catalog
+    (``sqlite_schema.sql``, PostgreSQL ``pg_get_viewdef``, ``information_schema.views``):
+    lineage with no query history, on any database a common.sql hook reaches.
+
+    The catalog is read as the metadata collector reads it (same SQL, same stale-view fallback,
+    same schema filter); the tables' columns go to the engine as its schema, so ``SELECT *`` and
+    unqualified columns in a join resolve, and the names it reports are given back the catalog's
+    spelling (the engine lower-cases; SQLite keeps ``"Order Items"`` as created).
+    """
+
+    kind: ClassVar[str] = "lineage"
+
+    def __init__(
+        self,
+        *,
+        database: str,
+        resource_type: str,
+        schema_filter: NameFilter | None = None,
+        family: str | None = None,
+        column_lineage: bool = True,
+        dialect: str | None = None,
+        fetch_size: int = 10_000,
+    ) -> None:
+        super().__init__(
+            database=database, resource_type=resource_type, schema_filter=schema_filter, family=family,
+            fetch_size=fetch_size,
+        )
+        self.column_lineage = column_lineage
+        self.dialect = dialect
+
+    def collect(self, source: Any, window: tuple[datetime, datetime] | None = None) -> Collection:
+        from monte_carlo_push_provider.collectors.base import engine_lineage, restore_catalog_names
+
+        family = self.family or catalog_family(source)
+        dialect = self.dialect if self.dialect is not None else engine_dialect(source)
+        records = [r for r in self.read_catalog(source, family) if not self._skipped(r)]
+        session_schema = None
+        if family == "postgres" or dialect in ("postgres", "redshift"):
+            # PostgreSQL prints a view's query (pg_get_viewdef, and information_schema.views from
+            # it) with names visible on the session's search_path unqualified: they resolve in
+            # the session's schema, not the view's. Elsewhere they resolve in the view's schema.
+            session_schema = (source.get_first(POSTGRES_CURRENT_SCHEMA) or [None])[0]
+        views = [r for r in records if r.type == "VIEW"]
+        placeholders: dict[str, TableRecord] = {}
+        rows = []
+        for number, view in enumerate(views):
+            placeholder = f"mcpp_view_{number}"
+            statement = _view_statement(view, placeholder)
+            if statement is None:
+                # information_schema.views shows the text only to the view's owner (PostgreSQL,
+                # MySQL): grant ownership or use the postgres family's pg_get_viewdef
+                self.skips.skip("no_view_definition", f"view {view.label()}")
+                continue
+            placeholders[placeholder] = view
+            rows.append({
+                "query_text": statement,
+                "query_id": f"view:{view.schema}.{view.name}",
+                "default_database": self.database,
+                "default_schema": session_schema or ("main" if family == "sqlite" else view.schema),
+            })
+        engine_schema = {
+            f"{r.database}.{r.schema}.{r.name}": {f[0]: f[1] for f in r.fields} for r in records if r.fields
+        }
+        events: list[dict[str, Any]] = []
+        stats: dict[str, Any] = {}
+        if rows:
+            events, stats = engine_lineage(
+                rows, dialect=dialect, resource_type=self.flavour, column_lineage=self.column_lineage,
+                default_database=self.database, schema=engine_schema,
+            )
+            restore_catalog_names(events, records, placeholders)
+        stats = {**stats, "views": len(views)}
+        what = f"{self.database} ({family}, {len(views):,} view definition(s), dialect {dialect or 'generic'})"
+        return Collection(events, info={"database": self.database, "source": "view_definitions"}, stats=stats,
+                          what=what)
+
+    def _skipped(self, record: TableRecord) -> bool:
+        defect = record.defect()
+        if defect:
+            self.skips.skip(defect, f"{record.type.lower()} {record.label()}")
+        return bool(defect)

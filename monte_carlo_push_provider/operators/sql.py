@@ -1,4 +1,4 @@
-"""Metadata collector for any database Airflow's common.sql ``DbApiHook`` reaches.
+"""Metadata and view-lineage collectors for any database Airflow's common.sql ``DbApiHook`` reaches.
 
 The catalog SQL and its policy live in :mod:`monte_carlo_push_provider.collectors.sql`.
 """
@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from monte_carlo_push_provider.collectors.base import check_choice
-from monte_carlo_push_provider.collectors.sql import FAMILIES, SqlMetadataCollector
+from monte_carlo_push_provider.collectors.sql import FAMILIES, SqlMetadataCollector, SqlViewLineageCollector
 from monte_carlo_push_provider.operators.base import BaseCollectorOperator
 
 if TYPE_CHECKING:
@@ -94,5 +94,46 @@ class SqlMetadataCollectorOperator(BaseCollectorOperator):
             schema_filter=NameFilter(self.schemas, self.exclude_schemas),
             family=self.catalog,
             only_freshness_and_volume=self.only_freshness_and_volume,
+            fetch_size=self.fetch_size,
+        )
+
+
+class SqlViewLineageCollectorOperator(SqlMetadataCollectorOperator):
+    """Table and column lineage of every view, parsed from the view definitions in the catalog
+    (SQLite ``sqlite_schema.sql``, PostgreSQL ``pg_get_viewdef``, elsewhere
+    ``information_schema.views.view_definition``) by the SQL lineage engine, and return a
+    lineage manifest: lineage with no query history, on any common.sql database.
+
+    The catalog is read now (no window); the engine's dialect follows the hook's
+    ``dialect_name``. A lineage manifest without a window is pushed every run (edges are
+    idempotent, and re-sending keeps column lineage from expiring after 10 days in Monte Carlo):
+    daily is enough for views.
+
+    :param conn_id: see :class:`SqlMetadataCollectorOperator` (as are ``database``,
+        ``resource_type``, ``hook_params``, ``schemas``, ``exclude_schemas``, ``catalog``,
+        ``fetch_size`` and ``resource_uuid``).
+    :param column_lineage: also send column mappings (default True; Monte Carlo keeps column
+        lineage 10 days, table lineage for good).
+    :param dialect: the lineage engine's SQL dialect (a sqlglot name), default from the hook's
+        ``dialect_name``.
+    """
+
+    def __init__(self, *, column_lineage: bool = True, dialect: str | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if self.only_freshness_and_volume:
+            raise ValueError("only_freshness_and_volume does not apply to view lineage; remove it")
+        self.column_lineage = column_lineage
+        self.dialect = dialect
+
+    def make_collector(self) -> SqlViewLineageCollector:
+        from monte_carlo_push_provider.collectors.common import NameFilter
+
+        return SqlViewLineageCollector(
+            database=self.database,
+            resource_type=self.resource_type,
+            schema_filter=NameFilter(self.schemas, self.exclude_schemas),
+            family=self.catalog,
+            column_lineage=self.column_lineage,
+            dialect=self.dialect,
             fetch_size=self.fetch_size,
         )

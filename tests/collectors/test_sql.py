@@ -128,3 +128,155 @@ def test_hook_params_reach_the_hook_and_dialect_picks_the_catalog(sqlite_wh):
     from monte_carlo_push_provider.collectors.sql import catalog_family
 
     assert catalog_family(hook) == "sqlite"
+
+
+# --- View lineage from the catalog's view definitions (issue 18, item 1) -----------------------
+
+from monte_carlo_push_provider.operators.sql import SqlViewLineageCollectorOperator  # noqa: E402
+
+
+def _edges(manifest):
+    """{view: {"sources": {...}, "columns": {column: {(source table, source column), ...}}}}."""
+    out = {}
+    for event in manifest["events"]:
+        names = {s["asset_id"]: f'{s["schema"]}.{s["name"]}' for s in event["sources"]}
+        dest = event["destination"]
+        out[f'{dest["schema"]}.{dest["name"]}'] = {
+            "type": dest["type"],
+            "sources": set(names.values()),
+            "columns": {f["name"]: {(names[sf["asset_id"]], sf["field_name"]) for sf in f["source_fields"]}
+                        for f in event.get("fields") or []},
+        }
+    return out
+
+
+def view_lineage(conn_id="wh", database="shop", **kwargs):
+    op = SqlViewLineageCollectorOperator(task_id="views", conn_id=conn_id, database=database,
+                                         resource_type="data-lake", **kwargs)
+    return op.execute(make_context(task_id="views"))
+
+
+def test_sqlite_view_lineage_keeps_the_catalogs_spelling(sqlite_wh):
+    db = sqlite3.connect(sqlite_wh)
+    db.executescript(
+        'CREATE TABLE "Order Items" (order_id INT, Quantity INT, "Unit Price" REAL);'
+        'CREATE VIEW "Order Totals" AS SELECT order_id, SUM(quantity * "unit price") AS Total '
+        '  FROM "Order Items" JOIN orders ON orders.id = order_id GROUP BY order_id;'
+        "CREATE VIEW everything AS SELECT * FROM big_orders;"
+    )
+    db.close()
+    manifest = view_lineage()
+    validate_manifest(manifest)
+    assert manifest["kind"] == "lineage" and manifest["resource_type"] == "data-lake"
+    edges = _edges(manifest)
+    assert edges["main.big_orders"] == {
+        "type": "VIEW", "sources": {"main.orders"},
+        "columns": {"id": {("main.orders", "id")}, "amount": {("main.orders", "amount")}},
+    }
+    totals = edges["main.Order Totals"]
+    assert totals["sources"] == {"main.Order Items", "main.orders"}
+    assert totals["columns"]["Total"] == {("main.Order Items", "Quantity"), ("main.Order Items", "Unit Price")}
+    # SELECT * resolves through the catalog's columns; a view reading a view names it as a VIEW
+    assert edges["main.everything"]["columns"] == {"id": {("main.big_orders", "id")},
+                                                    "amount": {("main.big_orders", "amount")}}
+    source = next(e for e in manifest["events"] if e["destination"]["name"] == "everything")["sources"][0]
+    assert source["type"] == "VIEW"
+    assert manifest["stats"]["views"] == 3 and manifest["stats"]["skipped"] == {}
+    assert all(e["destination"]["database"] == "shop" for e in manifest["events"])
+
+
+def test_view_lineage_without_columns(sqlite_wh):
+    manifest = view_lineage(column_lineage=False)
+    assert [e["destination"]["name"] for e in manifest["events"]] == ["big_orders"]
+    assert "fields" not in manifest["events"][0]
+
+
+def test_view_lineage_refuses_freshness_only():
+    with pytest.raises(ValueError, match="only_freshness_and_volume"):
+        SqlViewLineageCollectorOperator(task_id="v", conn_id="wh", database="d", resource_type="data-lake",
+                                        only_freshness_and_volume=True)
+
+
+def test_sqlite_view_lineage_pushed_to_the_sandbox(sqlite_wh, mc_conn):
+    mc_conn.use("data-lake")
+    result = MonteCarloPushOperator(task_id="push", manifests=[collect(), view_lineage()],
+                                    min_push_interval=None).execute(make_context(task_id="push"))
+    assert len(result["invocation_ids"]) == 2
+    (stored,) = [e["event"] for e in mc_conn.events("lineage")]
+    assert stored["destination"]["name"] == "big_orders"
+    assert {s["name"] for s in stored["sources"]} == {"orders"}
+    assert mc_conn.pushes("lineage")[0]["invocation_id"] in result["invocation_ids"]
+
+
+@pytest.fixture
+def postgres_wh(postgres_server, monkeypatch):
+    """A database on the embedded PostgreSQL with tables, a quoted name, views across schemas and a
+    materialized view; the ``pg`` connection reaches it through the real PostgresHook."""
+    name = "views_shop"
+    if not postgres_server.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]):
+        postgres_server.create_database(name)
+        for statement in (
+            "CREATE SCHEMA mart",
+            "CREATE TABLE public.orders (id INT, customer_id INT, amount NUMERIC(12,2))",
+            'CREATE TABLE public."Customers" (id INT, "Country" TEXT)',
+            'CREATE VIEW mart.revenue_by_country AS SELECT c."Country", SUM(o.amount) AS revenue '
+            'FROM orders o JOIN "Customers" c ON c.id = o.customer_id GROUP BY c."Country"',
+            "CREATE VIEW mart.big AS SELECT id, amount * 2 AS doubled FROM public.orders WHERE amount > 10",
+            "CREATE MATERIALIZED VIEW mart.top AS SELECT * FROM mart.big",
+        ):
+            postgres_server.execute(statement, dbname=name)
+    monkeypatch.setenv("AIRFLOW_CONN_PG", json.dumps({
+        "conn_type": "postgres", "host": postgres_server.host, "port": postgres_server.port,
+        "login": postgres_server.user, "password": postgres_server.password, "schema": name,
+    }))
+    return name
+
+
+@pytest.mark.parametrize("catalog", [None, "information_schema"])
+def test_postgres_view_lineage(postgres_wh, catalog):
+    manifest = view_lineage(conn_id="pg", database="shop", catalog=catalog)
+    validate_manifest(manifest)
+    edges = _edges(manifest)
+    assert edges["mart.revenue_by_country"]["sources"] == {"public.orders", "public.Customers"}
+    assert edges["mart.revenue_by_country"]["columns"] == {
+        "Country": {("public.Customers", "Country")}, "revenue": {("public.orders", "amount")},
+    }
+    assert edges["mart.big"]["columns"] == {"id": {("public.orders", "id")}, "doubled": {("public.orders", "amount")}}
+    if catalog is None:
+        # pg_get_viewdef sees materialized views too; information_schema.views does not list them
+        assert edges["mart.top"]["columns"] == {"id": {("mart.big", "id")}, "doubled": {("mart.big", "doubled")}}
+    else:
+        assert "mart.top" not in edges
+    assert all(e["destination"]["database"] == "shop" for e in manifest["events"])
+
+
+def test_postgres_engine_dialect(postgres_wh):
+    from monte_carlo_push_provider.collectors.sql import engine_dialect
+
+    hook = SqlViewLineageCollectorOperator(task_id="v", conn_id="pg", database="d", resource_type="data-lake").get_source()
+    assert hook.dialect_name == "postgresql" and engine_dialect(hook) == "postgres"
+
+
+def test_view_definitions_that_are_whole_statements_are_parsed_as_they_are():
+    """Snowflake's VIEW_DEFINITION (like SQLite's sql) is the whole CREATE statement; PostgreSQL's
+    and the ANSI view_definition are the query alone, wrapped around a placeholder name."""
+    from monte_carlo_push_provider.collectors.base import TableRecord, engine_lineage, restore_catalog_names
+    from monte_carlo_push_provider.collectors.sql import _view_statement
+
+    orders = TableRecord("ANALYTICS", "PUBLIC", "ORDERS", fields=[("ID", "NUMBER"), ("AMOUNT", "NUMBER")])
+    whole = TableRecord("ANALYTICS", "PUBLIC", "BIG", type="VIEW",
+                        view_query="create or replace view BIG as select id, amount from orders where amount > 1;")
+    bare = TableRecord("ANALYTICS", "PUBLIC", "Doubled", type="VIEW", view_query=" select id, amount * 2 as x from orders")
+    empty = TableRecord("ANALYTICS", "PUBLIC", "HIDDEN", type="VIEW", view_query=None)
+    assert _view_statement(whole, "p0") == "create or replace view BIG as select id, amount from orders where amount > 1"
+    assert _view_statement(bare, "p1") == "CREATE VIEW p1 AS select id, amount * 2 as x from orders"
+    assert _view_statement(empty, "p2") is None
+    rows = [{"query_text": _view_statement(v, f"p{i}"), "query_id": f"view:{i}", "default_database": "ANALYTICS",
+             "default_schema": "PUBLIC"} for i, v in enumerate((whole, bare))]
+    events, _ = engine_lineage(rows, dialect="snowflake", resource_type="snowflake", default_database="ANALYTICS")
+    restore_catalog_names(events, [orders, whole, bare], {"p1": bare})
+    got = {e["destination"]["name"]: ([s["name"] for s in e["sources"]],
+                                       {f["name"]: [sf["field_name"] for sf in f["source_fields"]] for f in e["fields"]})
+           for e in events}
+    assert got == {"BIG": (["ORDERS"], {"ID": ["ID"], "AMOUNT": ["AMOUNT"]}),
+                   "Doubled": (["ORDERS"], {"ID": ["ID"], "X": ["AMOUNT"]})}

@@ -359,3 +359,22 @@ def test_dag_runs_redshift_collectors_and_pushes(
         "201", "202", "203", "204", "205", "206", "207"]
     lineage = sorted(e["event"]["destination"]["name"] for e in mc_conn.events("lineage"))
     assert lineage == sorted(["customer_copy", "daily_orders", "order_report", HOSTILE_TABLE.lower()])
+
+
+def test_view_lineage_through_the_redshift_hook(redshift_catalog: RedshiftCatalog, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The common.sql view-lineage collector on a ``redshift`` connection: RedshiftSQLHook's
+    dialect picks the PostgreSQL catalog (``pg_get_viewdef``) and the engine's redshift dialect."""
+    from monte_carlo_push_provider.collectors.sql import engine_dialect
+    from monte_carlo_push_provider.operators.sql import SqlViewLineageCollectorOperator
+
+    conn_id = redshift_catalog.standin.use(monkeypatch)
+    op = SqlViewLineageCollectorOperator(task_id="views", conn_id=conn_id, database="dev", resource_type="redshift")
+    assert engine_dialect(op.get_source()) == "redshift"
+    manifest = op.execute(make_context(task_id="views"))
+    validate_manifest(manifest)
+    (event,) = [e for e in manifest["events"] if e["destination"]["name"] == "big_orders"]
+    assert event["destination"]["schema"] == "analytics" and event["destination"]["type"] == "VIEW"
+    assert [(s["schema"], s["name"]) for s in event["sources"]] == [("analytics", "orders")]
+    assert {f["name"]: [sf["field_name"] for sf in f["source_fields"]] for f in event["fields"]} == {
+        "id": ["id"], "amount": ["amount"],
+    }
