@@ -180,8 +180,8 @@ def utc_iso(value: datetime | str | None) -> str | None:
     return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
 
 
-def parse_utc(value: str, *, field: str) -> datetime:
-    """Parse an ISO-8601 string that must carry UTC (``Z`` or ``+00:00``)."""
+def parse_utc(value: object, *, field: str) -> datetime:
+    """Parse an ISO-8601 string that must carry UTC (``Z`` or ``+00:00``); anything else is refused."""
     if not isinstance(value, str):
         raise ManifestError(f"{field} must be an ISO-8601 string, got {type(value).__name__}")
     try:
@@ -226,6 +226,8 @@ def new_manifest(
     manifest["resource_uuid"] = resource_uuid
     manifest["collected_at"] = utc_iso(collected_at or datetime.now(timezone.utc))
     if window is not None:
+        start: datetime | str
+        end: datetime | str
         if isinstance(window, Mapping):
             start, end = window["start"], window["end"]
         else:
@@ -431,10 +433,10 @@ def _validate_manifest(manifest: Any, index: int | None) -> dict[str, Any]:
     if kind == "query_logs":
         log_type = manifest.get("log_type")
         if log_type not in QUERY_LOG_TYPES:
-            hint = " (Hive query logs use 'hive-s3')" if log_type == "hive" else ""
+            log_hint = " (Hive query logs use 'hive-s3')" if log_type == "hive" else ""
             raise ManifestError(
                 f"{name}: log_type must be one of {', '.join(sorted(QUERY_LOG_TYPES))}, "
-                f"got {log_type!r}{hint}"
+                f"got {log_type!r}{log_hint}"
             )
         if "resource_type" in manifest and manifest["resource_type"] is not None:
             raise ManifestError(

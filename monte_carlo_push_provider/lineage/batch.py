@@ -60,7 +60,7 @@ class QueryForLineage:
     def coerce(cls, row: QueryForLineage | Mapping[str, Any]) -> QueryForLineage:
         if isinstance(row, QueryForLineage):
             return row
-        known = {k: row.get(k) for k in cls.__dataclass_fields__ if k in row}
+        known: dict[str, Any] = {k: row.get(k) for k in cls.__dataclass_fields__ if k in row}
         return cls(**known)
 
 
@@ -538,12 +538,12 @@ def _events(graph: _Graph, stats: LineageStats) -> list[dict[str, Any]]:
             stats.skipped_unqualified += len(sources)
             continue
         refs = {}
-        for source in sorted(sources):
-            ref = _asset_ref(source, graph.views, ids[source])
+        for source_name in sorted(sources):
+            ref = _asset_ref(source_name, graph.views, ids[source_name])
             if ref is None:
                 stats.skipped_unqualified += 1
             else:
-                refs[source] = ref
+                refs[source_name] = ref
         if not refs:
             continue
         fields: dict[str, list[tuple[str, str]]] = {}

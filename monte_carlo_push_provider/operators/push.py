@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from datetime import timedelta
+from types import EllipsisType
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
@@ -113,7 +114,7 @@ class MonteCarloPushOperator(BaseOperator):
         retry_base_delay_s: float = 1.0,
         retry_max_delay_s: float = 60.0,
         push_bucket: timedelta | float | None = timedelta(hours=1),
-        min_push_interval: timedelta | float | None | type[Ellipsis] = ...,  # type: ignore[valid-type]
+        min_push_interval: timedelta | float | None | EllipsisType = ...,  # ``...``: not given
         flow: str | None = None,
         force: bool = False,
         skip_when_nothing_pushed: bool = True,
@@ -134,7 +135,7 @@ class MonteCarloPushOperator(BaseOperator):
             raise MonteCarloManifestError(f"max_raw_bytes={max_raw_bytes:,} is too small; use >= 2,000 or None")
         if max_attempts < 1:
             raise MonteCarloManifestError(f"max_attempts must be >= 1, got {max_attempts}")
-        if min_push_interval is not ...:
+        if not isinstance(min_push_interval, EllipsisType):
             push_bucket = min_push_interval  # the old name
         if isinstance(push_bucket, (int, float)):
             push_bucket = timedelta(seconds=push_bucket)
