@@ -204,6 +204,11 @@ def parse_utc(value: object, *, field: str) -> datetime:
 # ---------------------------------------------------------------------------------------------
 
 
+#: A manifest's time window: ``(start, end)`` or ``{"start": ..., "end": ...}``, each an aware
+#: datetime or an ISO-8601 UTC string.
+ManifestWindow = tuple[datetime | str, datetime | str] | Mapping[str, str]
+
+
 def new_manifest(
     kind: str,
     events: list[dict[str, Any]],
@@ -211,7 +216,7 @@ def new_manifest(
     resource_type: str | None = None,
     log_type: str | None = None,
     resource_uuid: str | None = None,
-    window: tuple[datetime | str, datetime | str] | Mapping[str, str] | None = None,
+    window: ManifestWindow | None = None,
     collected_at: datetime | str | None = None,
     **info: Any,
 ) -> dict[str, Any]:

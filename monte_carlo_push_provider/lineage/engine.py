@@ -36,6 +36,9 @@ NormalizedSchema = Mapping[str, Mapping[str, str]]
 class LineageError(ValueError):
     """A SQL text whose lineage could not be extracted."""
 
+    #: set by the batch when the failure is cached by query shape (one warning per shape)
+    shape_key: str | None = None
+
 
 class UnparseableSQLError(LineageError):
     """sqlglot could not parse (or analyse) the statement."""

@@ -20,6 +20,7 @@ pycarlo is imported in ``execute`` only: DAG files that import this module stay 
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator
 from datetime import timedelta
 from types import EllipsisType
@@ -32,7 +33,7 @@ from monte_carlo_push_provider.operators.links import MonteCarloTablesLink
 from monte_carlo_push_provider.utils.wire import MAX_COMPRESSED_BYTES
 
 if TYPE_CHECKING:
-    from airflow.sdk import Context
+    from airflow.sdk import Context, ObjectStoragePath
 
 #: The raw (uncompressed) size each request body stays under: a gateway in front of Lambda /
 #: API Gateway caps raw bodies (6 MB / 10 MB); pycarlo posts plain JSON.
@@ -103,7 +104,7 @@ class MonteCarloPushOperator(BaseOperator):
         *,
         manifests: Any,
         monte_carlo_conn_id: str = MonteCarloHook.default_conn_name,
-        output_path: Any = None,
+        output_path: str | os.PathLike[str] | ObjectStoragePath | None = None,
         resource_uuid: str | None = None,
         max_compressed_bytes: int = MAX_COMPRESSED_BYTES,
         max_raw_bytes: int | None = DEFAULT_MAX_RAW_BYTES,
@@ -118,7 +119,7 @@ class MonteCarloPushOperator(BaseOperator):
         flow: str | None = None,
         force: bool = False,
         skip_when_nothing_pushed: bool = True,
-        state_path: Any = None,
+        state_path: str | os.PathLike[str] | ObjectStoragePath | None = None,
         lease_wait_s: float = DEFAULT_LEASE_WAIT_S,
         verify_resources: bool = True,
         **kwargs: Any,
