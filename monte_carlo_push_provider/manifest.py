@@ -180,8 +180,8 @@ def utc_iso(value: datetime | str | None) -> str | None:
     return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
 
 
-def parse_utc(value: str, *, field: str) -> datetime:
-    """Parse an ISO-8601 string that must carry UTC (``Z`` or ``+00:00``)."""
+def parse_utc(value: object, *, field: str) -> datetime:
+    """Parse an ISO-8601 string that must carry UTC (``Z`` or ``+00:00``); anything else is refused."""
     if not isinstance(value, str):
         raise ManifestError(f"{field} must be an ISO-8601 string, got {type(value).__name__}")
     try:
@@ -204,6 +204,11 @@ def parse_utc(value: str, *, field: str) -> datetime:
 # ---------------------------------------------------------------------------------------------
 
 
+#: A manifest's time window: ``(start, end)`` or ``{"start": ..., "end": ...}``, each an aware
+#: datetime or an ISO-8601 UTC string.
+ManifestWindow = tuple[datetime | str, datetime | str] | Mapping[str, str]
+
+
 def new_manifest(
     kind: str,
     events: list[dict[str, Any]],
@@ -211,7 +216,7 @@ def new_manifest(
     resource_type: str | None = None,
     log_type: str | None = None,
     resource_uuid: str | None = None,
-    window: tuple[datetime | str, datetime | str] | Mapping[str, str] | None = None,
+    window: ManifestWindow | None = None,
     collected_at: datetime | str | None = None,
     **info: Any,
 ) -> dict[str, Any]:
@@ -226,6 +231,8 @@ def new_manifest(
     manifest["resource_uuid"] = resource_uuid
     manifest["collected_at"] = utc_iso(collected_at or datetime.now(timezone.utc))
     if window is not None:
+        start: datetime | str
+        end: datetime | str
         if isinstance(window, Mapping):
             start, end = window["start"], window["end"]
         else:
@@ -431,10 +438,10 @@ def _validate_manifest(manifest: Any, index: int | None) -> dict[str, Any]:
     if kind == "query_logs":
         log_type = manifest.get("log_type")
         if log_type not in QUERY_LOG_TYPES:
-            hint = " (Hive query logs use 'hive-s3')" if log_type == "hive" else ""
+            log_hint = " (Hive query logs use 'hive-s3')" if log_type == "hive" else ""
             raise ManifestError(
                 f"{name}: log_type must be one of {', '.join(sorted(QUERY_LOG_TYPES))}, "
-                f"got {log_type!r}{hint}"
+                f"got {log_type!r}{log_hint}"
             )
         if "resource_type" in manifest and manifest["resource_type"] is not None:
             raise ManifestError(

@@ -18,7 +18,9 @@ from airflow.sdk import BaseHook
 from monte_carlo_push_provider.utils.errors import MonteCarloConfigError
 
 if TYPE_CHECKING:
+    import httpx
     from pycarlo.core import Client
+    from pycarlo.features.ingestion import IngestionService
 
 DEFAULT_INGEST_ENDPOINT = "https://integrations.getmontecarlo.com"
 DEFAULT_GRAPHQL_ENDPOINT = "https://api.getmontecarlo.com/graphql"
@@ -145,6 +147,8 @@ class MonteCarloCredentials:
         return tuple(v for v in (self.ingest_key_secret, self.graphql_key_secret) if v)
 
     def require_ingestion_key(self) -> tuple[str, str]:
+        if self.ingest_key_id and self.ingest_key_secret:
+            return self.ingest_key_id, self.ingest_key_secret
         missing = [
             label
             for label, value in (
@@ -153,15 +157,15 @@ class MonteCarloCredentials:
             )
             if not value
         ]
-        if missing:
-            raise MonteCarloConfigError(
-                f"Monte Carlo {' and '.join(missing)} is missing. Pushes need a key with the "
-                f"Ingestion scope; create one with `{CREATE_INGESTION_KEY}` and store its id as the "
-                "connection's login and its secret as the password."
-            )
-        return self.ingest_key_id, self.ingest_key_secret  # type: ignore[return-value]
+        raise MonteCarloConfigError(
+            f"Monte Carlo {' and '.join(missing)} is missing. Pushes need a key with the "
+            f"Ingestion scope; create one with `{CREATE_INGESTION_KEY}` and store its id as the "
+            "connection's login and its secret as the password."
+        )
 
     def require_graphql_key(self) -> tuple[str, str]:
+        if self.graphql_key_id and self.graphql_key_secret:
+            return self.graphql_key_id, self.graphql_key_secret
         missing = [
             label
             for label, value in (
@@ -170,13 +174,11 @@ class MonteCarloCredentials:
             )
             if not value
         ]
-        if missing:
-            raise MonteCarloConfigError(
-                f"Monte Carlo {' and '.join(missing)} is missing. GraphQL calls (sensor, custom "
-                "lineage, deletes, test_connection) need an API key, which is not the ingestion key: "
-                f"create one in {CREATE_GRAPHQL_KEY}."
-            )
-        return self.graphql_key_id, self.graphql_key_secret  # type: ignore[return-value]
+        raise MonteCarloConfigError(
+            f"Monte Carlo {' and '.join(missing)} is missing. GraphQL calls (sensor, custom "
+            "lineage, deletes, test_connection) need an API key, which is not the ingestion key: "
+            f"create one in {CREATE_GRAPHQL_KEY}."
+        )
 
     def require_resource_uuid(self, override: str | None = None) -> str:
         uuid = override or self.resource_uuid
@@ -208,8 +210,8 @@ class MonteCarloHook(BaseHook):
         super().__init__(**kwargs)
         self.monte_carlo_conn_id = monte_carlo_conn_id
         self._credentials: MonteCarloCredentials | None = None
-        self._http: Any = None  # httpx.Client, opened on the first GraphQL call
-        self._ahttp: Any = None  # httpx.AsyncClient, opened on the first async call
+        self._http: httpx.Client | None = None  # opened on the first GraphQL call
+        self._ahttp: httpx.AsyncClient | None = None  # opened on the first async call
 
     def __repr__(self) -> str:
         return f"MonteCarloHook(monte_carlo_conn_id={self.monte_carlo_conn_id!r})"
@@ -295,7 +297,7 @@ class MonteCarloHook(BaseHook):
         _pin_endpoint(session, creds.graphql_endpoint, "GraphQL calls", self.log)
         return Client(session=session)
 
-    def get_ingestion_service(self) -> Any:
+    def get_ingestion_service(self) -> IngestionService:
         from pycarlo.features.ingestion import IngestionService
 
         return IngestionService(mc_client=self.get_ingestion_client())
@@ -335,14 +337,14 @@ class MonteCarloHook(BaseHook):
         creds = self.get_credentials()
         return await post_async(self._async_client(), creds, query, variables, retry=retry, not_found_ok=not_found_ok)
 
-    def _sync_client(self) -> Any:
+    def _sync_client(self) -> httpx.Client:
         if self._http is None:
             from monte_carlo_push_provider.utils.graphql_transport import make_client
 
             self._http = make_client(self.get_credentials(), asynchronous=False)
         return self._http
 
-    def _async_client(self) -> Any:
+    def _async_client(self) -> httpx.AsyncClient:
         if self._ahttp is None:
             from monte_carlo_push_provider.utils.graphql_transport import make_client
 

@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from ..manifest import lineage_asset_ref, lineage_event, new_manifest
+from ..manifest import ManifestWindow, lineage_asset_ref, lineage_event, new_manifest
 from .engine import (
     DEFAULT_MAX_CHARS,
     DEFAULT_MAX_TOKENS,
@@ -60,7 +60,7 @@ class QueryForLineage:
     def coerce(cls, row: QueryForLineage | Mapping[str, Any]) -> QueryForLineage:
         if isinstance(row, QueryForLineage):
             return row
-        known = {k: row.get(k) for k in cls.__dataclass_fields__ if k in row}
+        known: dict[str, Any] = {k: row.get(k) for k in cls.__dataclass_fields__ if k in row}
         return cls(**known)
 
 
@@ -127,7 +127,7 @@ def build_lineage_manifest(
     default_database: str | None = None,
     default_schema: str | None = None,
     schema: Mapping[str, Mapping[str, object]] | None = None,
-    window: Any = None,
+    window: ManifestWindow | None = None,
     max_query_chars: int = DEFAULT_MAX_CHARS,
     timeout_s: float = DEFAULT_TIMEOUT_S,
     max_query_tokens: int | None = DEFAULT_MAX_TOKENS,
@@ -192,7 +192,7 @@ def build_lineage_manifest(
         except LineageError as e:
             # Logged once per shape (or per query id when there is no shape): a failing dashboard
             # query run 10,000 times in the window is one warning, with its first query id.
-            key = getattr(e, "shape_key", None) or key
+            key = e.shape_key or key
             if isinstance(e, QueryTooLargeError):
                 stats.skipped_too_large += 1
                 _warn_once(key, "lineage: skipped query %s: %s", row.query_id, e)
@@ -260,7 +260,7 @@ def lineage_manifest_from_queries(
     default_database: str | None = None,
     default_schema: str | None = None,
     schema: Mapping[str, Mapping[str, object]] | None = None,
-    window: Any = None,
+    window: ManifestWindow | None = None,
     max_query_chars: int = DEFAULT_MAX_CHARS,
     timeout_s: float = DEFAULT_TIMEOUT_S,
     max_query_tokens: int | None = DEFAULT_MAX_TOKENS,
@@ -378,10 +378,9 @@ def _statements(
         cached = resolver.lookup(key, created_columns)
         if cached is not None:
             return cached
-        failed = prefetched.get(key) if prefetched else None
-        if failed is not None and failed[0] == text:
-            del prefetched[key]  # type: ignore[union-attr]
-            failed[1].shape_key = f"shape:{hash(key)}"  # type: ignore[attr-defined]
+        if prefetched and (failed := prefetched.get(key)) is not None and failed[0] == text:
+            del prefetched[key]
+            failed[1].shape_key = f"shape:{hash(key)}"
             resolver.failed(key, failed[1])
             raise failed[1]
     lookup = RecordingSchema(user_schema, created_columns)
@@ -398,7 +397,7 @@ def _statements(
         )
     except LineageError as e:
         if key is not None:
-            e.shape_key = f"shape:{hash(key)}"  # type: ignore[attr-defined]
+            e.shape_key = f"shape:{hash(key)}"
             resolver.failed(key, e)
         raise
     if key is not None and shape is not None:
@@ -538,12 +537,12 @@ def _events(graph: _Graph, stats: LineageStats) -> list[dict[str, Any]]:
             stats.skipped_unqualified += len(sources)
             continue
         refs = {}
-        for source in sorted(sources):
-            ref = _asset_ref(source, graph.views, ids[source])
+        for source_name in sorted(sources):
+            ref = _asset_ref(source_name, graph.views, ids[source_name])
             if ref is None:
                 stats.skipped_unqualified += 1
             else:
-                refs[source] = ref
+                refs[source_name] = ref
         if not refs:
             continue
         fields: dict[str, list[tuple[str, str]]] = {}

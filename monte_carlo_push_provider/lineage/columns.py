@@ -138,9 +138,10 @@ class ColumnTracer:
         """Columns produced by UNNEST / LATERAL VIEW explode / FLATTEN come from their argument."""
         return self._upstreams(scope, scope.expression, skip_alias=True)
 
-    def _upstreams(self, scope: Scope, node: exp.Expression, skip_alias: bool = False) -> frozenset[Edge]:
+    def _upstreams(self, scope: Scope, node: exp.Expr, skip_alias: bool = False) -> frozenset[Edge]:
+        # exp.Expr: sqlglot's base of every node (Scope.expression is typed as one).
         edges: set[Edge] = set()
-        stack: list[exp.Expression] = [node]
+        stack: list[exp.Expr] = [node]
         while stack:
             current = stack.pop()
             if isinstance(current, exp.Column):

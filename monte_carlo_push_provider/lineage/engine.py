@@ -9,7 +9,7 @@ every statement kind. ``USE`` statements change the defaults of the statements a
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sqlglot import exp
@@ -35,6 +35,9 @@ NormalizedSchema = Mapping[str, Mapping[str, str]]
 
 class LineageError(ValueError):
     """A SQL text whose lineage could not be extracted."""
+
+    #: set by the batch when the failure is cached by query shape (one warning per shape)
+    shape_key: str | None = None
 
 
 class UnparseableSQLError(LineageError):
@@ -549,7 +552,7 @@ def _add_out(acc: _Accumulator, context: _Context, target: exp.Table | None) -> 
 def _read_tables(
     acc: _Accumulator,
     context: _Context,
-    roots: list[exp.Expression],
+    roots: Sequence[exp.Expression],
     cte_names: set[str],
     exclude: set[int] | None = None,
 ) -> None:

@@ -24,7 +24,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
-from typing import Any
+from typing import Any, cast
 
 from .engine import LineageTimeoutError, QueryTooLargeError, UnparseableSQLError, analyze_statements
 from .results import LineageResult
@@ -103,8 +103,10 @@ def parse_shapes(
                 break
             now = time.monotonic()
             next_kill = min(w.started + hard_limit for w in busy.values())
-            for conn in wait(list(busy), timeout=max(0.0, next_kill - now)):
-                worker = busy.pop(conn)  # type: ignore[arg-type]
+            # wait() returns some of the objects it is given, here only Connections.
+            ready = cast("list[Connection]", wait(list(busy), timeout=max(0.0, next_kill - now)))
+            for conn in ready:
+                worker = busy.pop(conn)
                 try:
                     index, outcome = worker.receive()
                 except (EOFError, OSError):

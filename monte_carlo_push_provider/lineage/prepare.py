@@ -12,6 +12,7 @@ names can be reported in the warehouse's case.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
+from typing import cast
 
 from sqlglot import exp
 from sqlglot.errors import OptimizeError, SqlglotError
@@ -151,7 +152,8 @@ def _qualify(query: exp.Expression, dialect: str, schema: dict[str, dict[str, st
     """
     read = dialect or None
     try:
-        sqlglot_schema = MappingSchema(schema, dialect=read, normalize=False)
+        # MappingSchema only reads the mapping; its annotation, dict[str, object], is invariant.
+        sqlglot_schema = MappingSchema(cast("dict[str, object]", schema), dialect=read, normalize=False)
     except SqlglotError:
         sqlglot_schema = MappingSchema({}, dialect=read, normalize=False)
     query = qualify_tables(query, dialect=read)

@@ -28,9 +28,15 @@ import logging
 import os
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.listeners import hookimpl
+
+if TYPE_CHECKING:
+    from pycarlo.core import Client
+
+    from monte_carlo_push_provider.hooks.monte_carlo import MonteCarloCredentials
+    from monte_carlo_push_provider.listeners.settings import ListenerSettings
 
 log = logging.getLogger("monte_carlo_push_provider.listener")
 
@@ -47,7 +53,7 @@ def _state(value: Any) -> str | None:
 class _Runtime:
     """Per-process state: settings, the sender, the DAGs whose metadata this process handled."""
 
-    def __init__(self, settings: Any) -> None:
+    def __init__(self, settings: ListenerSettings) -> None:
         from monte_carlo_push_provider.listeners.settings import local_state_dir
         from monte_carlo_push_provider.utils.etl_sender import EtlSender
 
@@ -65,7 +71,7 @@ class _Runtime:
         self._open: dict[Any, Any] = {}  # task attempts started in this process, for before_stopping
         atexit.register(self.sender.close, settings.flush_timeout_s)
 
-    def _client(self) -> tuple[Any, Any]:
+    def _client(self) -> tuple[Client, MonteCarloCredentials]:
         from monte_carlo_push_provider.hooks.monte_carlo import MonteCarloHook
 
         hook = MonteCarloHook(self.settings.conn_id)

@@ -242,7 +242,8 @@ class MonteCarloDeletePushIngestedTablesOperator(_MonteCarloGraphQLOperator):
         ``getTable(fullTableId, dwId)``; ids Monte Carlo does not know are reported, not sent.
     :param mcons: MCONs to delete as they are (no lookup).
     :param resource_uuid: the warehouse of ``full_table_ids`` (default: the connection's).
-    :param dry_run: resolve and list what would be deleted, delete nothing.
+    :param dry_run: resolve and list what would be deleted, delete nothing. Stored as
+        ``dry_run_only`` (``dry_run`` is BaseOperator's dry-run method).
     :param chunk_size: MCONs per call, at most 1,000 (Monte Carlo's limit).
     :return: ``{"dry_run", "mcons", "not_found", "deleted_count", "calls"}``.
     """
@@ -268,7 +269,9 @@ class MonteCarloDeletePushIngestedTablesOperator(_MonteCarloGraphQLOperator):
         self.full_table_ids = full_table_ids
         self.mcons = mcons
         self.resource_uuid = resource_uuid
-        self.dry_run = dry_run
+        # Not ``self.dry_run``: that would shadow BaseOperator.dry_run(), the method
+        # ``airflow tasks test --dry-run`` calls.
+        self.dry_run_only = dry_run
         self.chunk_size = chunk_size
 
     def execute(self, context: Context) -> dict[str, Any]:
@@ -316,8 +319,8 @@ class MonteCarloDeletePushIngestedTablesOperator(_MonteCarloGraphQLOperator):
                 len(not_found), dw_id, ", ".join(not_found[:50]) + (" ..." if len(not_found) > 50 else ""),
             )
         mcons = list(targets)
-        result: dict[str, Any] = {"dry_run": self.dry_run, "mcons": mcons, "not_found": not_found, "deleted_count": 0, "calls": 0}
-        if self.dry_run:
+        result: dict[str, Any] = {"dry_run": self.dry_run_only, "mcons": mcons, "not_found": not_found, "deleted_count": 0, "calls": 0}
+        if self.dry_run_only:
             self.log.info("dry run: would delete %d push-ingested table(s) (and their lineage):", len(mcons))
             for m in mcons:
                 self.log.info("  would delete %s (%s)", targets[m], m)

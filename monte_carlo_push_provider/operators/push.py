@@ -20,8 +20,10 @@ pycarlo is imported in ``execute`` only: DAG files that import this module stay 
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator
 from datetime import timedelta
+from types import EllipsisType
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
@@ -31,7 +33,7 @@ from monte_carlo_push_provider.operators.links import MonteCarloTablesLink
 from monte_carlo_push_provider.utils.wire import MAX_COMPRESSED_BYTES
 
 if TYPE_CHECKING:
-    from airflow.sdk import Context
+    from airflow.sdk import Context, ObjectStoragePath
 
 #: The raw (uncompressed) size each request body stays under: a gateway in front of Lambda /
 #: API Gateway caps raw bodies (6 MB / 10 MB); pycarlo posts plain JSON.
@@ -102,7 +104,7 @@ class MonteCarloPushOperator(BaseOperator):
         *,
         manifests: Any,
         monte_carlo_conn_id: str = MonteCarloHook.default_conn_name,
-        output_path: Any = None,
+        output_path: str | os.PathLike[str] | ObjectStoragePath | None = None,
         resource_uuid: str | None = None,
         max_compressed_bytes: int = MAX_COMPRESSED_BYTES,
         max_raw_bytes: int | None = DEFAULT_MAX_RAW_BYTES,
@@ -113,11 +115,11 @@ class MonteCarloPushOperator(BaseOperator):
         retry_base_delay_s: float = 1.0,
         retry_max_delay_s: float = 60.0,
         push_bucket: timedelta | float | None = timedelta(hours=1),
-        min_push_interval: timedelta | float | None | type[Ellipsis] = ...,  # type: ignore[valid-type]
+        min_push_interval: timedelta | float | None | EllipsisType = ...,  # ``...``: not given
         flow: str | None = None,
         force: bool = False,
         skip_when_nothing_pushed: bool = True,
-        state_path: Any = None,
+        state_path: str | os.PathLike[str] | ObjectStoragePath | None = None,
         lease_wait_s: float = DEFAULT_LEASE_WAIT_S,
         verify_resources: bool = True,
         **kwargs: Any,
@@ -134,7 +136,7 @@ class MonteCarloPushOperator(BaseOperator):
             raise MonteCarloManifestError(f"max_raw_bytes={max_raw_bytes:,} is too small; use >= 2,000 or None")
         if max_attempts < 1:
             raise MonteCarloManifestError(f"max_attempts must be >= 1, got {max_attempts}")
-        if min_push_interval is not ...:
+        if not isinstance(min_push_interval, EllipsisType):
             push_bucket = min_push_interval  # the old name
         if isinstance(push_bucket, (int, float)):
             push_bucket = timedelta(seconds=push_bucket)

@@ -22,7 +22,7 @@ What ties an answer to this push (docs/sensor.md, "What is proven"):
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Generator, Mapping
+from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from datetime import timedelta
@@ -227,8 +227,11 @@ class VisibilityChecker:
         if n:
             self._unchecked[kind] = self._unchecked.get(kind, 0) + n
 
-    def _items(self, kind: str) -> list[Any]:
-        return {"metadata": self.expect.tables, "lineage": self.expect.edges, "query_logs": self.expect.query_tables}[kind]
+    def _items(self, kind: str) -> Sequence[object]:
+        items: dict[str, Sequence[object]] = {
+            "metadata": self.expect.tables, "lineage": self.expect.edges, "query_logs": self.expect.query_tables,
+        }
+        return items[kind]
 
     def _budget(self, needed: int = 1) -> bool:
         return self._calls + needed <= self.max_calls
@@ -383,11 +386,12 @@ class VisibilityChecker:
         # fields and row counts are checked only for tables not tied to a push (explicit ones).
         found, unchecked = yield from self._find_tables(list(keys), fields=not tied and any(t.fields for t in pending))
         self._skip("metadata", len(unchecked))
-        out = []
+        out: list[Missing] = []
         for key, t in keys.items():
             if key in unchecked:
                 continue
             node = found.get(key)
+            reason: str | None
             if node is None:
                 reason = (
                     "not in Monte Carlo yet: this push's metadata for it is not processed"
@@ -456,8 +460,9 @@ class VisibilityChecker:
             )
         )
         points = _metric_points(_get(data, "getMetricsV4", "metricsJson"))
-        if any(_same_number(p.get("value"), t.row_count) for p in points):  # type: ignore[arg-type]
-            return None
+        expected = t.row_count
+        if expected is None or any(_same_number(p.get("value"), expected) for p in points):
+            return None  # no row count to compare (the caller only asks with one), or a match
         latest = max(points, key=lambda p: str(p.get("timestamp") or p.get("measurementTimestamp") or ""), default=None)
         seen = f"latest: {latest.get('value')}" if latest else "no row count since the push"
         return f"row count {t.row_count:,} not visible yet ({seen})"
@@ -552,7 +557,7 @@ class VisibilityChecker:
         by_source: dict[tuple[str, str], set[tuple[str, str]]] = {}
         for dst_col, src, src_col in e.columns:
             by_source.setdefault((src, src_col), set()).add((e.destination.lower(), dst_col.lower()))
-        out = []
+        out: list[Missing] = []
         for (src, src_col), needed in by_source.items():
             src_mcon = self._mcon(src, e.resource_uuid)
             remaining = set(needed)
@@ -642,7 +647,7 @@ class VisibilityChecker:
         return out
 
 
-def _metric_points(raw: Any) -> list[dict[str, Any]]:
+def _metric_points(raw: Any) -> list[Mapping[str, Any]]:
     if isinstance(raw, str):
         try:
             raw = json.loads(raw)

@@ -148,7 +148,7 @@ class Expectations:
                     e["destination"],
                     tuple(e.get("sources") or ()),
                     e.get("resource_uuid"),
-                    tuple(tuple(c) for c in e.get("columns") or ()),  # type: ignore[misc]
+                    tuple((dst, src, src_col) for dst, src, src_col in e.get("columns") or ()),
                 )
                 for e in data.get("edges") or []
             ],
@@ -157,7 +157,7 @@ class Expectations:
                 PushedFlow(f["kind"], f.get("resource_uuid"), tuple(f.get("invocation_ids") or ()), f.get("last_accepted_at"))
                 for f in data.get("flows") or []
             ],
-            query_window=tuple(data["query_window"]) if data.get("query_window") else None,  # type: ignore[arg-type]
+            query_window=(window[0], window[1]) if (window := data.get("query_window")) else None,
             metrics_since=data.get("metrics_since"),
             invocation_ids={k: list(v) for k, v in (data.get("invocation_ids") or {}).items()},
             nothing_pushed=bool(data.get("nothing_pushed")),

@@ -60,7 +60,9 @@ def waiting_line(status: VisibilityStatus, limit: int = 5) -> str:
 
 def timeout_message(expect: Expectations, status: Mapping[str, Any] | VisibilityStatus | None, waited_s: float) -> str:
     """What a timeout says: what is missing, per kind, and the invocation_ids to quote."""
-    data = status.to_dict() if hasattr(status, "to_dict") else (status or {})
+    from monte_carlo_push_provider.sensors.checker import VisibilityStatus
+
+    data = status.to_dict() if isinstance(status, VisibilityStatus) else (status or {})
     missing_tables: Mapping[str, list[str]] = data.get("missing_tables") or {}
     lines = [
         f"Monte Carlo does not show all of this push after {waited_s / 60:.1f} min ({CHECKPOINT_VISIBILITY})."

@@ -31,7 +31,7 @@ from monte_carlo_push_provider.sensors.messages import FLOW_TIMEOUT
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-    from monte_carlo_push_provider.sensors.checker import VisibilityChecker, VisibilityStatus
+    from monte_carlo_push_provider.sensors.checker import GraphQLRequest, VisibilityChecker, VisibilityStatus
     from monte_carlo_push_provider.sensors.expectations import Expectations
 
 DEFAULT_POKE_INTERVAL = timedelta(seconds=60)
@@ -224,7 +224,7 @@ class MonteCarloPushedDataSensor(BaseSensorOperator):
         self._polls += 1
         hook = self.hook
 
-        def call(request: Any) -> Any:
+        def call(request: GraphQLRequest) -> dict[str, Any]:
             # The poll loop is the retry: no retries inside one check.
             return hook.graphql(request.query, request.variables, retry=False, not_found_ok=request.not_found_ok)
 

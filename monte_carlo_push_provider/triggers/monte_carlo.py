@@ -15,11 +15,14 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from monte_carlo_push_provider.hooks.monte_carlo import MonteCarloHook
+
+if TYPE_CHECKING:
+    from monte_carlo_push_provider.sensors.checker import GraphQLRequest
 
 CLASSPATH = "monte_carlo_push_provider.triggers.monte_carlo.MonteCarloVisibilityTrigger"
 
@@ -93,7 +96,7 @@ class MonteCarloVisibilityTrigger(BaseTrigger):
             Expectations.from_dict(self.expectations), clock_skew_s=self.clock_skew_s, max_calls=self.max_calls
         )
 
-        async def call(request: Any) -> Any:
+        async def call(request: GraphQLRequest) -> dict[str, Any]:
             return await hook.agraphql(request.query, request.variables, retry=False, not_found_ok=request.not_found_ok)
 
         polls = 0

@@ -38,6 +38,8 @@ class MonteCarloPushError(RuntimeError):
         super().__init__(message)
         self.status = status
         self.invocation_ids = list(invocation_ids or [])
+        #: attempts that may have been accepted without an answer (set when retries ran out)
+        self.possible_duplicates = 0
 
 
 class MonteCarloRejectedError(MonteCarloPushError, AirflowFailException):

@@ -23,7 +23,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, overload
 from urllib.parse import quote
 
 from monte_carlo_push_provider.utils.etl_lineage import task_asset_refs
@@ -81,6 +81,10 @@ def _value(state: Any) -> str | None:
     return str(getattr(state, "value", state))
 
 
+@overload
+def iso(value: datetime) -> str: ...
+@overload
+def iso(value: datetime | None) -> str | None: ...
 def iso(value: datetime | None) -> str | None:
     if value is None:
         return None
@@ -90,7 +94,7 @@ def iso(value: datetime | None) -> str | None:
 
 
 def now_iso() -> str:
-    return iso(datetime.now(timezone.utc))  # type: ignore[return-value]
+    return iso(datetime.now(timezone.utc))
 
 
 def scrub(message: Any, limit: int = MAX_ERROR_CHARS) -> str:

@@ -27,7 +27,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pycarlo.core import Client
+
+    from monte_carlo_push_provider.hooks.monte_carlo import MonteCarloCredentials
+    from monte_carlo_push_provider.utils.sender import RetryPolicy
 
 log = logging.getLogger("monte_carlo_push_provider.listener")
 
@@ -76,8 +82,8 @@ class EtlSender:
         self,
         *,
         resource_uuid: str,
-        client_factory: Callable[[], tuple[Any, Any]],
-        policy: Any = None,
+        client_factory: Callable[[], tuple[Client, MonteCarloCredentials]],
+        policy: RetryPolicy | None = None,
         request_timeout_s: float = 10.0,
         max_queue: int = 10_000,
         outage_marker: Path | None = None,
@@ -95,8 +101,7 @@ class EtlSender:
         self._abort = threading.Event()
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
-        self._client: Any = None
-        self._creds: Any = None
+        self._connection: tuple[Client, MonteCarloCredentials] | None = None  # from client_factory, once
         self._outage_marker = outage_marker
         self.stats = SenderStats()
 
@@ -213,7 +218,7 @@ class EtlSender:
         if self._abort.wait(seconds):
             raise _Aborted()
 
-    def _effective_policy(self) -> Any:
+    def _effective_policy(self) -> RetryPolicy:
         from monte_carlo_push_provider.utils.sender import RetryPolicy
 
         policy = self._policy or RetryPolicy()
@@ -230,12 +235,13 @@ class EtlSender:
         valid, payload = self._payload(kind, batch, batch[0].resource)
         if not valid:
             return
-        if self._client is None:
-            self._client, self._creds = self._client_factory()
+        if self._connection is None:
+            self._connection = self._client_factory()
+        client, creds = self._connection
         label = f"ETL {kind} ({len(valid)} event{'s' if len(valid) != 1 else ''})"
         try:
             result = send_with_retries(
-                self._client, PATHS[kind], payload, creds=self._creds, timeout_s=self.request_timeout_s,
+                client, PATHS[kind], payload, creds=creds, timeout_s=self.request_timeout_s,
                 policy=self._effective_policy(), label=label, sleep=self._sleep, logger=log,
             )
         except _Aborted:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from monte_carlo_push_provider.utils.errors import (
     MonteCarloPushError,
@@ -20,6 +20,8 @@ from monte_carlo_push_provider.utils.errors import (
 )
 
 if TYPE_CHECKING:
+    import httpx
+
     from monte_carlo_push_provider.hooks.monte_carlo import MonteCarloCredentials
 
 #: Transient failures retried by ``retry=True`` calls: attempts and backoff bounds (seconds).
@@ -31,7 +33,11 @@ RETRY_MAX_S = 2.0
 NOT_FOUND = re.compile(r"not found|does not exist|doesn't exist|no such|unknown (table|mcon|node)", re.IGNORECASE)
 
 
-def make_client(creds: MonteCarloCredentials, *, asynchronous: bool) -> Any:
+@overload
+def make_client(creds: MonteCarloCredentials, *, asynchronous: Literal[False]) -> httpx.Client: ...
+@overload
+def make_client(creds: MonteCarloCredentials, *, asynchronous: Literal[True]) -> httpx.AsyncClient: ...
+def make_client(creds: MonteCarloCredentials, *, asynchronous: bool) -> httpx.Client | httpx.AsyncClient:
     import httpx
 
     key_id, secret = creds.require_graphql_key()
@@ -59,7 +65,7 @@ def _retrying(asynchronous: bool) -> Any:
 
 
 def post_sync(
-    client: Any, creds: MonteCarloCredentials, query: str, variables: dict[str, Any] | None, *, retry: bool,
+    client: httpx.Client, creds: MonteCarloCredentials, query: str, variables: dict[str, Any] | None, *, retry: bool,
     not_found_ok: bool,
 ) -> dict[str, Any]:
     import httpx
@@ -82,7 +88,7 @@ def post_sync(
 
 
 async def post_async(
-    client: Any, creds: MonteCarloCredentials, query: str, variables: dict[str, Any] | None, *, retry: bool,
+    client: httpx.AsyncClient, creds: MonteCarloCredentials, query: str, variables: dict[str, Any] | None, *, retry: bool,
     not_found_ok: bool,
 ) -> dict[str, Any]:
     import httpx

@@ -262,8 +262,8 @@ class PushedLedger:
             for record in read_pushed(self.state, resource_uuid, "query_logs", log_type, [day]):
                 for k in record.get("keys") or []:
                     keys.setdefault(k, record)
-        record = keys.get(key)
-        return key, (self.ownership.blocks(record) if record is not None else None)
+        pushed = keys.get(key)
+        return key, (self.ownership.blocks(pushed) if pushed is not None else None)
 
     def lineage_window_block(self, resource_uuid: str, resource_type: str, window: Mapping[str, str]) -> str | None:
         """Who already pushed lineage covering ``window`` for this resource, or None."""

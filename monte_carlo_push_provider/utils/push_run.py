@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import time
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from monte_carlo_push_provider.hooks.monte_carlo import MonteCarloHook
 from monte_carlo_push_provider.utils.push_plan import (
@@ -48,6 +48,11 @@ from monte_carlo_push_provider.utils.push_state import (
     _now as utcnow,
 )
 
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+    from monte_carlo_push_provider.operators.push import MonteCarloPushOperator
+
 
 class ResultFile:
     """The push-result file of this try: the rendered ``output_path`` if free (or already this
@@ -84,7 +89,7 @@ class ResultFile:
 
 
 class PushRun:
-    def __init__(self, operator: Any, context: Any) -> None:
+    def __init__(self, operator: MonteCarloPushOperator, context: Context) -> None:
         self.op = operator
         self.log = operator.log
         self.hook = MonteCarloHook(operator.monte_carlo_conn_id)
@@ -92,7 +97,7 @@ class PushRun:
         self.creds.require_ingestion_key()
         ti = context["ti"]
         self.ti = ti
-        self.identity = {
+        self.identity: dict[str, Any] = {  # dag_id, run_id, task_id, map_index
             "dag_id": ti.dag_id, "run_id": ti.run_id, "task_id": ti.task_id,
             "map_index": getattr(ti, "map_index", -1),
         }
@@ -107,7 +112,7 @@ class PushRun:
         self.claims: list[Any] = []
         self.plan_: PushPlan | None = None
         self.lineage_windows: list[tuple[str, str, dict[str, str]]] = []
-        self.output = None
+        self.output: ResultFile | None = None
         from monte_carlo_push_provider.manifest import Preflight
 
         self.preflight = Preflight(default_resource_uuid=operator.resource_uuid or self.creds.resource_uuid)

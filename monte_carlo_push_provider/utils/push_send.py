@@ -16,10 +16,16 @@ import inspect
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from monte_carlo_push_provider.utils.push_plan import PushPlan, PushUnit, SizeRule, groups, iter_manifests
 from monte_carlo_push_provider.utils.push_result import BatchRecord, PushResult
+
+if TYPE_CHECKING:
+    from pycarlo.core import Client
+
+    from monte_carlo_push_provider.hooks.monte_carlo import MonteCarloCredentials
+    from monte_carlo_push_provider.utils.sender import RetryPolicy
 
 PATHS = {"metadata": "/ingest/v1/metadata", "lineage": "/ingest/v1/lineage", "query_logs": "/ingest/v1/querylogs"}
 
@@ -103,7 +109,7 @@ class Sender:
     """Walks the manifests (pass 2) and sends what the plan says, in order."""
 
     def __init__(
-        self, *, plan: PushPlan, client: Any, creds: Any, policy: Any, timeout_s: float,
+        self, *, plan: PushPlan, client: Client, creds: MonteCarloCredentials, policy: RetryPolicy, timeout_s: float,
         deadline_s: float | None, result: PushResult, checkpoint: RoundCheckpoint, renew: Callable[[int], None],
         save: Callable[[], None], on_accepted: Callable[[PushUnit, BatchRecord, list[dict[str, Any]], bool], None],
         max_compressed_bytes: int, max_raw_bytes: int | None, log: Any,
@@ -156,7 +162,16 @@ class Sender:
         if index < plan.start:
             return
         if offset in unit.trimmed:
-            event = self.sizes.trim(unit.kind, event)[0]  # deterministic: same bytes as planned
+            trimmed = self.sizes.trim(unit.kind, event)  # deterministic: same bytes as planned
+            if trimmed is None:
+                from monte_carlo_push_provider.utils.errors import MonteCarloPushError
+
+                raise MonteCarloPushError(
+                    f"a {unit.kind} event (position {offset} of its unit) was trimmed to fit when planned "
+                    "but no longer fits when sent: the manifests changed between the two passes; "
+                    "re-run the task so it plans again"
+                )
+            event = trimmed[0]
         c.buffer.append(event)
         if index == plan.end - 1:
             events, c.buffer = c.buffer, []

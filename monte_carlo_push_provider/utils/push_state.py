@@ -252,7 +252,7 @@ def move_aside(path: Any, suffix: str) -> Any:
     target = path.parent / f"{path.name}.{suffix}-{_now().strftime('%Y%m%dT%H%M%SZ')}"
     local = _local(path)
     if local is not None:
-        os.replace(local, _local(target))
+        os.replace(local, os.path.join(os.path.dirname(local), target.name))  # same directory
     else:
         path.rename(target)
     return target
@@ -347,7 +347,7 @@ class Lease:
             self.waited = True
             if time.monotonic() >= deadline:
                 raise MonteCarloLeaseBusyError(
-                    f"{self.what} is held by {_who(doc)} until {doc.get('expires_at')} "
+                    f"{self.what} is held by {_who(doc)} until {(doc or {}).get('expires_at')} "
                     f"(lease file {self._path(current)}); waited {wait_s:g} s. Another run or a "
                     "zombie try is pushing the same thing; this try will be retried. If that process "
                     "is really gone, delete the lease file."

@@ -28,7 +28,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from monte_carlo_push_provider.utils.errors import (
     CHECKPOINT_DELIVERY,
@@ -38,6 +38,11 @@ from monte_carlo_push_provider.utils.errors import (
     response_message,
 )
 from monte_carlo_push_provider.utils.redact import describe_exception, scrub
+
+if TYPE_CHECKING:
+    from pycarlo.core import Client
+
+    from monte_carlo_push_provider.hooks.monte_carlo import MonteCarloCredentials
 
 log = logging.getLogger(__name__)
 
@@ -94,11 +99,11 @@ def _retry_after(headers: Any) -> float | None:
 
 
 def send_with_retries(
-    client: Any,
+    client: Client,
     path: str,
     payload: dict[str, Any],
     *,
-    creds: Any,
+    creds: MonteCarloCredentials,
     timeout_s: float,
     policy: RetryPolicy,
     label: str,
@@ -210,7 +215,7 @@ def send_with_retries(
             + (f"; {maybe} attempt(s) may have been accepted without an answer (possible duplicates)" if maybe else ""),
             status=last.status,
         )
-        error.possible_duplicates = maybe  # type: ignore[attr-defined]
+        error.possible_duplicates = maybe
         raise error from None
     return SendResult(
         invocation_id=invocation_id,

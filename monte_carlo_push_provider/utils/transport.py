@@ -19,13 +19,16 @@ from __future__ import annotations
 import socket
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+if TYPE_CHECKING:
+    from pycarlo.core import Client
 
 _current = threading.local()
 
@@ -160,7 +163,7 @@ def headers_for(client: Any) -> dict[str, str]:
 
 
 def post(
-    client: Any,
+    client: Client,
     path: str,
     body: bytes,
     *,

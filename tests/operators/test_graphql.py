@@ -90,6 +90,15 @@ def test_delete_dry_run_lists_and_deletes_nothing(mc_conn, capfd):
     assert all(known(t) for t in tables)
 
 
+def test_delete_dry_run_kwarg_keeps_baseoperator_dry_run_method(mc_conn, capfd):
+    # dry_run= is stored as dry_run_only: BaseOperator.dry_run() (what `airflow tasks test
+    # --dry-run` calls) must stay a method, not become a bool.
+    op = MonteCarloDeletePushIngestedTablesOperator(task_id="del", mcons=["MCON++a++b++table++DB:S.t"], dry_run=True)
+    assert op.dry_run_only is True
+    op.dry_run()  # renders the template fields and logs them (the task SDK logs to stdout)
+    assert "Dry run" in capfd.readouterr().out
+
+
 def test_delete_resolves_mcons_and_chunks_calls(mc_conn):
     tables = push_tables(5)
     result = run(MonteCarloDeletePushIngestedTablesOperator(task_id="del", full_table_ids=tables, chunk_size=2))
