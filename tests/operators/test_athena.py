@@ -26,7 +26,7 @@ from monte_carlo_push_provider.operators.athena import (
     AthenaQueryLogCollectorOperator,
 )
 from monte_carlo_push_provider.operators.push import MonteCarloPushOperator
-from monte_carlo_push_provider.sandbox import SANDBOX_WAREHOUSES
+from monte_carlo_sandbox import SANDBOX_WAREHOUSES
 from tests.conftest import DAGS_FOLDER, make_context
 from tests.standins.aws import AwsStandIn
 
