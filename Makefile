@@ -6,7 +6,7 @@
 # Release and docs (their tools live in their own small venv, $(TOOLS)):
 #   make dist      - sdist + wheel into dist/, `twine check --strict`, wheel contents checked
 #   make docs      - the docs site from docs/ (MkDocs, --strict) into site/
-#   make typecheck - mypy on the provider package (non-strict; not part of `make lint` yet)
+#   make typecheck - mypy on the provider package alone (`make lint` runs ruff and mypy)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -61,9 +61,11 @@ demo: install-demo
 test: install-test
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
-lint: venv
+# mypy checks the provider against its installed dependencies, so lint installs them first.
+lint: install-test tools
 	$(UV) pip install --quiet --python $(BIN)/python "ruff>=0.6"
 	$(BIN)/ruff check .
+	$(TOOLS)/bin/mypy --python-executable $(BIN)/python
 
 bench: install-test
 	$(BIN)/python benchmarks/push_batching.py

@@ -317,7 +317,8 @@ def restore_catalog_names(
     by_asset: dict[str, TableRecord] = {}
 
     def ref(r: dict[str, Any], *, destination: bool = False) -> None:
-        parts = tuple(str(r.get(k) or "").lower() for k in ("database", "schema", "name"))
+        parts = (str(r.get("database") or "").lower(), str(r.get("schema") or "").lower(),
+                 str(r.get("name") or "").lower())
         record = (placeholders.get(parts[2]) if destination else None) or tables.get(parts)
         if record is None:
             return

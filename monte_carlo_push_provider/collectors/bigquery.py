@@ -172,8 +172,8 @@ def source_ref(override: str | None, default: tuple[tuple[str, ...], str], **val
             else:
                 rendered.append(quote_identifier(text, "`"))
         return ".".join(rendered)
-    parts, view = default
-    return f"{quote_qualified(*parts, quote='`')}.INFORMATION_SCHEMA.{view}"
+    default_parts, view = default
+    return f"{quote_qualified(*default_parts, quote='`')}.INFORMATION_SCHEMA.{view}"
 
 
 def dataset_meta_ref(project: str, dataset: str, meta: str = "__TABLES__") -> str:
@@ -273,7 +273,9 @@ def list_datasets(client: Any, project: str, dataset_filter: NameFilter) -> list
 
 def _split_top_level(text: str, sep: str = ",") -> list[str]:
     """Split on ``sep`` outside <>, () and backticks."""
-    out, depth, quoted, current = [], 0, False, []
+    out: list[str] = []
+    current: list[str] = []
+    depth, quoted = 0, False
     for ch in text:
         if ch == "`":
             quoted = not quoted

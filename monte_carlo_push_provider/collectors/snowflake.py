@@ -219,7 +219,7 @@ def split_object_name(name: str, *, parts: int = 3, resolve_unquoted: bool = Fal
     return tuple(out) if len(out) == parts else None
 
 
-def account_usage_parts(value: str | tuple[str, str] | list[str]) -> tuple[str, str]:
+def account_usage_parts(value: str | Sequence[str]) -> tuple[str, str]:
     """``"SNOWFLAKE.ACCOUNT_USAGE"`` (Snowflake identifier rules) or ``("DB", "SCHEMA")`` as given."""
     if isinstance(value, str):
         parts = split_object_name(value, parts=2, resolve_unquoted=True)

@@ -170,7 +170,7 @@ class SqlMetadataCollector(Collector):
         except Exception:  # noqa: BLE001 - dbstat is a compile-time option
             pass
 
-        def record(name: str, native_type: str, ddl: str | None, fields: list[tuple[str, str]]) -> TableRecord:
+        def record(name: str, native_type: str | None, ddl: str | None, fields: list[tuple[str, str]]) -> TableRecord:
             table_type = normalize_table_type(native_type)
             return TableRecord(
                 database=self.database, schema=schema, name=name, type=table_type,
