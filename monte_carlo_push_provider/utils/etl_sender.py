@@ -228,7 +228,7 @@ class EtlSender:
         return policy
 
     def _send(self, batch: list[_Item]) -> None:
-        from monte_carlo_push_provider.utils.errors import MonteCarloPushError
+        from monte_carlo_push_provider.utils.errors import MonteCarloPushError, MonteCarloRejectedError
         from monte_carlo_push_provider.utils.sender import send_with_retries
 
         kind = batch[0].kind
@@ -250,7 +250,8 @@ class EtlSender:
             self._drop(valid, transient=True)
             return
         except MonteCarloPushError as exc:
-            exhausted = "attempts" in str(exc)  # send_with_retries: "failed after N attempts"
+            # Rejected (4xx) will not get better; anything else is transient retries running out.
+            exhausted = not isinstance(exc, MonteCarloRejectedError)
             if exhausted:
                 self._note_outage()
             log.warning("Monte Carlo ETL sender: %s dropped: %s", label, exc)

@@ -111,15 +111,12 @@ async def post_async(
 
 
 def _network_error(err: BaseException, creds: MonteCarloCredentials) -> MonteCarloPushError:
-    text = str(err)
+    from monte_carlo_push_provider.utils.redact import scrub
+
     # httpx quotes an invalid header value in its message (a secret pasted with a newline, shown
-    # as bytes with the newline escaped): scrub the secret in every form it can appear in.
-    secret = creds.graphql_key_secret
-    if secret:
-        for form in sorted({secret, secret.strip(), repr(secret)[1:-1], repr(secret.encode())[2:-1]}, key=len, reverse=True):
-            if form:
-                text = text.replace(form, "***")
-    return MonteCarloPushError(f"{type(err).__name__} talking to {creds.graphql_endpoint}: {text[:500]}")
+    # as bytes with the newline escaped): the push side's scrubber knows every form, and headers.
+    text = scrub(err, creds.secrets)[:500]
+    return MonteCarloPushError(f"{type(err).__name__} talking to {creds.graphql_endpoint}: {text}")
 
 
 def read_answer(creds: MonteCarloCredentials, status: int, content: bytes, *, not_found_ok: bool = False) -> dict[str, Any]:

@@ -21,7 +21,6 @@ Entries this task instance pushed in the *current* round count as resumed; entri
 
 from __future__ import annotations
 
-import inspect
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -301,11 +300,9 @@ class PushedLedger:
 def _planner_factory(max_compressed_bytes: int, max_raw_bytes: int | None) -> Callable[..., Any]:
     from monte_carlo_push_provider.utils.batching import BatchPlanner
 
-    accepts_raw = "max_raw_bytes" in inspect.signature(BatchPlanner).parameters
-
     def make(on_too_large: Callable[[Any], None]) -> Any:
-        extra = {"max_raw_bytes": max_raw_bytes} if accepts_raw and max_raw_bytes else {}
-        return BatchPlanner(limit=max_compressed_bytes, on_too_large=on_too_large, **extra)
+        # max_raw_bytes=None turns the raw cap off (the gzip cap alone), as the operator documents.
+        return BatchPlanner(limit=max_compressed_bytes, on_too_large=on_too_large, max_raw_bytes=max_raw_bytes)
 
     return make
 

@@ -12,7 +12,6 @@ and the hourly claim (metadata). A 413 splits the batch in halves, recursively.
 from __future__ import annotations
 
 import hashlib
-import inspect
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -25,7 +24,7 @@ if TYPE_CHECKING:
     from pycarlo.core import Client
 
     from monte_carlo_push_provider.hooks.monte_carlo import MonteCarloCredentials
-    from monte_carlo_push_provider.utils.sender import RetryPolicy
+    from monte_carlo_push_provider.utils.sender import RetryPolicy, SendResult
 
 PATHS = {"metadata": "/ingest/v1/metadata", "lineage": "/ingest/v1/lineage", "query_logs": "/ingest/v1/querylogs"}
 
@@ -267,7 +266,7 @@ class Sender:
             resource_type=unit.resource_type, log_type=unit.log_type, event_type=payload["event_type"],
             event_count=len(events), gzip_bytes=size, raw_bytes=len(body), fingerprint=fingerprint,
             invocation_id=sent.invocation_id, accepted_at=iso(utcnow()), attempts=sent.attempts,
-            timeouts=sent.timeouts, possible_duplicates=getattr(sent, "possible_duplicates", sent.timeouts),
+            timeouts=sent.timeouts, possible_duplicates=sent.possible_duplicates,
             try_number=self.result.try_number, request=self.request,
         )
         self.result.add_batch(record)
@@ -282,19 +281,11 @@ class Sender:
             label, f"{len(events):,}", human_size(size), sent.invocation_id, human_duration(elapsed), retried,
         )
 
-    _send_params: set[str] | None = None
-
-    def _send(self, unit: PushUnit, payload: dict[str, Any], body: bytes, label: str) -> Any:
+    def _send(self, unit: PushUnit, payload: dict[str, Any], body: bytes, label: str) -> SendResult:
         from monte_carlo_push_provider.utils.sender import send_with_retries
 
-        if Sender._send_params is None:
-            Sender._send_params = set(inspect.signature(send_with_retries).parameters)
-        extra: dict[str, Any] = {}
-        if "deadline_s" in Sender._send_params and self.deadline_s is not None:
-            extra["deadline_s"] = self.deadline_s
-        if "body" in Sender._send_params:
-            extra["body"] = body
+        # body: the exact bytes fingerprinted and measured above are what is sent.
         return send_with_retries(
             self.client, PATHS[unit.kind], payload, creds=self.creds, timeout_s=self.timeout_s,
-            policy=self.policy, label=label, logger=self.log, **extra,
+            policy=self.policy, label=label, logger=self.log, body=body, deadline_s=self.deadline_s,
         )
