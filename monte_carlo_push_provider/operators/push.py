@@ -30,14 +30,11 @@ from airflow.sdk import BaseOperator
 
 from monte_carlo_push_provider.hooks.monte_carlo import MonteCarloHook
 from monte_carlo_push_provider.operators.links import MonteCarloTablesLink
-from monte_carlo_push_provider.utils.wire import MAX_COMPRESSED_BYTES
+from monte_carlo_push_provider.utils.wire import MAX_COMPRESSED_BYTES, MAX_RAW_BYTES
 
 if TYPE_CHECKING:
     from airflow.sdk import Context, ObjectStoragePath
 
-#: The raw (uncompressed) size each request body stays under: a gateway in front of Lambda /
-#: API Gateway caps raw bodies (6 MB / 10 MB); pycarlo posts plain JSON.
-DEFAULT_MAX_RAW_BYTES = 5_000_000
 #: How long a try waits for another holder of the same lease (a zombie try still pushing, a
 #: concurrent run pushing query logs of the same resource) before failing to be retried.
 DEFAULT_LEASE_WAIT_S = 120.0
@@ -107,7 +104,7 @@ class MonteCarloPushOperator(BaseOperator):
         output_path: str | os.PathLike[str] | ObjectStoragePath | None = None,
         resource_uuid: str | None = None,
         max_compressed_bytes: int = MAX_COMPRESSED_BYTES,
-        max_raw_bytes: int | None = DEFAULT_MAX_RAW_BYTES,
+        max_raw_bytes: int | None = MAX_RAW_BYTES,
         strict_size: bool = False,
         request_timeout_s: float | None = None,
         request_deadline_s: float | None = None,

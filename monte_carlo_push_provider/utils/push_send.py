@@ -177,10 +177,12 @@ class Sender:
             c.next_plan += 1
             fitted = self._fit(unit, events)
             c.of += len(fitted) - 1
-            for chunk, payload, body in fitted:
-                self._push(unit, c, chunk, payload, body)
+            for chunk, payload, body, gzip_bytes in fitted:
+                self._push(unit, c, chunk, payload, body, gzip_bytes)
 
-    def _fit(self, unit: PushUnit, events: list[dict[str, Any]]) -> list[tuple[list[dict[str, Any]], dict, bytes]]:
+    def _fit(
+        self, unit: PushUnit, events: list[dict[str, Any]]
+    ) -> list[tuple[list[dict[str, Any]], dict, bytes, int]]:
         """Build the real body of a planned batch and measure it; a body that still comes out over
         the gzip or raw cap (rare: the plan's estimate is conservative) is split."""
         from monte_carlo_push_provider.utils.wire import gzip_size, json_body
@@ -191,19 +193,20 @@ class Sender:
             chunk = pending.pop(0)
             payload = build_payload(unit, chunk)
             body = json_body(payload)
-            over = gzip_size(body) > self.max_compressed_bytes or (
+            gzip_bytes = gzip_size(body)
+            over = gzip_bytes > self.max_compressed_bytes or (
                 self.max_raw_bytes is not None and len(body) > self.max_raw_bytes
             )
             if over and len(chunk) > 1:
                 cut = max(1, int(len(chunk) * 0.9))
                 pending[:0] = [chunk[:cut], chunk[cut:]]
                 continue
-            out.append((chunk, payload, body))
+            out.append((chunk, payload, body, gzip_bytes))
         return out
 
     def _push(
         self, unit: PushUnit, c: _Cursor, events: list[dict[str, Any]], payload: dict | None = None,
-        body: bytes | None = None,
+        body: bytes | None = None, gzip_bytes: int | None = None,
     ) -> None:
         from monte_carlo_push_provider.utils.errors import MonteCarloPayloadTooLargeError
         from monte_carlo_push_provider.utils.push_state import iso, utcnow
@@ -212,6 +215,7 @@ class Sender:
         if payload is None or body is None:
             payload = build_payload(unit, events)
             body = json_body(payload)
+            gzip_bytes = None  # measured below for this rebuilt body
         # The body is deterministic for the same events, so an identical fingerprint in this
         # round's checkpoint means the gateway already accepted exactly this request.
         fingerprint = hashlib.sha256(body).hexdigest()[:32]
@@ -223,7 +227,7 @@ class Sender:
             return
         c.number += 1
         label = f"{unit.label} batch {c.number}/{c.of}"
-        size = gzip_size(body)
+        size = gzip_bytes if gzip_bytes is not None else gzip_size(body)  # _fit measured it already
         earlier = self.accepted.get(fingerprint)
         if earlier:
             self.resumed_seen += 1
