@@ -270,31 +270,8 @@ def representable(queries: Iterable[QueryRecord], skips: Skips) -> Iterator[Quer
 
 
 # ---------------------------------------------------------------------------------------------
-# Lineage policy: case folding and column stripping, written once
+# Lineage policy: column stripping and catalog spelling, written once
 # ---------------------------------------------------------------------------------------------
-
-NameFold = Callable[[str], str]
-
-
-def fold_lineage_names(events: list[dict[str, Any]], fold: NameFold) -> list[dict[str, Any]]:
-    """Apply a dialect's case rule to the names of lineage events the SQL lineage engine built
-    (it lower-cases every identifier). Asset ids are local references and stay as they are."""
-
-    def ref(r: dict[str, Any]) -> None:
-        for key in ("database", "schema", "name"):
-            if isinstance(r.get(key), str):
-                r[key] = fold(r[key])
-
-    for event in events:
-        ref(event["destination"])
-        for source in event["sources"]:
-            ref(source)
-        for f in event.get("fields") or []:
-            f["name"] = fold(f["name"])
-            for sf in f["source_fields"]:
-                sf["field_name"] = fold(sf["field_name"])
-    return events
-
 
 def strip_column_lineage(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Drop column mappings (``column_lineage=False``): table lineage never expires in Monte
@@ -307,8 +284,8 @@ def strip_column_lineage(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def restore_catalog_names(
     events: list[dict[str, Any]], records: Iterable[TableRecord], renamed: Mapping[str, TableRecord] | None = None,
 ) -> list[dict[str, Any]]:
-    """Give lineage events the catalog's spelling of tables and columns (the engine lower-cases
-    every identifier; a catalog that keeps case, SQLite's ``"Order Items"`` or PostgreSQL's quoted
+    """Give lineage events the catalog's spelling of tables and columns (the engine folds unquoted
+    identifiers by the dialect's rule; a catalog that keeps case, SQLite's ``"Order Items"`` or PostgreSQL's quoted
     names, must match the metadata push). ``renamed`` maps a name the statement used in place of
     a table (view lineage's placeholders) to that table. Names the catalog does not know (another
     database's tables) keep the engine's spelling; asset ids are local references and stay."""
@@ -345,7 +322,7 @@ def restore_catalog_names(
 
 def engine_lineage(
     rows: Iterable[Mapping[str, Any]], *, dialect: str, resource_type: str, column_lineage: bool = True,
-    fold: NameFold | None = None, **options: Any,
+    **options: Any,
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Lineage events (and the engine's stats) parsed from statements by
     :mod:`monte_carlo_push_provider.lineage` (imports sqlglot: call it inside ``collect``)."""
@@ -358,9 +335,7 @@ def engine_lineage(
             "lineage dependencies"
         ) from exc
     manifest, stats = build_lineage_manifest(rows, dialect=dialect, resource_type=resource_type, **options)
-    events = manifest["events"]
-    if fold is not None:
-        fold_lineage_names(events, fold)
+    events = manifest["events"]  # the engine spells names by the dialect's case rules
     if not column_lineage:
         strip_column_lineage(events)
     return events, stats.as_dict()

@@ -508,11 +508,6 @@ def query_record(row: Mapping[str, Any]) -> QueryRecord:
     )
 
 
-def query_log_row(row: Mapping[str, Any]) -> dict[str, Any]:
-    """One ``system.query.history`` row (lower-cased keys) as a query-log entry."""
-    return query_record(row).to_event()
-
-
 def _json_safe(value: Any) -> Any:
     if value is None or isinstance(value, (str, int, float, bool)):
         return value

@@ -41,9 +41,6 @@ from monte_carlo_push_provider.collectors.common import (
 log = logging.getLogger(__name__)
 
 RESOURCE_TYPE = "data-lake"
-#: The constant "database" of ``database_label="hive"`` naming (the provider's old default).
-DEFAULT_DATABASE_LABEL = "hive"
-NAMING_DOC = "docs/hive.md#names-in-monte-carlo"
 
 
 def monte_carlo_database(hive_database: str, database_label: str | None) -> str:
@@ -141,19 +138,6 @@ def spark_schema_fields(params: Mapping[str, str]) -> list[tuple[str, str, str |
 # ---------------------------------------------------------------------------------------------
 # Metastore (Thrift) path
 # ---------------------------------------------------------------------------------------------
-
-
-def table_event(
-    table: Any,
-    *,
-    database_label: str | None = None,
-    only_freshness_and_volume: bool = False,
-    partitions: list[Any] | None = None,
-) -> dict[str, Any]:
-    """One metastore ``Table`` (+ its partitions, for partitioned tables) as a metadata event."""
-    return table_record(table, database_label=database_label, partitions=partitions).to_event(
-        only_freshness_and_volume=only_freshness_and_volume
-    )
 
 
 def table_record(table: Any, *, database_label: str | None = None, partitions: list[Any] | None = None) -> TableRecord:

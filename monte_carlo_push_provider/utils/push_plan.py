@@ -107,9 +107,6 @@ class PushPlan:
     events: int
     requests: int  # planned requests of units that are not skipped
 
-    def unit_order(self) -> list[PushUnit]:
-        return list(self.units.values())
-
 
 def iter_manifests(value: Any) -> Iterator[Any]:
     """Flatten what ``manifests`` resolves to: a manifest dict, a list of them, or a (lazy)

@@ -133,7 +133,6 @@ class Sender:
         self.cursors = {key: _Cursor(of=len(unit.plans)) for key, unit in plan.units.items()}
         self.request = len(checkpoint.round["batches"])
         self.sent = 0
-        self.resumed_seen = 0
 
     def run(self, manifests: Any, resolve_resource: Callable[[str | None], str]) -> None:
         units = self.plan.units
@@ -230,7 +229,6 @@ class Sender:
         size = gzip_bytes if gzip_bytes is not None else gzip_size(body)  # _fit measured it already
         earlier = self.accepted.get(fingerprint)
         if earlier:
-            self.resumed_seen += 1
             self.log.info(
                 "%s: %s events, %s gzip, invocation_id=%s (accepted by try %s; not sent again)",
                 label, f"{len(events):,}", human_size(size), earlier["invocation_id"], earlier.get("try_number"),
