@@ -18,9 +18,10 @@ Stdlib and ``airflow.sdk`` only: operator modules import collector modules at DA
 from __future__ import annotations
 
 import logging
+import re
 from abc import ABC, abstractmethod
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, ClassVar
@@ -288,15 +289,31 @@ def restore_catalog_names(
     identifiers by the dialect's rule; a catalog that keeps case, SQLite's ``"Order Items"`` or PostgreSQL's quoted
     names, must match the metadata push). ``renamed`` maps a name the statement used in place of
     a table (view lineage's placeholders) to that table. Names the catalog does not know (another
-    database's tables) keep the engine's spelling; asset ids are local references and stay."""
-    tables = {(r.database.lower(), r.schema.lower(), r.name.lower()): r for r in records}
+    database's tables) keep the engine's spelling; asset ids are local references and stay.
+
+    A name the catalog holds exactly is kept; otherwise the one catalog name equal to it but for
+    case is used, and where the catalog has several (Snowflake ``"orders"`` beside ``ORDERS``,
+    BigQuery's case-sensitive tables) the engine's spelling, which follows the dialect's rules,
+    is left alone rather than guessed.
+    """
+    records = list(records)
+    exact = {(r.database, r.schema, r.name): r for r in records}
+    folded: dict[tuple[str, str, str], list[TableRecord]] = {}
+    for r in records:
+        folded.setdefault((r.database.lower(), r.schema.lower(), r.name.lower()), []).append(r)
     placeholders = {k.lower(): r for k, r in (renamed or {}).items()}
     by_asset: dict[str, TableRecord] = {}
 
+    def find(parts: tuple[str, str, str]) -> TableRecord | None:
+        record = exact.get(parts)
+        if record is None:
+            candidates = folded.get((parts[0].lower(), parts[1].lower(), parts[2].lower()), [])
+            record = candidates[0] if len(candidates) == 1 else None
+        return record
+
     def ref(r: dict[str, Any], *, destination: bool = False) -> None:
-        parts = (str(r.get("database") or "").lower(), str(r.get("schema") or "").lower(),
-                 str(r.get("name") or "").lower())
-        record = (placeholders.get(parts[2]) if destination else None) or tables.get(parts)
+        parts = (str(r.get("database") or ""), str(r.get("schema") or ""), str(r.get("name") or ""))
+        record = (placeholders.get(parts[2].lower()) if destination else None) or find(parts)
         if record is None:
             return
         r.update(database=record.database, schema=record.schema, name=record.name, type=record.type)
@@ -304,9 +321,10 @@ def restore_catalog_names(
             by_asset[r["asset_id"]] = record
 
     def column(record: TableRecord | None, name: str) -> str:
-        if record is None:
+        if record is None or any(f[0] == name for f in record.fields):
             return name
-        return next((f[0] for f in record.fields if f[0].lower() == name.lower()), name)
+        same = [f[0] for f in record.fields if f[0].lower() == name.lower()]
+        return same[0] if len(same) == 1 else name
 
     for event in events:
         ref(event["destination"], destination=True)
@@ -339,6 +357,101 @@ def engine_lineage(
     if not column_lineage:
         strip_column_lineage(events)
     return events, stats.as_dict()
+
+
+# ---------------------------------------------------------------------------------------------
+# View lineage from the catalog: a view's definition parsed like any CREATE VIEW, written once
+# ---------------------------------------------------------------------------------------------
+
+# One dotted part of a name: bare, "quoted", `quoted` or [quoted] (quotes doubled inside).
+_NAME_PART = r'(?:"(?:[^"]|"")*"|`(?:[^`]|``)*`|\[[^\]]*\]|[^\s."`\[\]();]+)'
+# The whole CREATE statement some catalogs keep (SQLite's sqlite_schema.sql, Snowflake's
+# VIEW_DEFINITION, SHOW CREATE TABLE output): what comes before the view's name, and the name.
+_CREATE_VIEW = re.compile(
+    rf"^\s*create\b(?P<head>[^;]*?\bview\s+(?:if\s+not\s+exists\s+)?)"
+    rf"(?P<name>{_NAME_PART}(?:\s*\.\s*{_NAME_PART})*)",
+    re.IGNORECASE | re.DOTALL,
+)
+_CREATE = re.compile(r"^\s*create\b", re.IGNORECASE)
+#: stats.skipped key of a view the catalog shows no definition of
+NO_VIEW_DEFINITION = "no_view_definition"
+
+
+def view_statement(record: TableRecord, placeholder: str) -> str | None:
+    """The statement the lineage engine parses for one view, or None when the catalog has no text.
+
+    The view is always named ``placeholder`` (a plain identifier, so no dialect's quoting or case
+    rules matter) and :func:`view_lineage` puts the catalog's name back: the text's own name may be
+    stale (Snowflake keeps the ``CREATE`` as written through an ``ALTER VIEW ... RENAME``) or
+    spelled otherwise than the catalog. Whole ``CREATE VIEW`` statements get the placeholder in
+    place of their name; the bare query most catalogs keep (``information_schema.views``,
+    ``pg_get_viewdef``, BigQuery, Unity Catalog, Hive) becomes ``CREATE VIEW <placeholder> AS
+    <query>``.
+    """
+    text = (record.view_query or "").strip().rstrip(";").strip()
+    if not text:
+        return None
+    match = _CREATE_VIEW.match(text)
+    if match:
+        return f"{text[:match.start('name')]}{placeholder}{text[match.end('name'):]}"
+    if _CREATE.match(text):
+        return text  # a CREATE that is not recognisably a view's: the engine says what it is
+    return f"CREATE VIEW {placeholder} AS {text}"
+
+
+def view_lineage(
+    records: Sequence[TableRecord],
+    skips: Skips,
+    *,
+    dialect: str,
+    resource_type: str,
+    column_lineage: bool = True,
+    context: Callable[[TableRecord], tuple[str | None, str | None]] | None = None,
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Table and column lineage of every view among ``records`` (tables and views of a catalog, as
+    a warehouse's metadata collector reads them), parsed from the views' definitions by the
+    lineage engine (imports sqlglot: call it inside ``collect``).
+
+    Every record's columns are the engine's schema, so ``SELECT *`` and unqualified columns in a
+    join resolve; names come out spelled as the catalog spells them (:func:`restore_catalog_names`),
+    so they equal the metadata push's. ``context(view)`` is the (database, schema) unqualified
+    names in the view's text resolve in (default: the view's own). A view without text is counted
+    as ``no_view_definition``; one the engine cannot parse (or that runs over its size or time
+    cap) as ``unparseable_view_definition`` (``too_large_…``, ``timed_out_…``) in the collector's
+    skips: one warning per defect, every view counted, the rest still collected.
+    """
+    views = [r for r in records if r.type == "VIEW"]
+    placeholders: dict[str, TableRecord] = {}
+    rows = []
+    for number, view in enumerate(views):
+        placeholder = f"mcpp_view_{number}"
+        statement = view_statement(view, placeholder)
+        if statement is None:
+            # information_schema.views shows the text only to the view's owner on some databases
+            # (PostgreSQL, MySQL); a secure view's text only to its owner role on Snowflake
+            skips.skip(NO_VIEW_DEFINITION, f"view {view.label()}")
+            continue
+        database, schema = context(view) if context is not None else (view.database, view.schema)
+        placeholders[placeholder] = view
+        rows.append({"query_text": statement, "query_id": placeholder,
+                     "default_database": database, "default_schema": schema})
+
+    def skipped(row: Any, defect: str, detail: str) -> None:
+        first = (detail.strip().splitlines() or [defect])[0][:300]
+        skips.skip(f"{defect}_view_definition", f"view {placeholders[row.query_id].label()}: {first}")
+
+    events: list[dict[str, Any]] = []
+    stats: dict[str, Any] = {}
+    if rows:
+        engine_schema = {
+            f"{r.database}.{r.schema}.{r.name}": {f[0]: f[1] for f in r.fields} for r in records if r.fields
+        }
+        events, stats = engine_lineage(
+            rows, dialect=dialect, resource_type=resource_type, column_lineage=column_lineage,
+            schema=engine_schema, on_skip=skipped,
+        )
+        restore_catalog_names(events, records, placeholders)
+    return events, {**stats, "views": len(views)}
 
 
 def check_choice(name: str, value: Any, allowed: Iterable[Any]) -> None:

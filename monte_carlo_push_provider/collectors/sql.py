@@ -18,7 +18,6 @@ information_schema --                              --                         --
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any, ClassVar
@@ -270,26 +269,6 @@ def engine_dialect(hook: Any) -> str:
     return name if name and Dialect.get(name) is not None else ""
 
 
-_CREATE_VIEW = re.compile(r"^\s*create\b", re.IGNORECASE)
-
-
-def _view_statement(record: TableRecord, placeholder: str) -> str | None:
-    """The statement the engine parses for one view, or None when the catalog has no text.
-
-    SQLite (``sqlite_schema.sql``) and Snowflake (``INFORMATION_SCHEMA.VIEWS.VIEW_DEFINITION``)
-    keep the whole ``CREATE VIEW`` as written: parsed as it is. PostgreSQL (``pg_get_viewdef``)
-    and the ANSI ``view_definition`` elsewhere hold only the query: it becomes ``CREATE VIEW
-    <placeholder> AS <query>``. The placeholder is a plain identifier, so no dialect's quoting
-    rules matter, and the collector puts the view's real name back afterwards.
-    """
-    text = (record.view_query or "").strip().rstrip(";").strip()
-    if not text:
-        return None
-    if _CREATE_VIEW.match(text):
-        return text
-    return f"CREATE VIEW {placeholder} AS {text}"
-
-
 class SqlViewLineageCollector(SqlMetadataCollector):
     """Table and column lineage of every view, parsed from the view's definition in the catalog
     (``sqlite_schema.sql``, PostgreSQL ``pg_get_viewdef``, ``information_schema.views``):
@@ -322,7 +301,7 @@ class SqlViewLineageCollector(SqlMetadataCollector):
         self.dialect = dialect
 
     def collect(self, source: Any, window: tuple[datetime, datetime] | None = None) -> Collection:
-        from monte_carlo_push_provider.collectors.base import engine_lineage, restore_catalog_names
+        from monte_carlo_push_provider.collectors.base import view_lineage
 
         family = self.family or catalog_family(source)
         dialect = self.dialect if self.dialect is not None else engine_dialect(source)
@@ -333,37 +312,11 @@ class SqlViewLineageCollector(SqlMetadataCollector):
             # it) with names visible on the session's search_path unqualified: they resolve in
             # the session's schema, not the view's. Elsewhere they resolve in the view's schema.
             session_schema = (source.get_first(POSTGRES_CURRENT_SCHEMA) or [None])[0]
-        views = [r for r in records if r.type == "VIEW"]
-        placeholders: dict[str, TableRecord] = {}
-        rows = []
-        for number, view in enumerate(views):
-            placeholder = f"mcpp_view_{number}"
-            statement = _view_statement(view, placeholder)
-            if statement is None:
-                # information_schema.views shows the text only to the view's owner (PostgreSQL,
-                # MySQL): grant ownership or use the postgres family's pg_get_viewdef
-                self.skips.skip("no_view_definition", f"view {view.label()}")
-                continue
-            placeholders[placeholder] = view
-            rows.append({
-                "query_text": statement,
-                "query_id": f"view:{view.schema}.{view.name}",
-                "default_database": self.database,
-                "default_schema": session_schema or ("main" if family == "sqlite" else view.schema),
-            })
-        engine_schema = {
-            f"{r.database}.{r.schema}.{r.name}": {f[0]: f[1] for f in r.fields} for r in records if r.fields
-        }
-        events: list[dict[str, Any]] = []
-        stats: dict[str, Any] = {}
-        if rows:
-            events, stats = engine_lineage(
-                rows, dialect=dialect, resource_type=self.flavour, column_lineage=self.column_lineage,
-                default_database=self.database, schema=engine_schema,
-            )
-            restore_catalog_names(events, records, placeholders)
-        stats = {**stats, "views": len(views)}
-        what = f"{self.database} ({family}, {len(views):,} view definition(s), dialect {dialect or 'generic'})"
+        events, stats = view_lineage(
+            records, self.skips, dialect=dialect, resource_type=self.flavour, column_lineage=self.column_lineage,
+            context=lambda view: (view.database, session_schema or view.schema),
+        )
+        what = f"{self.database} ({family}, {stats['views']:,} view definition(s), dialect {dialect or 'generic'})"
         return Collection(events, info={"database": self.database, "source": "view_definitions"}, stats=stats,
                           what=what)
 

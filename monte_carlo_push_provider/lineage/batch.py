@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
@@ -133,6 +133,7 @@ def build_lineage_manifest(
     max_query_tokens: int | None = DEFAULT_MAX_TOKENS,
     shape_cache: ShapeCache | None = None,
     parse_workers: int = 0,
+    on_skip: Callable[[QueryForLineage, str, str], None] | None = None,
 ) -> tuple[dict[str, Any], LineageStats]:
     """Parse a batch of query-log rows; return (lineage manifest v1, stats).
 
@@ -143,6 +144,9 @@ def build_lineage_manifest(
     ``ShapeCache(0)`` to parse every query. ``parse_workers`` > 0 parses the batch's distinct
     uncached shapes in that many worker processes first (:mod:`.pool`; used when there are at
     least ``pool.MIN_SHAPES_FOR_POOL`` of them); the result is the same as without.
+    ``on_skip(row, defect, detail)``, when given, is told of every statement skipped (defect
+    ``too_large``, ``timed_out`` or ``unparseable``) instead of the engine logging it: a collector
+    whose rows are catalog objects (view definitions) counts them with its own skips.
     """
     started = time.perf_counter()
     stats = LineageStats()
@@ -173,7 +177,11 @@ def build_lineage_manifest(
         key = row.query_id or f"text:{hash(text)}"
         if max_query_chars and len(text) > max_query_chars:
             stats.skipped_too_large += 1
-            _warn_once(key, "lineage: skipped query %s: %d characters, over the %d cap", row.query_id, len(text), max_query_chars)
+            detail = f"{len(text)} characters, over the {max_query_chars} cap"
+            if on_skip is not None:
+                on_skip(row, "too_large", detail)
+            else:
+                _warn_once(key, "lineage: skipped query %s: %s", row.query_id, detail)
             continue
         try:
             results = _statements(
@@ -193,15 +201,22 @@ def build_lineage_manifest(
             # Logged once per shape (or per query id when there is no shape): a failing dashboard
             # query run 10,000 times in the window is one warning, with its first query id.
             key = e.shape_key or key
+            args: tuple[object, ...]
             if isinstance(e, QueryTooLargeError):
                 stats.skipped_too_large += 1
-                _warn_once(key, "lineage: skipped query %s: %s", row.query_id, e)
+                defect, message, args = "too_large", "lineage: skipped query %s: %s", (row.query_id, e)
             elif isinstance(e, LineageTimeoutError):
                 stats.timed_out += 1
-                _warn_once(key, "lineage: skipped query %s: parsing ran over %ss: %.200s", row.query_id, timeout_s, text)
+                defect = "timed_out"
+                message, args = "lineage: skipped query %s: parsing ran over %ss: %.200s", (row.query_id, timeout_s, text)
             else:
                 stats.skipped_unparseable += 1
-                _warn_once(key, "lineage: skipped unparseable query %s (%s): %.200s", row.query_id, e, text)
+                defect = "unparseable"
+                message, args = "lineage: skipped unparseable query %s (%s): %.200s", (row.query_id, e, text)
+            if on_skip is not None:
+                on_skip(row, defect, str(e))
+            else:
+                _warn_once(key, message, *args)
             continue
         stats.parsed += 1
         session = row.session_id or None

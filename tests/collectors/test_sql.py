@@ -257,26 +257,36 @@ def test_postgres_engine_dialect(postgres_wh):
     assert hook.dialect_name == "postgresql" and engine_dialect(hook) == "postgres"
 
 
-def test_view_definitions_that_are_whole_statements_are_parsed_as_they_are():
-    """Snowflake's VIEW_DEFINITION (like SQLite's sql) is the whole CREATE statement; PostgreSQL's
-    and the ANSI view_definition are the query alone, wrapped around a placeholder name."""
-    from monte_carlo_push_provider.collectors.base import TableRecord, engine_lineage, restore_catalog_names
-    from monte_carlo_push_provider.collectors.sql import _view_statement
+def test_view_definitions_name_the_view_by_a_placeholder():
+    """Snowflake's VIEW_DEFINITION (like SQLite's sql) is the whole CREATE statement, whose own name
+    may be stale or spelled otherwise: the placeholder takes its place. PostgreSQL's and the ANSI
+    view_definition are the query alone, wrapped around the placeholder."""
+    from monte_carlo_push_provider.collectors.base import Skips, TableRecord, view_lineage, view_statement
 
     orders = TableRecord("ANALYTICS", "PUBLIC", "ORDERS", fields=[("ID", "NUMBER"), ("AMOUNT", "NUMBER")])
     whole = TableRecord("ANALYTICS", "PUBLIC", "BIG", type="VIEW",
-                        view_query="create or replace view BIG as select id, amount from orders where amount > 1;")
+                        view_query="create or replace secure view OLD_NAME copy grants as select id, amount "
+                                   "from orders where amount > 1;")
+    quoted = TableRecord("ANALYTICS", "PUBLIC", "Sel", type="VIEW",
+                         view_query='CREATE VIEW IF NOT EXISTS "ANALYTICS"."PUBLIC"."Sel" AS SELECT id FROM orders')
     bare = TableRecord("ANALYTICS", "PUBLIC", "Doubled", type="VIEW", view_query=" select id, amount * 2 as x from orders")
     empty = TableRecord("ANALYTICS", "PUBLIC", "HIDDEN", type="VIEW", view_query=None)
-    assert _view_statement(whole, "p0") == "create or replace view BIG as select id, amount from orders where amount > 1"
-    assert _view_statement(bare, "p1") == "CREATE VIEW p1 AS select id, amount * 2 as x from orders"
-    assert _view_statement(empty, "p2") is None
-    rows = [{"query_text": _view_statement(v, f"p{i}"), "query_id": f"view:{i}", "default_database": "ANALYTICS",
-             "default_schema": "PUBLIC"} for i, v in enumerate((whole, bare))]
-    events, _ = engine_lineage(rows, dialect="snowflake", resource_type="snowflake", default_database="ANALYTICS")
-    restore_catalog_names(events, [orders, whole, bare], {"p1": bare})
+    broken = TableRecord("ANALYTICS", "PUBLIC", "BROKEN", type="VIEW", view_query="select from from where")
+    assert view_statement(whole, "p0") == (
+        "create or replace secure view p0 copy grants as select id, amount from orders where amount > 1")
+    assert view_statement(quoted, "p1") == "CREATE VIEW IF NOT EXISTS p1 AS SELECT id FROM orders"
+    assert view_statement(bare, "p2") == "CREATE VIEW p2 AS select id, amount * 2 as x from orders"
+    assert view_statement(empty, "p3") is None
+    skips = Skips()
+    events, stats = view_lineage([orders, whole, quoted, bare, empty, broken], skips, dialect="snowflake",
+                                 resource_type="snowflake")
     got = {e["destination"]["name"]: ([s["name"] for s in e["sources"]],
                                        {f["name"]: [sf["field_name"] for sf in f["source_fields"]] for f in e["fields"]})
            for e in events}
     assert got == {"BIG": (["ORDERS"], {"ID": ["ID"], "AMOUNT": ["AMOUNT"]}),
+                   "Sel": (["ORDERS"], {"ID": ["ID"]}),
                    "Doubled": (["ORDERS"], {"ID": ["ID"], "X": ["AMOUNT"]})}
+    assert all(e["destination"]["type"] == "VIEW" for e in events)
+    # a view with no text and one that does not parse: skipped, counted, the rest collected
+    assert skips.as_dict() == {"no_view_definition": 1, "unparseable_view_definition": 1}
+    assert stats["views"] == 5
