@@ -418,8 +418,18 @@ def view_lineage(
     names in the view's text resolve in (default: the view's own). A view without text is counted
     as ``no_view_definition``; one the engine cannot parse (or that runs over its size or time
     cap) as ``unparseable_view_definition`` (``too_large_…``, ``timed_out_…``) in the collector's
-    skips: one warning per defect, every view counted, the rest still collected.
+    skips: one warning per defect, every view counted, the rest still collected. Records Monte
+    Carlo cannot take (:meth:`TableRecord.defect`) are skipped and counted as the metadata push
+    skips them.
     """
+    kept = []
+    for record in records:
+        defect = record.defect()
+        if defect:
+            skips.skip(defect, f"{record.type.lower()} {record.label()}")
+        else:
+            kept.append(record)
+    records = kept
     views = [r for r in records if r.type == "VIEW"]
     placeholders: dict[str, TableRecord] = {}
     rows = []

@@ -43,6 +43,7 @@ from monte_carlo_push_provider.collectors.base import (
     representable,
     table_events,
     to_utc,
+    view_lineage,
 )
 from monte_carlo_push_provider.collectors.common import (
     NameFilter,
@@ -473,42 +474,52 @@ class SnowflakeMetadataCollector(Collector):
         self.only_freshness_and_volume = only_freshness_and_volume
         self.account_usage = account_usage
         self.au = account_usage_parts(account_usage_schema)
+        self.databases_read: list[str] = []
 
     def collect(self, source: Any, window: tuple[datetime, datetime] | None = None) -> Collection:
-        mode = "freshness and volume" if self.only_freshness_and_volume else "full schema"
-        events: list[dict[str, Any]] = []
         conn = source.get_conn()
         try:
-            if self.account_usage:
-                self._read_tags(conn)
-                self.target = "{}.{}.TABLES / COLUMNS".format(*self.au)
-                log.info("reading %s.%s TABLES/COLUMNS (%s)", *self.au, mode)
-                records = collect_account_metadata(
-                    conn, account_usage=self.au, database=self.database, database_filter=self.database_filter,
-                    schema_filter=self.schema_filter, only_freshness_and_volume=self.only_freshness_and_volume,
-                    fetch_size=self.fetch_size,
-                )
-                events.extend(self._events(records))
-                names = [self.database] if self.database else sorted({e["metadata"]["database"] for e in events})
-            else:
-                names = [self.database] if self.database else list_databases(conn, self.database_filter)
-                log.info("reading the INFORMATION_SCHEMA of %d database(s) (%s): %s", len(names), mode, names)
-                if names:
-                    self._read_tags(conn)
-                for name in names:
-                    self.target = f"database {name}"
-                    records = collect_database_metadata(
-                        conn, name, schema_filter=self.schema_filter,
-                        only_freshness_and_volume=self.only_freshness_and_volume,
-                        fetch_size=self.fetch_size, tables_so_far=len(events),
-                    )
-                    events.extend(self._events(records))
+            events = list(table_events(self.iter_records(conn), self.skips,
+                                       only_freshness_and_volume=self.only_freshness_and_volume))
         finally:
             conn.close()
+        names = self.databases_read
+        if self.account_usage and not self.database:
+            names = sorted({e["metadata"]["database"] for e in events})
         info: dict[str, Any] = {"database": self.database} if self.database else {"databases": names}
         info["only_freshness_and_volume"] = self.only_freshness_and_volume
         stats = {"tags": self.tag_sources.as_stats()} if self.collect_tags and not self.only_freshness_and_volume else {}
         return Collection(events, info=info, stats=stats, what=self.database or f"{len(names)} databases")
+
+    def iter_records(self, conn: Any) -> Iterator[TableRecord]:
+        """Every table and view the settings select (with their tags), streamed database by
+        database; ``databases_read`` says which databases were listed."""
+        mode = "freshness and volume" if self.only_freshness_and_volume else "full schema"
+        if self.account_usage:
+            self.databases_read = [self.database] if self.database else []
+            self._read_tags(conn)
+            self.target = "{}.{}.TABLES / COLUMNS".format(*self.au)
+            log.info("reading %s.%s TABLES/COLUMNS (%s)", *self.au, mode)
+            yield from self._tagged(collect_account_metadata(
+                conn, account_usage=self.au, database=self.database, database_filter=self.database_filter,
+                schema_filter=self.schema_filter, only_freshness_and_volume=self.only_freshness_and_volume,
+                fetch_size=self.fetch_size,
+            ))
+            return
+        names = [self.database] if self.database else list_databases(conn, self.database_filter)
+        self.databases_read = names
+        log.info("reading the INFORMATION_SCHEMA of %d database(s) (%s): %s", len(names), mode, names)
+        if names:
+            self._read_tags(conn)
+        so_far = 0
+        for name in names:
+            self.target = f"database {name}"
+            for record in self._tagged(collect_database_metadata(
+                conn, name, schema_filter=self.schema_filter, only_freshness_and_volume=self.only_freshness_and_volume,
+                fetch_size=self.fetch_size, tables_so_far=so_far,
+            )):
+                so_far += 1
+                yield record
 
     def _read_tags(self, conn: Any) -> None:
         """Tags of every table collected, read once before the tables are (one query); only for
@@ -526,8 +537,40 @@ class SnowflakeMetadataCollector(Collector):
             self.tag_sources.apply([record], self.tags, lambda r: (r.database, r.schema, r.name))
             yield record
 
-    def _events(self, records: Iterator[TableRecord]) -> Iterator[dict[str, Any]]:
-        return table_events(self._tagged(records), self.skips, only_freshness_and_volume=self.only_freshness_and_volume)
+
+
+class SnowflakeViewLineageCollector(SnowflakeMetadataCollector):
+    """Table and column lineage of every view, parsed from ``INFORMATION_SCHEMA.VIEWS.VIEW_DEFINITION``
+    (``ACCOUNT_USAGE.VIEWS`` with ``account_usage``) by the lineage engine: lineage with no query
+    history, on Standard edition too.
+
+    The catalog is read as the metadata collector reads it (same SQL, same filters; no tags);
+    ``VIEW_DEFINITION`` is the whole ``CREATE VIEW`` as written, parsed with Snowflake's rules
+    (unquoted names upper-case, quoted ones kept), unqualified names resolved in the view's own
+    database and schema, as Snowflake resolves them. A secure view's definition is shown only to
+    its owner role: other roles see none, and the view is counted as ``no_view_definition``.
+    """
+
+    kind: ClassVar[str] = "lineage"
+
+    def __init__(self, *, column_lineage: bool = True, **kwargs: Any) -> None:
+        super().__init__(collect_tags=False, **kwargs)
+        self.column_lineage = column_lineage
+
+    def collect(self, source: Any, window: tuple[datetime, datetime] | None = None) -> Collection:
+        conn = source.get_conn()
+        try:
+            records = list(self.iter_records(conn))
+        finally:
+            conn.close()
+        events, stats = view_lineage(
+            records, self.skips, dialect="snowflake", resource_type=RESOURCE_TYPE, column_lineage=self.column_lineage,
+        )
+        names = self.databases_read or sorted({r.database for r in records})
+        info: dict[str, Any] = {"database": self.database} if self.database else {"databases": names}
+        info["source"] = "view_definitions"
+        return Collection(events, info=info, stats=stats,
+                          what=f"{self.database or f'{len(names)} databases'}, {stats['views']:,} view definition(s)")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -305,7 +305,7 @@ class SqlViewLineageCollector(SqlMetadataCollector):
 
         family = self.family or catalog_family(source)
         dialect = self.dialect if self.dialect is not None else engine_dialect(source)
-        records = [r for r in self.read_catalog(source, family) if not self._skipped(r)]
+        records = self.read_catalog(source, family)
         session_schema = None
         if family == "postgres" or dialect in ("postgres", "redshift"):
             # PostgreSQL prints a view's query (pg_get_viewdef, and information_schema.views from
@@ -319,9 +319,3 @@ class SqlViewLineageCollector(SqlMetadataCollector):
         what = f"{self.database} ({family}, {stats['views']:,} view definition(s), dialect {dialect or 'generic'})"
         return Collection(events, info={"database": self.database, "source": "view_definitions"}, stats=stats,
                           what=what)
-
-    def _skipped(self, record: TableRecord) -> bool:
-        defect = record.defect()
-        if defect:
-            self.skips.skip(defect, f"{record.type.lower()} {record.label()}")
-        return bool(defect)

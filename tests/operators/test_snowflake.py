@@ -18,6 +18,7 @@ from monte_carlo_push_provider.operators.snowflake import (
     SnowflakeLineageCollectorOperator,
     SnowflakeMetadataCollectorOperator,
     SnowflakeQueryLogCollectorOperator,
+    SnowflakeViewLineageCollectorOperator,
 )
 from tests.conftest import make_context
 from tests.standins.snowflake import (
@@ -522,6 +523,75 @@ def test_an_unknown_database_names_the_database_and_the_grant() -> None:
     message = str(raised.value)
     assert "database NO_SUCH_DB" in message and "GRANT USAGE ON DATABASE" in message
     assert "docs/snowflake.md#grants" in message
+
+
+# --- view lineage from the catalog's view definitions (issue 18) ----------------------------------
+
+
+def lineage_edges(events: list[dict[str, Any]]) -> dict[tuple[str, str, str], dict[str, Any]]:
+    """{destination: {"sources": {(db, schema, name, type)}, "columns": {column: {(source name, column)}}}}."""
+    out = {}
+    for event in events:
+        by_id = {s["asset_id"]: s for s in event["sources"]}
+        dest = event["destination"]
+        out[(dest["database"], dest["schema"], dest["name"])] = {
+            "type": dest["type"],
+            "sources": {(s["database"], s["schema"], s["name"], s["type"]) for s in event["sources"]},
+            "columns": {f["name"]: {(by_id[sf["asset_id"]]["name"], sf["field_name"]) for sf in f["source_fields"]}
+                        for f in event.get("fields") or []},
+        }
+    return out
+
+
+def test_view_lineage_from_view_definitions_names_tables_as_the_metadata_push(mc_conn: Any) -> None:
+    """VIEW_DEFINITION (fakesnow keeps the whole CREATE VIEW, as Snowflake does) parsed by the
+    engine: the quoted, mixed-case, unicode view over a quoted mixed-case table and its quoted
+    column come out spelled exactly as the metadata push spells them, and the sandbox stores the
+    edges under those names."""
+    metadata = SnowflakeMetadataCollectorOperator(task_id="metadata", databases=[DB, "mixed_*"],
+                                                  collect_tags=False).execute(make_context())
+    manifest = SnowflakeViewLineageCollectorOperator(task_id="views", databases=[DB, "mixed_*"]).execute(make_context())
+    validate_manifest(manifest)
+    assert manifest["kind"] == "lineage" and manifest["resource_type"] == "snowflake"
+    assert manifest["source"] == "view_definitions" and manifest["databases"] == [DB, HOSTILE_DB]
+    assert manifest["stats"]["views"] == 2 and manifest["stats"]["skipped"] == {}
+    edges = lineage_edges(manifest["events"])
+    assert edges == {
+        (DB, "PUBLIC", "ORDERS_V"): {
+            "type": "VIEW", "sources": {(DB, "PUBLIC", "ORDERS", "TABLE")},
+            "columns": {"ID": {("ORDERS", "ID")}, "AMOUNT": {("ORDERS", "AMOUNT")}},
+        },
+        (HOSTILE_DB, HOSTILE_SCHEMA, HOSTILE_VIEW): {
+            "type": "VIEW", "sources": {(HOSTILE_DB, HOSTILE_SCHEMA, HOSTILE_TABLE, "TABLE")},
+            "columns": {HOSTILE_COLUMNS[0]: {(HOSTILE_TABLE, HOSTILE_COLUMNS[0])}},
+        },
+    }
+    # every name lineage uses is a name the metadata push sent, columns included
+    pushed = {(e["metadata"]["database"], e["metadata"]["schema"], e["metadata"]["name"]):
+              {f["name"] for f in e["fields"]} for e in metadata["events"]}
+    for dest, edge in edges.items():
+        assert set(edge["columns"]) <= pushed[dest]
+        for source in edge["sources"]:
+            assert source[:3] in pushed
+    push(metadata, manifest)
+    stored_edges = lineage_edges(stored(mc_conn, "lineage"))
+    assert stored_edges == edges
+
+
+def test_view_lineage_from_account_usage_views() -> None:
+    """ACCOUNT_USAGE.VIEWS (one query for the account): a materialized view whose definition the
+    view does not hold is counted, not guessed."""
+    manifest = SnowflakeViewLineageCollectorOperator(task_id="views", account_usage=True, column_lineage=False,
+                                                     database=DB).execute(make_context())
+    validate_manifest(manifest)
+    assert [(e["destination"]["name"], [s["name"] for s in e["sources"]], "fields" in e)
+            for e in manifest["events"]] == [("ORDERS_V", ["ORDERS"], False)]
+    assert manifest["stats"]["skipped"] == {"no_view_definition": 1}  # DAILY_MV
+
+
+def test_view_lineage_takes_no_metadata_only_parameters() -> None:
+    with pytest.raises(ValueError, match="only_freshness_and_volume"):
+        SnowflakeViewLineageCollectorOperator(task_id="v", only_freshness_and_volume=True)
 
 
 # --- a real Airflow run: one mapped collector per database -------------------------------------
