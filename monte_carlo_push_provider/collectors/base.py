@@ -453,9 +453,10 @@ def view_lineage(
     events: list[dict[str, Any]] = []
     stats: dict[str, Any] = {}
     if rows:
-        engine_schema = {
-            f"{r.database}.{r.schema}.{r.name}": {f[0]: f[1] for f in r.fields} for r in records if r.fields
-        }
+        # names only: lineage needs no types, and a warehouse's type text (STRUCT<...>, Hive's
+        # map<string,array<int>>) is not always a type the engine's parser reads
+        engine_schema = {f"{r.database}.{r.schema}.{r.name}": dict.fromkeys((f[0] for f in r.fields), "")
+                         for r in records if r.fields}
         events, stats = engine_lineage(
             rows, dialect=dialect, resource_type=resource_type, column_lineage=column_lineage,
             schema=engine_schema, on_skip=skipped,

@@ -34,7 +34,7 @@ import itertools
 import json
 import logging
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, ClassVar, NamedTuple
@@ -51,6 +51,7 @@ from monte_carlo_push_provider.collectors.base import (
     strip_column_lineage,
     table_events,
     to_utc,
+    view_lineage,
 )
 from monte_carlo_push_provider.collectors.common import (
     NameFilter,
@@ -1010,22 +1011,25 @@ class BigQueryMetadataCollector(_BigQueryCollector):
         self.field_paths = field_paths
         self.column_field_paths_table = column_field_paths_table
         self.collapse_date_shards = collapse_date_shards
+        self.projects_read: list[str] = []
+        self.datasets_read: dict[str, list[str]] = {}
 
-    def collect(self, source: BigQuerySource, window: tuple[datetime, datetime] | None = None) -> Collection:
+    def iter_datasets(
+        self, source: BigQuerySource, stats: MetadataStats, tables_so_far: Callable[[], int] = lambda: 0,
+    ) -> Iterator[list[TableRecord]]:
+        """The tables and views of each selected dataset, one dataset at a time; ``projects_read``
+        and ``datasets_read`` say what was listed."""
         client = source.client
         explicit = None if self.list_all_projects else _projects(self.project_ids, source.project)
-        projects = list_projects(client, explicit, self.project_filter)
+        self.projects_read = list_projects(client, explicit, self.project_filter)
         mode = "freshness and volume" if self.only_freshness_and_volume else "full schema"
-        stats = MetadataStats()
-        events: list[dict[str, Any]] = []
-        read: dict[str, list[str]] = {}
-        for project in projects:
+        for project in self.projects_read:
             names = [self.dataset] if self.dataset else list_datasets(client, project, self.dataset_filter)
-            read[project] = names
+            self.datasets_read[project] = names
             log.info("reading %d dataset(s) of %s (%s): %s", len(names), project, mode, names)
             for name in names:
                 self.target = f"dataset {project}.{name}"
-                records = collect_dataset_metadata(
+                yield collect_dataset_metadata(
                     client, project, name,
                     only_freshness_and_volume=self.only_freshness_and_volume,
                     field_paths=self.field_paths,
@@ -1034,10 +1038,16 @@ class BigQueryMetadataCollector(_BigQueryCollector):
                     fetch_size=self.fetch_size,
                     timeout_s=self.query_timeout,
                     stats=stats,
-                    tables_so_far=len(events),
+                    tables_so_far=tables_so_far(),
                     collect_labels=self.collect_tags,
                 )
-                events.extend(table_events(records, self.skips, only_freshness_and_volume=self.only_freshness_and_volume))
+
+    def collect(self, source: BigQuerySource, window: tuple[datetime, datetime] | None = None) -> Collection:
+        stats = MetadataStats()
+        events: list[dict[str, Any]] = []
+        for records in self.iter_datasets(source, stats, tables_so_far=lambda: len(events)):
+            events.extend(table_events(records, self.skips, only_freshness_and_volume=self.only_freshness_and_volume))
+        projects, read = self.projects_read, self.datasets_read
         if stats.shards_collapsed:
             log.info("folded %d date shard(s) into <prefix>_yyyymmdd assets", stats.shards_collapsed)
         info: dict[str, Any] = {"datasets": read}
@@ -1052,6 +1062,37 @@ class BigQueryMetadataCollector(_BigQueryCollector):
             # be refused (a role that cannot read it cannot read the metadata either).
             out["tags"] = {"tagged_tables": stats.labelled_tables, "sources": stats.datasets, "unavailable": []}
         return Collection(events, info=info, stats=out, what=", ".join(projects))
+
+
+class BigQueryViewLineageCollector(BigQueryMetadataCollector):
+    """Table and column lineage of every view, parsed from ``INFORMATION_SCHEMA.VIEWS.view_definition``
+    of each dataset by the lineage engine: lineage with no jobs history.
+
+    The catalog is read as the metadata collector reads it (same queries, date shards folded the
+    same way; no labels). ``view_definition`` is the query alone; it is parsed with BigQuery's
+    rules (dataset and table names case-sensitive, kept as written; columns matched to the
+    catalog's case), unqualified projects resolved in the view's own project.
+    """
+
+    kind: ClassVar[str] = "lineage"
+
+    def __init__(self, *, column_lineage: bool = True, **kwargs: Any) -> None:
+        super().__init__(collect_tags=False, **kwargs)
+        self.column_lineage = column_lineage
+
+    def collect(self, source: BigQuerySource, window: tuple[datetime, datetime] | None = None) -> Collection:
+        stats = MetadataStats()
+        records = [record for dataset in self.iter_datasets(source, stats) for record in dataset]
+        events, out = view_lineage(
+            records, self.skips, dialect="bigquery", resource_type=RESOURCE_TYPE, column_lineage=self.column_lineage,
+        )
+        info: dict[str, Any] = {"datasets": self.datasets_read, "source": "view_definitions"}
+        if self.dataset:
+            info["dataset"] = self.dataset
+        if len(self.projects_read) == 1:
+            info["project"] = self.projects_read[0]
+        return Collection(events, info=info, stats=out,
+                          what=f"{', '.join(self.projects_read)}, {out['views']:,} view definition(s)")
 
 
 class BigQueryIcebergCollector(_BigQueryCollector):

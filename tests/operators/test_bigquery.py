@@ -21,6 +21,7 @@ from monte_carlo_push_provider.operators.bigquery import (
     BigQueryLineageCollectorOperator,
     BigQueryMetadataCollectorOperator,
     BigQueryQueryLogCollectorOperator,
+    BigQueryViewLineageCollectorOperator,
 )
 from monte_carlo_push_provider.operators.push import MonteCarloPushOperator
 from tests.conftest import DAGS_FOLDER, make_context
@@ -291,6 +292,80 @@ def test_lineage_from_jobs_by_project_and_schemata_links(bigquery_conn: BigQuery
         {"name": HOSTILE_COLUMNS[0], "source_fields": [{"asset_id": f"{PROJECT}.sales.orders", "field_name": "id"}]}]
     assert by_dest[(PROJECT, "shared_link", "prices")]["sources"] == [
         {"type": "TABLE", "name": "prices", "database": "other-proj", "schema": "shared"}]
+
+
+# --- view lineage from the catalog's view definitions (issue 18) ----------------------------------
+
+VIEWS_PROJECT = "views-proj"  # a project of its own: no other test lists it
+
+
+@pytest.fixture
+def bigquery_views(bigquery_conn: BigQueryStandIn) -> BigQueryStandIn:
+    """Mixed-case datasets, tables and columns, and views over them, created once per session."""
+    from google.cloud import bigquery
+    from google.cloud.bigquery import SchemaField as F
+
+    client = bigquery_conn.client(VIEWS_PROJECT)
+    if any(True for _ in client.list_datasets(VIEWS_PROJECT, timeout=30)):
+        return bigquery_conn
+    for ds in ("Raw", "Mart_Views"):
+        client.create_dataset(f"{VIEWS_PROJECT}.{ds}", timeout=30)
+    client.create_table(bigquery.Table(f"{VIEWS_PROJECT}.Raw.Orders", schema=[
+        F("Id", "INT64"), F("Amount", "NUMERIC"), F(HOSTILE_COLUMNS[0], "STRING")]), timeout=30)
+    client.create_table(bigquery.Table(f"{VIEWS_PROJECT}.Raw.events_20240101", schema=[F("id", "INT64")]), timeout=30)
+    for sql in (
+        # columns written in another case than the catalog's (BigQuery columns are case-insensitive)
+        f"CREATE VIEW `{VIEWS_PROJECT}.Mart_Views.Big_Orders` AS "
+        f"SELECT id, AMOUNT AS Total, `{HOSTILE_COLUMNS[0]}` FROM `{VIEWS_PROJECT}.Raw.Orders` WHERE amount > 1",
+        # a view over a view, two-part names (the view's project), a date shard
+        f"CREATE VIEW `{VIEWS_PROJECT}.Mart_Views.everything` AS "
+        "SELECT b.Id, e.id AS event_id FROM Mart_Views.Big_Orders AS b JOIN Raw.events_20240101 AS e ON e.id = b.id",
+        # another project's table
+        f"CREATE VIEW `{VIEWS_PROJECT}.Mart_Views.cross_project` AS SELECT id FROM `{PROJECT}.sales.orders`",
+    ):
+        bigquery_conn.query(sql, project=VIEWS_PROJECT)
+    return bigquery_conn
+
+
+def test_view_lineage_from_view_definitions(bigquery_views: BigQueryStandIn, mc_conn: Any) -> None:
+    """INFORMATION_SCHEMA.VIEWS.view_definition parsed by the engine: case-sensitive dataset and
+    table names as created, columns in the catalog's case (the view's own columns as BigQuery
+    names them: ``id`` selected from ``Id`` is ``Id``), every name equal to the metadata push's."""
+    common = {"project_ids": [VIEWS_PROJECT]}
+    metadata = BigQueryMetadataCollectorOperator(task_id="metadata", collect_tags=False, **common).execute(ctx())
+    manifest = BigQueryViewLineageCollectorOperator(task_id="views", **common).execute(ctx())
+    validate_manifest(manifest)
+    assert manifest["kind"] == "lineage" and manifest["source"] == "view_definitions"
+    assert manifest["stats"]["views"] == 3 and manifest["stats"]["skipped"] == {}
+    edges = {}
+    for event in manifest["events"]:
+        by_id = {s["asset_id"]: s for s in event["sources"]}
+        dest = event["destination"]
+        edges[f"{dest['schema']}.{dest['name']}"] = (
+            sorted(f"{s['database']}.{s['schema']}.{s['name']}:{s['type']}" for s in event["sources"]),
+            {f["name"]: sorted(f"{by_id[sf['asset_id']]['name']}.{sf['field_name']}" for sf in f["source_fields"])
+             for f in event.get("fields") or []},
+        )
+    assert edges == {
+        "Mart_Views.Big_Orders": ([f"{VIEWS_PROJECT}.Raw.Orders:TABLE"], {
+            "Id": ["Orders.Id"], "Total": ["Orders.Amount"], HOSTILE_COLUMNS[0]: [f"Orders.{HOSTILE_COLUMNS[0]}"]}),
+        "Mart_Views.everything": (
+            [f"{VIEWS_PROJECT}.Mart_Views.Big_Orders:VIEW", f"{VIEWS_PROJECT}.Raw.events_yyyymmdd:TABLE"],
+            {"Id": ["Big_Orders.Id"], "event_id": ["events_yyyymmdd.id"]}),
+        "Mart_Views.cross_project": ([f"{PROJECT}.sales.orders:TABLE"], {"id": ["orders.id"]}),
+    }
+    pushed = {(a["metadata"]["database"], a["metadata"]["schema"], a["metadata"]["name"]): {f["name"] for f in a["fields"]}
+              for a in metadata["events"]}
+    for event in manifest["events"]:
+        dest = event["destination"]
+        assert {f["name"] for f in event["fields"]} <= pushed[(dest["database"], dest["schema"], dest["name"])]
+        for source in event["sources"]:
+            if source["database"] == VIEWS_PROJECT:
+                assert (source["database"], source["schema"], source["name"]) in pushed
+    push(mc_conn, metadata, manifest)
+    stored = {e["event"]["destination"]["name"]: e["event"] for e in mc_conn.events("lineage")}
+    assert sorted(stored) == ["Big_Orders", "cross_project", "everything"]
+    assert [s["name"] for s in stored["Big_Orders"]["sources"]] == ["Orders"]
 
 
 def test_jobs_source_information_schema_fails_loudly_without_the_view(bigquery_conn: BigQueryStandIn) -> None:
