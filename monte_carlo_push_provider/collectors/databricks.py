@@ -50,6 +50,7 @@ from monte_carlo_push_provider.collectors.base import (
     representable,
     table_events,
     to_utc,
+    view_lineage,
 )
 from monte_carlo_push_provider.collectors.common import (
     NameFilter,
@@ -571,36 +572,78 @@ class DatabricksMetadataCollector(Collector):
         self.volume_source = volume_source
         self.describe_detail_max_tables = describe_detail_max_tables
         self.only_freshness_and_volume = only_freshness_and_volume
+        self.catalogs_read: list[str] = []
 
     def collect(self, source: Any, window: tuple[datetime, datetime] | None = None) -> Collection:
-        self.target = "system.information_schema.catalogs"
+        events: list[dict[str, Any]] = []
         conn = source.get_conn()
         try:
-            exact = exact_names(self.catalogs)
-            if exact is not None:
-                catalogs = self.catalog_filter.select(exact)
-            else:
-                catalogs = list_catalogs(conn, self.catalog_filter, fetch_size=self.fetch_size)
-            log.info("collecting metadata of %d catalog(s): %s", len(catalogs), ", ".join(catalogs))
-            events: list[dict[str, Any]] = []
-            for catalog in catalogs:
-                self.target = f"catalog {catalog}"
+            for catalog, records in self.iter_catalogs(conn):
                 before = len(events)
-                records = collect_metadata(
-                    conn, catalog, schema_filter=self.schema_filter, volume_source=self.volume_source,
-                    only_freshness_and_volume=self.only_freshness_and_volume,
-                    describe_detail_max_tables=self.describe_detail_max_tables, fetch_size=self.fetch_size,
-                    tag_sources=self.tag_sources,
-                )
                 events.extend(
                     table_events(records, self.skips, only_freshness_and_volume=self.only_freshness_and_volume)
                 )
                 log.info("catalog %s: %d relation(s)", catalog, len(events) - before)
         finally:
             conn.close()
+        catalogs = self.catalogs_read
         info: dict[str, Any] = {"catalog": catalogs[0]} if len(catalogs) == 1 else {"catalogs": catalogs}
         stats = {"tags": self.tag_sources.as_stats()} if self.tag_sources is not None else {}
         return Collection(events, info=info, stats=stats, what=", ".join(catalogs) or "no catalogs")
+
+    def iter_catalogs(self, conn: Any) -> Iterator[tuple[str, Iterator[TableRecord]]]:
+        """(catalog, its tables and views) for each selected catalog; ``catalogs_read`` lists them."""
+        self.target = "system.information_schema.catalogs"
+        exact = exact_names(self.catalogs)
+        if exact is not None:
+            catalogs = self.catalog_filter.select(exact)
+        else:
+            catalogs = list_catalogs(conn, self.catalog_filter, fetch_size=self.fetch_size)
+        self.catalogs_read = catalogs
+        log.info("collecting metadata of %d catalog(s): %s", len(catalogs), ", ".join(catalogs))
+        for catalog in catalogs:
+            self.target = f"catalog {catalog}"
+            yield catalog, collect_metadata(
+                conn, catalog, schema_filter=self.schema_filter, volume_source=self.volume_source,
+                only_freshness_and_volume=self.only_freshness_and_volume,
+                describe_detail_max_tables=self.describe_detail_max_tables, fetch_size=self.fetch_size,
+                tag_sources=self.tag_sources,
+            )
+
+
+class DatabricksViewLineageCollector(DatabricksMetadataCollector):
+    """Table and column lineage of every view (materialized views included), parsed from
+    ``<catalog>.information_schema.views.view_definition`` by the lineage engine: lineage with no
+    ``system.access`` tables (which need an account admin to enable), and for views Unity Catalog
+    has no lineage rows of (views created before lineage was on, or by a path it does not record).
+
+    The catalog is read as the metadata collector reads it (same queries and filters; no tags, no
+    volume). Names are parsed with Databricks' rules (case-insensitive, stored lower-case; columns
+    matched to the catalog's case); unqualified names resolve in the view's own catalog and schema.
+    Unity Catalog resolves them in the catalog and schema that were current when the view was
+    created: for a view created from another schema with unqualified names, qualify them.
+    """
+
+    kind: ClassVar[str] = "lineage"
+
+    def __init__(self, *, column_lineage: bool = True, **kwargs: Any) -> None:
+        super().__init__(collect_tags=False, volume_source=None, **kwargs)
+        self.column_lineage = column_lineage
+
+    def collect(self, source: Any, window: tuple[datetime, datetime] | None = None) -> Collection:
+        conn = source.get_conn()
+        try:
+            records = [record for _, catalog in self.iter_catalogs(conn) for record in catalog]
+        finally:
+            conn.close()
+        events, stats = view_lineage(
+            records, self.skips, dialect="databricks", resource_type=RESOURCE_TYPE, column_lineage=self.column_lineage,
+        )
+        catalogs = self.catalogs_read
+        info: dict[str, Any] = {"catalog": catalogs[0]} if len(catalogs) == 1 else {"catalogs": catalogs}
+        info["source"] = "view_definitions"
+        return Collection(events, info=info, stats=stats,
+                          what=f"{', '.join(catalogs) or 'no catalogs'}, {stats['views']:,} view definition(s)")
 
 
 class DatabricksLineageCollector(Collector):

@@ -19,6 +19,7 @@ from monte_carlo_push_provider.operators.databricks import (
     DatabricksLineageCollectorOperator,
     DatabricksMetadataCollectorOperator,
     DatabricksQueryLogCollectorOperator,
+    DatabricksViewLineageCollectorOperator,
 )
 from monte_carlo_push_provider.operators.push import MonteCarloPushOperator
 from tests.conftest import make_context
@@ -467,3 +468,92 @@ def test_a_bad_statement_does_not_take_down_the_window(
     assert len([r for r in caplog.records if r.getMessage().startswith("skipped query")]) == 2  # one per kind
     push(manifest)  # the gateway takes all of it
     assert len(stored(dbx, "query_logs")) == 8
+
+
+# -- view lineage from the catalog's view definitions (issue 18) --------------------------------------
+
+VIEWS_CATALOG = "views_cat"  # not in system.information_schema.catalogs: no other test lists it
+# information_schema rows as Unity Catalog has them: names lower-case except where the catalog
+# rows keep a case (the stand-in's rows may say anything), columns case-preserving.
+VIEW_CATALOG_ROWS: dict[str, list[tuple[Any, ...]]] = {
+    "tables": [
+        (VIEWS_CATALOG, "raw", "orders", "MANAGED", None, "DELTA", None, None),
+        (VIEWS_CATALOG, RAW_SCHEMA, UNICODE_TABLE, "MANAGED", None, "DELTA", None, None),
+        (VIEWS_CATALOG, "mart", "big_orders", "VIEW", None, None, None, None),
+        (VIEWS_CATALOG, "mart", "revenue", "MATERIALIZED_VIEW", None, None, None, None),
+        (VIEWS_CATALOG, "mart", "broken", "VIEW", None, None, None, None),
+    ],
+    "views": [
+        # written in another case than the catalog's, fully qualified
+        (VIEWS_CATALOG, "mart", "big_orders",
+         f"SELECT ID, amount AS Total FROM {VIEWS_CATALOG}.RAW.Orders WHERE Amount > 0"),
+        # a view over a view and a hostile, mixed-case, unicode schema/table/column (two-part
+        # names resolve in the view's catalog)
+        (VIEWS_CATALOG, "mart", "revenue",
+         f"SELECT b.id, SUM(u.`betrag_€`) AS Revenue FROM mart.big_orders b "
+         f"JOIN `{RAW_SCHEMA.lower()}`.`{UNICODE_TABLE.upper()}` u ON u.`Order_Id` = b.id GROUP BY b.id"),
+        (VIEWS_CATALOG, "mart", "broken", "SELECT FROM WHERE ,"),
+    ],
+    "columns": [
+        (VIEWS_CATALOG, "raw", "orders", "id", 1, "LONG", "bigint", "NO", None),
+        (VIEWS_CATALOG, "raw", "orders", "Amount", 2, "DECIMAL", "decimal(12,2)", "YES", None),
+        (VIEWS_CATALOG, RAW_SCHEMA, UNICODE_TABLE, "Order_Id", 1, "LONG", "bigint", "YES", None),
+        (VIEWS_CATALOG, RAW_SCHEMA, UNICODE_TABLE, "betrag_€", 2, "DOUBLE", "double", "YES", None),
+        (VIEWS_CATALOG, "mart", "big_orders", "id", 1, "LONG", "bigint", "YES", None),
+        (VIEWS_CATALOG, "mart", "big_orders", "Total", 2, "DECIMAL", "decimal(12,2)", "YES", None),
+        (VIEWS_CATALOG, "mart", "revenue", "id", 1, "LONG", "bigint", "YES", None),
+        (VIEWS_CATALOG, "mart", "revenue", "Revenue", 2, "DOUBLE", "double", "YES", None),
+    ],
+}
+
+
+@pytest.fixture
+def views_catalog(databricks_standin: Any, databricks_conn: str) -> str:
+    """A catalog of its own with views, seeded once per session."""
+    from tests.standins.databricks import COLUMNS_DDL, TABLES_DDL, VIEWS_DDL, insert_rows
+
+    if getattr(databricks_standin, "views_seeded", False):
+        return VIEWS_CATALOG
+    databricks_standin.create_catalog(VIEWS_CATALOG)
+    for name, ddl in (("tables", TABLES_DDL), ("views", VIEWS_DDL), ("columns", COLUMNS_DDL)):
+        target = f"{VIEWS_CATALOG}.information_schema.{name}"
+        databricks_standin.sql(f"CREATE TABLE {target} ({ddl}) USING DELTA")
+        insert_rows(databricks_standin, target, ddl, VIEW_CATALOG_ROWS[name])
+    databricks_standin.views_seeded = True
+    return VIEWS_CATALOG
+
+
+def test_view_lineage_from_view_definitions(dbx: Any, views_catalog: str, caplog: pytest.LogCaptureFixture) -> None:
+    """information_schema.views.view_definition parsed by the engine with Databricks' rules: names
+    written in any case come out as the catalog spells them (equal to the metadata push's); a
+    definition that does not parse is one warning and a count, the other views still collected."""
+    caplog.set_level(logging.WARNING)
+    metadata = run(DatabricksMetadataCollectorOperator(task_id="meta", catalogs=views_catalog, collect_tags=False))
+    manifest = run(DatabricksViewLineageCollectorOperator(task_id="views", catalogs=views_catalog))
+    assert manifest["kind"] == "lineage" and manifest["source"] == "view_definitions"
+    assert manifest["catalog"] == views_catalog and manifest["stats"]["views"] == 3
+    assert manifest["stats"]["skipped"] == {"unparseable_view_definition": 1}
+    warnings = [r.getMessage() for r in caplog.records if "unparseable view definition" in r.getMessage()]
+    assert len(warnings) == 1 and "mart.broken" in warnings[0]
+    push(metadata, manifest)
+    pushed = by_name(stored(dbx, "metadata"))
+    lineage = {(e["destination"]["schema"], e["destination"]["name"]): e for e in stored(dbx, "lineage")}
+    assert sorted(lineage) == [("mart", "big_orders"), ("mart", "revenue")]
+    big = lineage[("mart", "big_orders")]
+    assert big["destination"]["type"] == "VIEW"
+    assert big["sources"] == [ref(views_catalog, "raw", "orders", asset_id=big["sources"][0]["asset_id"])]
+    assert {f["name"]: [sf["field_name"] for sf in f["source_fields"]] for f in big["fields"]} == {
+        "id": ["id"], "Total": ["Amount"]}
+    revenue = lineage[("mart", "revenue")]
+    assert sorted((s["schema"], s["name"], s["type"]) for s in revenue["sources"]) == [
+        (RAW_SCHEMA, UNICODE_TABLE, "TABLE"), ("mart", "big_orders", "VIEW")]
+    names = {s["asset_id"]: s["name"] for s in revenue["sources"]}
+    assert {f["name"]: [(names[sf["asset_id"]], sf["field_name"]) for sf in f["source_fields"]]
+            for f in revenue["fields"]} == {"id": [("big_orders", "id")], "Revenue": [(UNICODE_TABLE, "betrag_€")]}
+    # every name lineage uses is a name the metadata push sent, columns included
+    for event in lineage.values():
+        for asset in (event["destination"], *event["sources"]):
+            assert (asset["database"], asset["schema"], asset["name"]) in pushed
+        columns = {f["name"] for f in pushed[tuple(event["destination"][k] for k in ("database", "schema", "name"))]
+                   ["fields"]}
+        assert {f["name"] for f in event["fields"]} <= columns
