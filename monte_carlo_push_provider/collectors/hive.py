@@ -47,6 +47,28 @@ def monte_carlo_database(hive_database: str, database_label: str | None) -> str:
     """The Monte Carlo ``database`` of a table in ``hive_database``: the Hive database itself
     (Monte Carlo's Hive scripts, the default), or the constant ``database_label`` when one is set."""
     return database_label or hive_database
+
+
+def name_like_metadata(events: list[dict[str, Any]], database_label: str | None) -> list[dict[str, Any]]:
+    """Give lineage refs the metadata collectors' names (:func:`collectors.hive.monte_carlo_database`).
+
+    The engine reads Hive's ``db.table`` as schema ``db`` under the "database" it was given; with
+    no label the Monte Carlo database is the Hive database, so each ref's database becomes its
+    schema. Asset ids are local references and stay as they are."""
+    if database_label:
+        return events
+
+    def ref(r: dict[str, Any]) -> None:
+        if isinstance(r.get("schema"), str):
+            r["database"] = monte_carlo_database(r["schema"], database_label)
+
+    for event in events:
+        ref(event["destination"])
+        for source in event["sources"]:
+            ref(source)
+    return events
+
+
 DEFAULT_BATCH_SIZE = 100
 #: Hive's own limit for one get_partitions call (a Java short).
 MAX_PARTITIONS = 32_767
@@ -140,8 +162,13 @@ def spark_schema_fields(params: Mapping[str, str]) -> list[tuple[str, str, str |
 # ---------------------------------------------------------------------------------------------
 
 
-def table_record(table: Any, *, database_label: str | None = None, partitions: list[Any] | None = None) -> TableRecord:
-    """One metastore ``Table`` (+ its partitions, for partitioned tables)."""
+def table_record(
+    table: Any, *, database_label: str | None = None, partitions: list[Any] | None = None,
+    expanded_view_text: bool = False,
+) -> TableRecord:
+    """One metastore ``Table`` (+ its partitions, for partitioned tables). A view's text is the
+    original (as written), or with ``expanded_view_text`` Hive's expanded text (every name
+    qualified, what lineage parses best), each falling back to the other."""
     native = table.tableType or "MANAGED_TABLE"
     asset_type = normalize_table_type(native)
     params: dict[str, str] = dict(table.parameters or {})
@@ -177,7 +204,10 @@ def table_record(table: Any, *, database_label: str | None = None, partitions: l
         name=table.tableName,
         type=asset_type,
         description=params.get("comment"),
-        view_query=(table.viewOriginalText or table.viewExpandedText) if asset_type == "VIEW" else None,
+        view_query=(
+            ((table.viewExpandedText or table.viewOriginalText) if expanded_view_text
+             else (table.viewOriginalText or table.viewExpandedText)) if asset_type == "VIEW" else None
+        ),
         created_on=_epoch(table.createTime),
         fields=list(columns),
         tags=tags,
@@ -191,17 +221,31 @@ def table_record(table: Any, *, database_label: str | None = None, partitions: l
 def collect_metastore_metadata(
     client: Any,
     *,
+    only_freshness_and_volume: bool = False,
+    skips: Skips | None = None,
+    **selection: Any,
+) -> Iterator[dict[str, Any]]:
+    """Yield metadata events for every selected table of an open ``hmsclient.HMSClient``
+    (:func:`iter_metastore_tables` takes the same keyword arguments)."""
+    yield from table_events(
+        iter_metastore_tables(client, **selection), skips if skips is not None else Skips(log),
+        only_freshness_and_volume=only_freshness_and_volume,
+    )
+
+
+def iter_metastore_tables(
+    client: Any,
+    *,
     database_label: str | None = None,
     database_filter: NameFilter | None = None,
     table_filter: NameFilter | None = None,
-    only_freshness_and_volume: bool = False,
     partition_volume: bool = True,
     max_partitions: int = 10_000,
     batch_size: int = DEFAULT_BATCH_SIZE,
     stats: MetastoreStats | None = None,
-    skips: Skips | None = None,
-) -> Iterator[dict[str, Any]]:
-    """Yield metadata events for every selected table of an open ``hmsclient.HMSClient``.
+    expanded_view_text: bool = False,
+) -> Iterator[TableRecord]:
+    """Every selected table and view of an open ``hmsclient.HMSClient``, in batches.
 
     ``partition_volume`` sums numRows/totalSize over the partitions of partitioned tables (one
     ``get_partitions`` call each; tables with more than ``max_partitions`` partitions keep the
@@ -232,11 +276,8 @@ def collect_metastore_metadata(
                                  db, table.tableName, max_partitions)
                         partitions = None
                 stats.tables += 1
-                yield from table_events(
-                    [table_record(table, database_label=database_label, partitions=partitions)],
-                    skips if skips is not None else Skips(log),
-                    only_freshness_and_volume=only_freshness_and_volume,
-                )
+                yield table_record(table, database_label=database_label, partitions=partitions,
+                                   expanded_view_text=expanded_view_text)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -483,6 +524,53 @@ class HiveMetastoreMetadataCollector(_HiveMetadataCollector):
             ", ".join(f"{k}={v}" for k, v in sorted(stats.calls.items())),
         )
         return Collection(events, info=self.info(events), what="Hive Metastore")
+
+
+class HiveMetastoreViewLineageCollector(HiveMetastoreMetadataCollector):
+    """Table and column lineage of every view (materialized views included), parsed from the
+    view text the metastore keeps (``viewExpandedText``: every name qualified; else
+    ``viewOriginalText``) by the lineage engine (dialect ``hive``): lineage with no query logs.
+
+    Tables and views are read as the metadata collector reads them (same calls, same filters; no
+    partitions); their columns are the engine's schema. Names are named as the metadata collectors
+    name them (:func:`monte_carlo_database`): unqualified names in the text resolve in the view's
+    own Hive database.
+    """
+
+    kind: ClassVar[str] = "lineage"
+
+    def __init__(self, *, column_lineage: bool = True, **kwargs: Any) -> None:
+        super().__init__(partition_volume=False, **kwargs)
+        self.column_lineage = column_lineage
+
+    def collect(self, source: Any, window: tuple[datetime, datetime] | None = None) -> Collection:
+        from dataclasses import replace
+
+        from monte_carlo_push_provider.collectors.base import view_lineage
+
+        stats = MetastoreStats()
+        with source.metastore as client:
+            records = list(iter_metastore_tables(
+                client, database_label=self.database_label, database_filter=self.database_filter,
+                table_filter=self.table_filter, partition_volume=False, batch_size=self.batch_size, stats=stats,
+                expanded_view_text=True,
+            ))
+        # Hive names are database.table: the engine reads them as schema.table under one
+        # namespace (the label, else "hive", which skip warnings show: hive.<db>.<view>), and
+        # name_like_metadata gives each ref its Monte Carlo database back.
+        namespace = self.database_label or "hive"
+        events, out = view_lineage(
+            [replace(r, database=namespace) for r in records], self.skips, dialect="hive",
+            resource_type=RESOURCE_TYPE, column_lineage=self.column_lineage,
+        )
+        name_like_metadata(events, self.database_label)
+        info: dict[str, Any] = (
+            {"database": self.database_label, "naming": "label"} if self.database_label
+            else {"databases": sorted({r.schema for r in records}), "naming": "hive_database"}
+        )
+        info["source"] = "view_definitions"
+        return Collection(events, info=info, stats=out,
+                          what=f"Hive Metastore, {out['views']:,} view definition(s)")
 
 
 class HiveServer2MetadataCollector(_HiveMetadataCollector):

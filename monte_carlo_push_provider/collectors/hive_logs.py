@@ -40,7 +40,7 @@ from monte_carlo_push_provider.collectors.base import (
     engine_lineage,
     representable,
 )
-from monte_carlo_push_provider.collectors.hive import RESOURCE_TYPE, monte_carlo_database
+from monte_carlo_push_provider.collectors.hive import RESOURCE_TYPE, name_like_metadata
 
 log = logging.getLogger(__name__)
 
@@ -357,26 +357,6 @@ class HiveQueryLogCollector(_HiveLogCollector):
 
     def collect(self, source: Any, window: tuple[datetime, datetime] | None) -> Collection:
         return Collection([q.to_event() for q in self.read(source, window)], what=f"HiveServer2 logs at {source}")
-
-
-def name_like_metadata(events: list[dict[str, Any]], database_label: str | None) -> list[dict[str, Any]]:
-    """Give lineage refs the metadata collectors' names (:func:`collectors.hive.monte_carlo_database`).
-
-    The engine reads Hive's ``db.table`` as schema ``db`` under the "database" it was given; with
-    no label the Monte Carlo database is the Hive database, so each ref's database becomes its
-    schema. Asset ids are local references and stay as they are."""
-    if database_label:
-        return events
-
-    def ref(r: dict[str, Any]) -> None:
-        if isinstance(r.get("schema"), str):
-            r["database"] = monte_carlo_database(r["schema"], database_label)
-
-    for event in events:
-        ref(event["destination"])
-        for source in event["sources"]:
-            ref(source)
-    return events
 
 
 class HiveLineageCollector(_HiveLogCollector):

@@ -13,6 +13,7 @@ import pytest
 from monte_carlo_push_provider.operators.hive import (
     HiveLineageCollectorOperator,
     HiveMetastoreMetadataCollectorOperator,
+    HiveMetastoreViewLineageCollectorOperator,
     HiveQueryLogCollectorOperator,
     HiveServer2MetadataCollectorOperator,
 )
@@ -220,3 +221,91 @@ def test_dag_runs_hive_collectors_and_pushes(
     assert names == ["big_orders", "events", "hostile_cols", "order_totals_mv", "orders", "raw_clicks"]
     assert [e["event"]["query_id"] for e in mc_conn.events("query_logs")] == ["hive_1", "hive_2", "hive_3", "hive_4"]
     assert [e["event"]["destination"]["name"] for e in mc_conn.events("lineage")] == ["order_report"]
+
+
+# --- view lineage from the metastore's view text (issue 18) ---------------------------------------
+
+
+VIEWS_DB = "default"  # the database every other Hive test filters out
+
+
+@pytest.fixture
+def hive_views(hive_conns: Any) -> Any:
+    """Views in ``default``, made once per session: written in mixed case (Hive stores every
+    name lower-case, Spark keeps the view's column names as written), a view over a view with
+    SELECT *, and a view whose text does not parse (made through the metastore API: Spark would
+    refuse it)."""
+    import copy
+
+    with hive_conns.metastore_client() as client:
+        if "broken" in client.get_all_tables(VIEWS_DB):
+            return hive_conns
+    hive_conns.execute(
+        f"CREATE VIEW {VIEWS_DB}.Mixed_Totals AS SELECT Customer, SUM(Amount) AS Total FROM Sales.Orders GROUP BY Customer",
+        f"CREATE VIEW {VIEWS_DB}.everything AS SELECT * FROM {VIEWS_DB.upper()}.mixed_totals",
+    )
+    with hive_conns.metastore_client() as client:
+        broken = copy.deepcopy(client.get_table(VIEWS_DB, "everything"))
+        broken.tableName = "broken"
+        broken.viewOriginalText = broken.viewExpandedText = "SELECT FROM WHERE ,"
+        client.create_table(broken)
+    return hive_conns
+
+
+def test_view_lineage_from_the_metastore_names_tables_as_the_metadata_push(
+    hive_views: Any, mc_conn: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Mixed-case view text comes out under Hive's lower-case names, equal to the metadata push's;
+    SELECT * over a view resolves through the metastore's columns; a text that does not parse is
+    one warning and a count."""
+    mc_conn.use("data-lake")
+    selection = {"metastore_conn_id": "hive_metastore", "databases": ["sales", VIEWS_DB],
+                 "exclude_tables": ["hostile*"]}
+    metadata = HiveMetastoreMetadataCollectorOperator(task_id="metadata", **selection).execute(make_context())
+    manifest = HiveMetastoreViewLineageCollectorOperator(task_id="views", **selection).execute(make_context())
+    assert manifest["kind"] == "lineage" and manifest["source"] == "view_definitions"
+    assert manifest["databases"] == [VIEWS_DB, "sales"] and manifest["naming"] == "hive_database"
+    assert manifest["stats"]["views"] == 5
+    assert manifest["stats"]["skipped"] == {"unparseable_view_definition": 1}
+    assert f"hive.{VIEWS_DB}.broken" in caplog.text
+    push([metadata, manifest])
+    pushed = {(a["metadata"]["database"], a["metadata"]["schema"], a["metadata"]["name"]): a
+              for a in (e["event"]["relational_asset"] for e in mc_conn.events("metadata"))}
+    edges = {}
+    for event in (e["event"] for e in mc_conn.events("lineage")):
+        names = {s["asset_id"]: s for s in event["sources"]}
+        dest = event["destination"]
+        key = (dest["database"], dest["schema"], dest["name"])
+        # every name lineage uses is a name the metadata push sent, columns included (but the
+        # stand-in's materialized view, made by copying orders' table object, has orders' columns)
+        assert key in pushed
+        if dest["name"] != "order_totals_mv":
+            assert {f["name"] for f in event["fields"]} <= {f["name"] for f in pushed[key]["fields"]}
+        for source in event["sources"]:
+            assert (source["database"], source["schema"], source["name"]) in pushed
+        edges[f"{dest['schema']}.{dest['name']}"] = {
+            f["name"]: sorted(f"{names[sf['asset_id']]['schema']}.{names[sf['asset_id']]['name']}.{sf['field_name']}"
+                              for sf in f["source_fields"]) for f in event["fields"]}
+    assert edges == {
+        "sales.big_orders": {"id": ["sales.orders.id"], "amount": ["sales.orders.amount"]},
+        "sales.order_totals_mv": {"customer": ["sales.orders.customer"], "total": ["sales.orders.amount"]},
+        f"{VIEWS_DB}.mixed_totals": {"Customer": ["sales.orders.customer"], "Total": ["sales.orders.amount"]},
+        f"{VIEWS_DB}.everything": {"Customer": [f"{VIEWS_DB}.mixed_totals.Customer"],
+                                   "Total": [f"{VIEWS_DB}.mixed_totals.Total"]},
+    }
+    everything = next(e["event"] for e in mc_conn.events("lineage") if e["event"]["destination"]["name"] == "everything")
+    assert everything["sources"][0]["type"] == "VIEW" and everything["destination"]["database"] == VIEWS_DB
+
+
+def test_view_lineage_with_a_database_label(hive_conns: Any) -> None:
+    manifest = HiveMetastoreViewLineageCollectorOperator(
+        task_id="views", metastore_conn_id="hive_metastore", databases=["sales"], database_label="hive",
+        column_lineage=False,
+    ).execute(make_context())
+    assert manifest["database"] == "hive"
+    assert sorted((e["destination"]["database"], e["destination"]["schema"], e["destination"]["name"],
+                   tuple((s["database"], s["schema"], s["name"]) for s in e["sources"]), "fields" in e)
+                  for e in manifest["events"]) == [
+        ("hive", "sales", "big_orders", (("hive", "sales", "orders"),), False),
+        ("hive", "sales", "order_totals_mv", (("hive", "sales", "orders"),), False),
+    ]
