@@ -61,6 +61,7 @@ from monte_carlo_push_provider.collectors.base import (
     representable,
     table_events,
     to_utc,
+    view_lineage,
 )
 from monte_carlo_push_provider.collectors.common import NameFilter, normalize_table_type
 
@@ -363,34 +364,67 @@ class AthenaGlueMetadataCollector(Collector):
         self.table_filter = table_filter or NameFilter()
         self.only_freshness_and_volume = only_freshness_and_volume
         self.include_volume = include_volume
+        self.databases_read: list[str] = []
+        self.iceberg_tables = 0
 
     def collect(self, source: Any, window: tuple[datetime, datetime] | None = None) -> Collection:
+        events: list[dict[str, Any]] = []
+        for database, records in self.iter_databases(source):
+            before = len(events)
+            events.extend(table_events(
+                records, self.skips, only_freshness_and_volume=self.only_freshness_and_volume,
+                include_volume=self.include_volume,
+            ))
+            log.info("%s: %d table(s) and view(s)", database, len(events) - before)
+        databases = self.databases_read
+        info = {"database": self.catalog, "schemas": databases}
+        return Collection(
+            events, info=info, stats={"glue_databases": len(databases), "iceberg_tables": self.iceberg_tables},
+            what=f"{len(databases)} Glue database(s)",
+        )
+
+    def iter_databases(self, source: Any) -> Iterator[tuple[str, list[TableRecord]]]:
+        """(Glue database, its tables and views) for each selected database; ``databases_read``
+        lists them, ``iceberg_tables`` counts Iceberg tables."""
         self.target = "the Glue Data Catalog's databases (glue:GetDatabases)"
         databases = list_glue_databases(source, catalog_id=self.catalog_id, database_filter=self.database_filter)
+        self.databases_read = databases
         log.info("reading %d Glue database(s): %s", len(databases), ", ".join(databases))
-        events: list[dict[str, Any]] = []
-        iceberg = 0
         for database in databases:
             self.target = f"Glue database {database} (glue:GetTables)"
-            before = len(events)
             tables = iter_glue_tables(
                 source, database, catalog_id=self.catalog_id, table_filter=self.table_filter,
                 page_size=min(max(self.fetch_size, 1), 100),  # GetTables pages hold at most 100
             )
             records = []
             for table in tables:
-                iceberg += is_iceberg(table)
+                self.iceberg_tables += is_iceberg(table)
                 records.append(table_record(table, catalog=self.catalog, schema=database))
-            events.extend(table_events(
-                records, self.skips, only_freshness_and_volume=self.only_freshness_and_volume,
-                include_volume=self.include_volume,
-            ))
-            log.info("%s: %d table(s) and view(s)", database, len(events) - before)
-        info = {"database": self.catalog, "schemas": databases}
-        return Collection(
-            events, info=info, stats={"glue_databases": len(databases), "iceberg_tables": iceberg},
-            what=f"{len(databases)} Glue database(s)",
+            yield database, records
+
+
+class AthenaGlueViewLineageCollector(AthenaGlueMetadataCollector):
+    """Table and column lineage of every view in the Glue Data Catalog, parsed from its text
+    (Athena's ``ViewOriginalText``, the base64 ``/* Presto View */`` decoded to its
+    ``originalSql``; Hive and Spark views' plain text) by the lineage engine (dialect ``athena``):
+    lineage with no Athena query history. Glue lower-cases names, as the engine does; unqualified
+    names resolve in the view's own Glue database."""
+
+    kind: ClassVar[str] = "lineage"
+
+    def __init__(self, *, column_lineage: bool = True, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.column_lineage = column_lineage
+
+    def collect(self, source: Any, window: tuple[datetime, datetime] | None = None) -> Collection:
+        records = [record for _, database in self.iter_databases(source) for record in database]
+        events, stats = view_lineage(
+            records, self.skips, dialect=LINEAGE_DIALECT, resource_type=RESOURCE_TYPE,
+            column_lineage=self.column_lineage,
         )
+        info = {"database": self.catalog, "schemas": self.databases_read, "source": "view_definitions"}
+        return Collection(events, info=info, stats=stats,
+                          what=f"{len(self.databases_read)} Glue database(s), {stats['views']:,} view definition(s)")
 
 
 class _AthenaHistoryCollector(Collector):

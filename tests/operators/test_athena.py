@@ -22,6 +22,7 @@ from monte_carlo_push_provider.collectors.base import WarehouseAccessError
 from monte_carlo_push_provider.manifest import utc_iso, validate_manifest
 from monte_carlo_push_provider.operators.athena import (
     AthenaGlueMetadataCollectorOperator,
+    AthenaGlueViewLineageCollectorOperator,
     AthenaLineageCollectorOperator,
     AthenaQueryLogCollectorOperator,
 )
@@ -146,6 +147,48 @@ def test_glue_metadata_reaches_monte_carlo(aws: AwsStandIn, mc_conn: Any) -> Non
         ),
         "tmp": _asset("tmp", "scratch", created_on=_created(aws, "scratch", "tmp"),
                       fields=[{"name": "x", "type": "int"}]),
+    }
+
+
+def test_glue_view_lineage_from_view_text(aws: AwsStandIn, mc_conn: Any) -> None:
+    """Athena's base64 Presto view decoded and parsed, a Hive/Spark view's plain text (written in
+    mixed case: Glue lower-cases names, as the engine does), a view whose text does not parse
+    counted; every name equal to the metadata push's."""
+    _seed_glue(aws)
+    glue = aws.client("glue")
+    glue.create_table(DatabaseName="scratch", TableInput={
+        "Name": "big_orders", "TableType": "VIRTUAL_VIEW",
+        "ViewOriginalText": "SELECT O.ID, O.Amount AS Total FROM Sales.Orders AS O WHERE O.amount > 10",
+        "ViewExpandedText": "SELECT `o`.`id`, `o`.`amount` AS `total` FROM `sales`.`orders` `o` WHERE `o`.`amount` > 10",
+        "StorageDescriptor": {"Columns": [{"Name": "id", "Type": "bigint"}, {"Name": "total", "Type": "decimal(12,2)"}]},
+    })
+    glue.create_table(DatabaseName="scratch", TableInput={
+        "Name": "broken", "TableType": "VIRTUAL_VIEW", "ViewOriginalText": "SELECT FROM WHERE ,",
+        "StorageDescriptor": {"Columns": [{"Name": "x", "Type": "int"}]},
+    })
+    mc_conn.use("data-lake")
+    metadata = AthenaGlueMetadataCollectorOperator(task_id="metadata").execute(make_context(task_id="metadata"))
+    manifest = AthenaGlueViewLineageCollectorOperator(task_id="views").execute(make_context(task_id="views"))
+    validate_manifest(manifest)
+    assert (manifest["kind"], manifest["source"], manifest["database"]) == (
+        "lineage", "view_definitions", "awsdatacatalog")
+    assert manifest["stats"]["views"] == 3 and manifest["stats"]["skipped"] == {"unparseable_view_definition": 1}
+    _push(metadata, manifest)
+    pushed = {(a["metadata"]["schema"], a["metadata"]["name"]): {f["name"] for f in a["fields"]}
+              for a in (e["event"]["relational_asset"] for e in mc_conn.events("metadata"))}
+    edges = {}
+    for event in (e["event"] for e in mc_conn.events("lineage")):
+        dest = event["destination"]
+        assert dest["database"] == "awsdatacatalog" and dest["type"] == "VIEW"
+        names = {s["asset_id"]: f"{s['schema']}.{s['name']}" for s in event["sources"]}
+        assert {f["name"] for f in event["fields"]} <= pushed[(dest["schema"], dest["name"])]
+        assert all(tuple(n.split(".")) in pushed for n in names.values())
+        edges[f"{dest['schema']}.{dest['name']}"] = {
+            f["name"]: sorted(f"{names[sf['asset_id']]}.{sf['field_name']}" for sf in f["source_fields"])
+            for f in event["fields"]}
+    assert edges == {
+        "sales.daily_orders": {"dt": ["sales.orders.dt"]},
+        "scratch.big_orders": {"id": ["sales.orders.id"], "total": ["sales.orders.amount"]},
     }
 
 
