@@ -61,6 +61,7 @@ from monte_carlo_push_provider.collectors.base import (
     representable,
     table_events,
     to_utc,
+    view_lineage,
 )
 from monte_carlo_push_provider.collectors.common import (
     NameFilter,
@@ -124,6 +125,9 @@ WHERE t.table_catalog = %s
   AND t.table_schema NOT IN ('catalog_history', 'information_schema', 'pg_auto_copy', 'pg_automv', 'pg_catalog', 'pg_internal', 'pg_mv', 'pg_s3')
 ORDER BY t.table_schema, t.table_name
 """
+
+# The session's schema: where pg_views leaves names on the search_path unqualified.
+CURRENT_SCHEMA_SQL = "SELECT current_schema()"
 
 COLUMNS_SQL = """
 SELECT table_schema, table_name, column_name, data_type, character_maximum_length,
@@ -606,35 +610,88 @@ class RedshiftMetadataCollector(Collector):
         self.only_freshness_and_volume = only_freshness_and_volume
         self.include_external = include_external
         self.include_volume = include_volume
+        self.databases_read: list[str] = []
 
     def collect(self, source: Any, window: tuple[datetime, datetime] | None = None) -> Collection:
+        events: list[dict[str, Any]] = []
+        for database, conn in self.each_database(source):
+            before = len(events)
+            records = collect_database_metadata(
+                conn, database, schema_filter=self.schema_filter,
+                only_freshness_and_volume=self.only_freshness_and_volume,
+                include_external=self.include_external, fetch_size=self.fetch_size,
+            )
+            events.extend(table_events(
+                records, self.skips, only_freshness_and_volume=self.only_freshness_and_volume,
+                include_volume=self.include_volume,
+            ))
+            log.info("%s: %d table(s) and view(s)", database, len(events) - before)
+        databases = self.databases_read
+        info: dict[str, Any] = {"database": databases[0]} if len(databases) == 1 else {"databases": databases}
+        return Collection(events, info=info, what=f"{len(databases)} database(s)")
+
+    def each_database(self, source: Any) -> Iterator[tuple[str, Any]]:
+        """(database, a connection to it) for every selected database; each connection is closed
+        when the next is opened. ``databases_read`` lists them."""
         self.target = f"database {source.conn.schema} (the list of databases)"
         entry = source.get_conn()
         try:
             databases = list_databases(entry, self.database_filter)
         finally:
             entry.close()
+        self.databases_read = databases
         log.info("reading the catalogs of %d Redshift database(s): %s", len(databases), ", ".join(databases))
-        events: list[dict[str, Any]] = []
         for database in databases:
             self.target = f"database {database}"
             conn = connect(source, database)
             try:
-                before = len(events)
-                records = collect_database_metadata(
-                    conn, database, schema_filter=self.schema_filter,
-                    only_freshness_and_volume=self.only_freshness_and_volume,
-                    include_external=self.include_external, fetch_size=self.fetch_size,
-                )
-                events.extend(table_events(
-                    records, self.skips, only_freshness_and_volume=self.only_freshness_and_volume,
-                    include_volume=self.include_volume,
-                ))
-                log.info("%s: %d table(s) and view(s)", database, len(events) - before)
+                yield database, conn
             finally:
                 conn.close()
+
+
+class RedshiftViewLineageCollector(RedshiftMetadataCollector):
+    """Table and column lineage of every view (late-binding and materialized views included),
+    parsed from ``pg_views.definition`` of each database by the lineage engine (dialect
+    ``redshift``): lineage with no query history (no ``sys:monitor`` role).
+
+    The catalogs are read as the metadata collector reads them (same SQL and filters); Spectrum
+    tables' columns are known to the engine too. ``pg_views`` prints a view's query with names
+    visible on the session's search_path unqualified: they resolve in the session's
+    ``current_schema()``, as Redshift resolves them.
+    """
+
+    kind: ClassVar[str] = "lineage"
+
+    def __init__(self, *, column_lineage: bool = True, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.column_lineage = column_lineage
+
+    def collect(self, source: Any, window: tuple[datetime, datetime] | None = None) -> Collection:
+        records: list[TableRecord] = []
+        session_schemas: dict[str, str | None] = {}
+        for database, conn in self.each_database(source):
+            records.extend(collect_database_metadata(
+                conn, database, schema_filter=self.schema_filter, include_external=self.include_external,
+                fetch_size=self.fetch_size,
+            ))
+            cur = conn.cursor()
+            try:
+                cur.execute(CURRENT_SCHEMA_SQL)
+                row = cur.fetchone()
+            finally:
+                cur.close()
+            session_schemas[database] = _text(row[0]) if row else None
+        events, stats = view_lineage(
+            records, self.skips, dialect=LINEAGE_DIALECT, resource_type=RESOURCE_TYPE,
+            column_lineage=self.column_lineage,
+            context=lambda view: (view.database, session_schemas.get(view.database) or view.schema),
+        )
+        databases = self.databases_read
         info: dict[str, Any] = {"database": databases[0]} if len(databases) == 1 else {"databases": databases}
-        return Collection(events, info=info, what=f"{len(databases)} database(s)")
+        info["source"] = "view_definitions"
+        return Collection(events, info=info, stats=stats,
+                          what=f"{len(databases)} database(s), {stats['views']:,} view definition(s)")
 
 
 class _RedshiftHistoryCollector(Collector):

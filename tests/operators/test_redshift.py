@@ -17,6 +17,7 @@ from monte_carlo_push_provider.operators.redshift import (
     RedshiftLineageCollectorOperator,
     RedshiftMetadataCollectorOperator,
     RedshiftQueryLogCollectorOperator,
+    RedshiftViewLineageCollectorOperator,
 )
 from monte_carlo_sandbox import SANDBOX_WAREHOUSES
 from tests.conftest import DAGS_FOLDER, make_context
@@ -377,4 +378,68 @@ def test_view_lineage_through_the_redshift_hook(redshift_catalog: RedshiftCatalo
     assert [(s["schema"], s["name"]) for s in event["sources"]] == [("analytics", "orders")]
     assert {f["name"]: [sf["field_name"] for sf in f["source_fields"]] for f in event["fields"]} == {
         "id": ["id"], "amount": ["amount"],
+    }
+
+
+@pytest.fixture
+def redshift_views(redshift_catalog: RedshiftCatalog) -> Any:
+    """Views for one test (dropped afterwards: the metadata tests count the catalog's objects): a
+    quoted mixed-case view over the hostile quoted mixed-case table, a view joining a view, and a
+    view in the second database."""
+    from monte_carlo_push_provider.collectors.common import quote_identifier
+
+    rs = redshift_catalog.standin
+    hostile_view = quote_qualified(HOSTILE_SCHEMA, "Hostile V")
+    with rs.connect() as conn:
+        conn.execute(
+            f"CREATE VIEW {hostile_view} AS SELECT {quote_identifier(HOSTILE_COLUMN)} AS \"Label\", "
+            f"\"MixedCase\" * 2 AS doubled FROM {quote_qualified(HOSTILE_SCHEMA, HOSTILE_TABLE)}"
+        )
+        conn.execute("CREATE VIEW analytics.notes AS SELECT o.id, o.note FROM analytics.orders o "
+                     "JOIN analytics.big_orders b ON b.id = o.id")
+    with rs.connect(HOSTILE_DATABASE) as conn:
+        conn.execute("CREATE VIEW mart.weekly AS SELECT date_trunc('week', day) AS week, SUM(total) AS total "
+                     "FROM mart.daily GROUP BY 1")
+    try:
+        yield redshift_catalog
+    finally:
+        with rs.connect() as conn:
+            conn.execute(f"DROP VIEW {hostile_view}")
+            conn.execute("DROP VIEW analytics.notes")
+        with rs.connect(HOSTILE_DATABASE) as conn:
+            conn.execute("DROP VIEW mart.weekly")
+
+
+def test_view_lineage_of_every_database(redshift_views: RedshiftCatalog, mc_conn: Any,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """pg_views definitions of both databases parsed with the engine's redshift dialect; the
+    hostile quoted mixed-case names come out as the catalog (and the metadata push) spells them."""
+    redshift_views.standin.use(monkeypatch)
+    mc_conn.use("redshift")
+    metadata = RedshiftMetadataCollectorOperator(task_id="metadata").execute(make_context(task_id="metadata"))
+    manifest = RedshiftViewLineageCollectorOperator(task_id="views").execute(make_context(task_id="views"))
+    validate_manifest(manifest)
+    assert manifest["source"] == "view_definitions" and manifest["databases"] == ["dev", HOSTILE_DATABASE]
+    assert manifest["stats"]["views"] == 4 and manifest["stats"]["skipped"] == {}
+    _push(metadata, manifest)
+    pushed = {(a["metadata"]["database"], a["metadata"]["schema"], a["metadata"]["name"]): {f["name"] for f in a["fields"]}
+              for a in (e["event"]["relational_asset"] for e in mc_conn.events("metadata"))}
+    edges = {}
+    for event in (e["event"] for e in mc_conn.events("lineage")):
+        dest = event["destination"]
+        key = (dest["database"], dest["schema"], dest["name"])
+        names = {s["asset_id"]: (s["database"], s["schema"], s["name"]) for s in event["sources"]}
+        assert {f["name"] for f in event["fields"]} <= pushed[key]
+        assert all(n in pushed for n in names.values())
+        edges[key] = {f["name"]: sorted((*names[sf["asset_id"]], sf["field_name"]) for sf in f["source_fields"])
+                      for f in event["fields"]}
+    orders, big = ("dev", "analytics", "orders"), ("dev", "analytics", "big_orders")
+    hostile = ("dev", HOSTILE_SCHEMA, HOSTILE_TABLE)
+    assert edges == {
+        big: {"id": [(*orders, "id")], "amount": [(*orders, "amount")]},
+        ("dev", "analytics", "notes"): {"id": [(*orders, "id")], "note": [(*orders, "note")]},
+        ("dev", HOSTILE_SCHEMA, "Hostile V"): {"Label": [(*hostile, HOSTILE_COLUMN)],
+                                               "doubled": [(*hostile, "MixedCase")]},
+        (HOSTILE_DATABASE, "mart", "weekly"): {"week": [(HOSTILE_DATABASE, "mart", "daily", "day")],
+                                               "total": [(HOSTILE_DATABASE, "mart", "daily", "total")]},
     }
