@@ -462,6 +462,13 @@ def view_lineage(
             schema=engine_schema, on_skip=skipped,
         )
         restore_catalog_names(events, records, placeholders)
+        for event in events:
+            # the destination's id is the placeholder's; no field refers to it (fields belong to
+            # the destination), so it becomes the view's name: the same on every run
+            destination = event["destination"]
+            if destination.get("asset_id"):
+                destination["asset_id"] = ".".join((destination["database"], destination["schema"], destination["name"]))
+        events.sort(key=lambda e: (e["destination"]["database"], e["destination"]["schema"], e["destination"]["name"]))
     return events, {**stats, "views": len(views)}
 
 

@@ -365,6 +365,8 @@ def parse_describe_formatted(rows: Iterable[tuple[Any, ...]]) -> dict[str, Any]:
         "table_type": native or "MANAGED_TABLE",
         "params": params,
         "view_text": details.get("View Original Text") or details.get("View Text") or None,
+        # Hive prints the expanded text (every name qualified) too; Spark only the text as written
+        "view_expanded_text": details.get("View Expanded Text") or None,
         "created": _created(details.get("CreateTime") or details.get("Created Time")),
         "comment": details.get("Comment") or params.get("comment") or None,
         "owner": details.get("Owner") or None,
@@ -381,9 +383,11 @@ def describe_event(
 
 
 def describe_record(
-    database: str, table: str, parsed: Mapping[str, Any], *, database_label: str | None = None
+    database: str, table: str, parsed: Mapping[str, Any], *, database_label: str | None = None,
+    expanded_view_text: bool = False,
 ) -> TableRecord:
-    """One table from its parsed ``DESCRIBE FORMATTED``."""
+    """One table from its parsed ``DESCRIBE FORMATTED`` (a view's text as written, or with
+    ``expanded_view_text`` Hive's expanded text where the server prints one)."""
     native = parsed["table_type"]
     asset_type = normalize_table_type(native)
     params = parsed["params"]
@@ -400,7 +404,10 @@ def describe_record(
         name=table,
         type=asset_type,
         description=parsed["comment"],
-        view_query=parsed["view_text"] if asset_type == "VIEW" else None,
+        view_query=(
+            ((expanded_view_text and parsed.get("view_expanded_text")) or parsed["view_text"])
+            if asset_type == "VIEW" else None
+        ),
         created_on=parsed["created"],
         fields=parsed["columns"] + [c for c in parsed["partition_columns"] if c[0] not in seen],
         tags=tags,
@@ -423,18 +430,36 @@ def _names(cursor: Any, preferred: tuple[str, ...], fetch_size: int) -> list[str
 def collect_hiveserver2_metadata(
     conn: Any,
     *,
+    only_freshness_and_volume: bool = False,
+    skips: Skips | None = None,
+    **selection: Any,
+) -> Iterator[dict[str, Any]]:
+    """Yield metadata events through a HiveServer2 DB-API connection (one DESCRIBE per table;
+    :func:`iter_hiveserver2_tables` takes the same keyword arguments)."""
+    skips = skips if skips is not None else Skips(log)
+    yield from table_events(
+        iter_hiveserver2_tables(conn, skips=skips, **selection), skips,
+        only_freshness_and_volume=only_freshness_and_volume,
+    )
+
+
+def iter_hiveserver2_tables(
+    conn: Any,
+    *,
     database_label: str | None = None,
     database_filter: NameFilter | None = None,
     table_filter: NameFilter | None = None,
-    only_freshness_and_volume: bool = False,
     fetch_size: int = 10_000,
     errors: list[str] | None = None,
     skips: Skips | None = None,
-) -> Iterator[dict[str, Any]]:
-    """Yield metadata events through a HiveServer2 DB-API connection (one DESCRIBE per table).
+    expanded_view_text: bool = False,
+) -> Iterator[TableRecord]:
+    """Every selected table and view through a HiveServer2 DB-API connection (one DESCRIBE per
+    table).
 
     A table the server cannot describe (e.g. a Hive materialized view on Spark's Thrift server)
-    is logged, appended to ``errors`` and skipped, so one bad table does not stop the rest.
+    is counted in ``skips`` (``unreadable_object``), appended to ``errors`` and skipped, so one
+    bad table does not stop the rest.
     """
     database_filter = database_filter or NameFilter()
     table_filter = table_filter or NameFilter()
@@ -457,10 +482,8 @@ def collect_hiveserver2_metadata(
                     if errors is not None:
                         errors.append(f"{db}.{table}")
                     continue
-                yield from table_events(
-                    [describe_record(db, table, parsed, database_label=database_label)], skips,
-                    only_freshness_and_volume=only_freshness_and_volume,
-                )
+                yield describe_record(db, table, parsed, database_label=database_label,
+                                      expanded_view_text=expanded_view_text)
     finally:
         cur.close()
 
@@ -544,10 +567,6 @@ class HiveMetastoreViewLineageCollector(HiveMetastoreMetadataCollector):
         self.column_lineage = column_lineage
 
     def collect(self, source: Any, window: tuple[datetime, datetime] | None = None) -> Collection:
-        from dataclasses import replace
-
-        from monte_carlo_push_provider.collectors.base import view_lineage
-
         stats = MetastoreStats()
         with source.metastore as client:
             records = list(iter_metastore_tables(
@@ -555,22 +574,8 @@ class HiveMetastoreViewLineageCollector(HiveMetastoreMetadataCollector):
                 table_filter=self.table_filter, partition_volume=False, batch_size=self.batch_size, stats=stats,
                 expanded_view_text=True,
             ))
-        # Hive names are database.table: the engine reads them as schema.table under one
-        # namespace (the label, else "hive", which skip warnings show: hive.<db>.<view>), and
-        # name_like_metadata gives each ref its Monte Carlo database back.
-        namespace = self.database_label or "hive"
-        events, out = view_lineage(
-            [replace(r, database=namespace) for r in records], self.skips, dialect="hive",
-            resource_type=RESOURCE_TYPE, column_lineage=self.column_lineage,
-        )
-        name_like_metadata(events, self.database_label)
-        info: dict[str, Any] = (
-            {"database": self.database_label, "naming": "label"} if self.database_label
-            else {"databases": sorted({r.schema for r in records}), "naming": "hive_database"}
-        )
-        info["source"] = "view_definitions"
-        return Collection(events, info=info, stats=out,
-                          what=f"Hive Metastore, {out['views']:,} view definition(s)")
+        return hive_view_lineage(records, self.skips, database_label=self.database_label,
+                                 column_lineage=self.column_lineage, what="Hive Metastore")
 
 
 class HiveServer2MetadataCollector(_HiveMetadataCollector):
@@ -587,3 +592,54 @@ class HiveServer2MetadataCollector(_HiveMetadataCollector):
         finally:
             conn.close()
         return Collection(events, info=self.info(events), what="HiveServer2")
+
+
+class HiveServer2ViewLineageCollector(HiveServer2MetadataCollector):
+    """:class:`HiveMetastoreViewLineageCollector` through HiveServer2, for clusters whose
+    metastore is not reachable: the view text ``DESCRIBE FORMATTED`` prints (Hive's
+    ``View Expanded Text``, else the text as written), one statement per table."""
+
+    kind: ClassVar[str] = "lineage"
+
+    def __init__(self, *, column_lineage: bool = True, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.column_lineage = column_lineage
+
+    def collect(self, source: Any, window: tuple[datetime, datetime] | None = None) -> Collection:
+        conn = source.get_conn()
+        try:
+            records = list(iter_hiveserver2_tables(
+                conn, database_label=self.database_label, database_filter=self.database_filter,
+                table_filter=self.table_filter, fetch_size=self.fetch_size, skips=self.skips,
+                expanded_view_text=True,
+            ))
+        finally:
+            conn.close()
+        return hive_view_lineage(records, self.skips, database_label=self.database_label,
+                                 column_lineage=self.column_lineage, what="HiveServer2")
+
+
+def hive_view_lineage(
+    records: list[TableRecord], skips: Skips, *, database_label: str | None, column_lineage: bool, what: str,
+) -> Collection:
+    """The view lineage of Hive ``records`` (either metadata path's), named as the metadata
+    collectors name tables."""
+    from dataclasses import replace
+
+    from monte_carlo_push_provider.collectors.base import view_lineage
+
+    # Hive names are database.table: the engine reads them as schema.table under one namespace
+    # (the label, else "hive", which skip warnings show: hive.<db>.<view>), and
+    # name_like_metadata gives each ref its Monte Carlo database back.
+    namespace = database_label or "hive"
+    events, stats = view_lineage(
+        [replace(r, database=namespace) for r in records], skips, dialect="hive",
+        resource_type=RESOURCE_TYPE, column_lineage=column_lineage,
+    )
+    name_like_metadata(events, database_label)
+    info: dict[str, Any] = (
+        {"database": database_label, "naming": "label"} if database_label
+        else {"databases": sorted({r.schema for r in records}), "naming": "hive_database"}
+    )
+    info["source"] = "view_definitions"
+    return Collection(events, info=info, stats=stats, what=f"{what}, {stats['views']:,} view definition(s)")

@@ -19,6 +19,7 @@ from monte_carlo_push_provider.collectors.hive import (
     HiveMetastoreMetadataCollector,
     HiveMetastoreViewLineageCollector,
     HiveServer2MetadataCollector,
+    HiveServer2ViewLineageCollector,
 )
 from monte_carlo_push_provider.collectors.hive_logs import (
     DEFAULT_PATTERN,
@@ -192,6 +193,32 @@ class HiveServer2MetadataCollectorOperator(_HiveMetadataOperator):
 
     def make_collector(self) -> HiveServer2MetadataCollector:
         return HiveServer2MetadataCollector(fetch_size=self.fetch_size, **self._selection())
+
+
+class HiveServer2ViewLineageCollectorOperator(HiveServer2MetadataCollectorOperator):
+    """:class:`HiveMetastoreViewLineageCollectorOperator` through HiveServer2 (``SHOW`` +
+    ``DESCRIBE FORMATTED`` per table) for clusters whose metastore is not reachable: the view text
+    ``DESCRIBE FORMATTED`` prints (Hive's ``View Expanded Text``, else the text as written). Tables
+    the server cannot describe are skipped and counted (``unreadable_object``), as the metadata
+    collector skips them.
+
+    :param column_lineage: also send column mappings (default True).
+    :param hiveserver2_conn_id: see :class:`HiveServer2MetadataCollectorOperator` (as are
+        ``fetch_size``, ``database_label`` and the name filters).
+    """
+
+    def __init__(self, *, column_lineage: bool = True, **kwargs: Any) -> None:
+        if "only_freshness_and_volume" in kwargs:
+            raise ValueError("only_freshness_and_volume does not apply to view lineage; remove it")
+        super().__init__(**kwargs)
+        self.column_lineage = column_lineage
+
+    def make_collector(self) -> HiveServer2ViewLineageCollector:
+        selection = self._selection()
+        selection.pop("only_freshness_and_volume")
+        return HiveServer2ViewLineageCollector(
+            fetch_size=self.fetch_size, column_lineage=self.column_lineage, **selection,
+        )
 
 
 class _HiveLogOperator(WindowedCollectorMixin, BaseCollectorOperator):
