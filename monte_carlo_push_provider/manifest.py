@@ -486,7 +486,51 @@ def _validate_manifest(manifest: Any, index: int | None) -> dict[str, Any]:
     check = _EVENT_CHECKS[kind]
     for i, event in enumerate(events):
         check(event, f"{name}: events[{i}]")
+    _check_scope(manifest, kind, name)
     return manifest  # type: ignore[return-value]
+
+
+#: Keys of a metadata manifest's ``scope``; the list keys hold name patterns (or null: all).
+SCOPE_KEYS = ("database", "schemas", "exclude_schemas", "tables", "exclude_tables")
+
+
+def _check_scope(manifest: Mapping[str, Any], kind: str, name: str) -> None:
+    """``scope`` / ``complete``: what a metadata manifest says it read in full (the push
+    operator's dropped-table cleanup compares complete manifests of one scope, docs/cleanup.md)."""
+    scope = manifest.get("scope")
+    complete = manifest.get("complete")
+    if scope is None and complete is None:
+        return
+    if kind != "metadata":
+        raise ManifestError(f"{name}: scope and complete belong to metadata manifests; drop them from a {kind} manifest")
+    if complete is not None and not isinstance(complete, bool):
+        raise ManifestError(f"{name}: complete must be true, false or null, got {complete!r}")
+    if scope is None:
+        if complete:
+            raise ManifestError(
+                f"{name}: complete=true needs a scope naming what was read in full, e.g. "
+                "scope={'database': 'ANALYTICS', 'schemas': None}; add it or drop complete"
+            )
+        return
+    if not isinstance(scope, Mapping):
+        raise ManifestError(f"{name}: scope must be an object like {{'database': 'ANALYTICS', 'schemas': None}}, got {scope!r}")
+    unknown = sorted(set(scope) - set(SCOPE_KEYS))
+    if unknown:
+        raise ManifestError(f"{name}: scope.{unknown[0]} is not a scope key (allowed: {', '.join(SCOPE_KEYS)})")
+    database = scope.get("database")
+    if not isinstance(database, str) or not database:
+        raise ManifestError(f"{name}: scope.database is required (the database every event of the manifest is in), got {database!r}")
+    for key in SCOPE_KEYS[1:]:
+        value = scope.get(key)
+        if value is not None and (not isinstance(value, list) or not all(isinstance(v, str) and v for v in value)):
+            raise ManifestError(f"{name}: scope.{key} must be a list of name patterns or null (all), got {value!r}")
+    for i, event in enumerate(manifest["events"]):
+        event_db = str((event.get("metadata") or {}).get("database") or "")
+        if event_db.lower() != database.lower():
+            raise ManifestError(
+                f"{name}: events[{i}].metadata.database is {event_db!r}, outside scope.database {database!r}; "
+                "one manifest per database scope (or fix scope.database)"
+            )
 
 
 class Preflight:

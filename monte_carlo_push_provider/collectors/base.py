@@ -499,6 +499,11 @@ class Collection:
     stats: dict[str, Any] = field(default_factory=dict)
     #: what was read, for the summary log line
     what: str = ""
+    #: metadata only: the part of the warehouse this collection read in full (``{"database": …,
+    #: "schemas": [patterns] | None, "exclude_schemas": [patterns] | None}``), declared by
+    #: collectors that read a whole scope; the manifest then says whether it is ``complete``
+    #: (no skipped rows), which the push operator's dropped-table cleanup requires.
+    scope: dict[str, Any] | None = None
 
 
 class Collector(ABC):
