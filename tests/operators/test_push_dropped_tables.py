@@ -1,0 +1,261 @@
+"""Dropped-table cleanup (issue 19, item 3): a table that disappears from a complete metadata push
+of a scope is deleted from Monte Carlo with ``deletePushIngestedTables``, never on a partial one.
+
+Real operator, real pycarlo client and the provider's GraphQL transport against the sandbox over
+HTTP (which enforces Monte Carlo's 1,000-MCON limit per delete call); one test runs a real DAG
+(``tests/dags/push_dropped_tables.py``, SQLite catalog) with ``dag.test()``. Hours pass by
+replacing the one clock the push reads (``push_state.utcnow``), as in test_push_exactly_once.py.
+Whether a table is still in Monte Carlo is asked the way a user would: ``getTable`` over GraphQL.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from monte_carlo_push_provider.hooks.monte_carlo import MonteCarloHook
+from monte_carlo_push_provider.manifest import new_manifest, relational_asset
+from monte_carlo_push_provider.utils import push_cleanup, push_state
+from monte_carlo_push_provider.utils.errors import MonteCarloPushError
+from monte_carlo_push_provider.utils.graphql_documents import GET_TABLE_MCON
+from monte_carlo_push_provider.utils.push_cleanup import MonteCarloCleanupRefusedError
+from tests.conftest import DAGS_FOLDER
+from tests.operators.test_push import push
+
+T0 = datetime(2026, 11, 25, 10, 5, tzinfo=timezone.utc)
+SCOPE = {"database": "ANALYTICS", "schemas": ["PUBLIC"]}
+
+
+class Clock:
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, now: datetime):
+        self.now = now
+        monkeypatch.setattr(push_state, "utcnow", lambda: self.now)
+
+
+def manifest(names, *, scope=SCOPE, complete=True, skipped=None, schema="PUBLIC"):
+    events = [relational_asset(type="TABLE", name=n, database="ANALYTICS", schema=schema, row_count=1) for n in names]
+    extra = {} if complete is None else {"complete": complete}
+    return new_manifest("metadata", events, resource_type="snowflake", scope=scope,
+                        stats={"skipped": skipped or {}}, **extra)
+
+
+def run(names_or_manifest, hour, *, clock, cleanup="delete", **kwargs):
+    clock.now = T0 + timedelta(hours=hour)
+    kwargs.setdefault("cleanup_max_fraction", 0.5)
+    kwargs.setdefault("push_bucket", timedelta(hours=1))
+    kwargs.setdefault("context", {"run_id": f"scheduled__{hour}"})
+    m = manifest(names_or_manifest) if isinstance(names_or_manifest, list) else names_or_manifest
+    return push(m, cleanup=cleanup, **kwargs)
+
+
+def known(table: str) -> bool:
+    hook = MonteCarloHook()
+    data = hook.graphql(GET_TABLE_MCON, {"fullTableId": f"ANALYTICS:PUBLIC.{table}", "dwId": hook.resource_uuid},
+                        not_found_ok=True)
+    return bool(data.get("getTable"))
+
+
+def scope_entry(result):
+    (entry,) = result["cleanup"]["scopes"]
+    return entry
+
+
+def test_dropped_tables_are_deleted_after_the_next_complete_push(mc_conn, monkeypatch, capfd):
+    clock = Clock(monkeypatch, T0)
+    first = run(["a", "b", "c"], 0, clock=clock)
+    assert scope_entry(first)["status"] == "recorded" and known("c")  # a first run only records
+    assert "nothing is deleted on a first run" in capfd.readouterr().out
+
+    second = run(["a", "b"], 1, clock=clock)  # the next clock hour: c was dropped
+    entry = scope_entry(second)
+    assert entry["status"] == "deleted" and entry["dropped"] == ["ANALYTICS:PUBLIC.c"]
+    assert entry["deleted_count"] == 1 and entry["calls"] == 1 and second["cleanup"]["deleted_count"] == 1
+    assert not known("c") and known("a") and known("b")
+    out = capfd.readouterr().out
+    mcon = entry["mcons"][0]
+    assert mcon.startswith("MCON++") and mcon.endswith("++table++ANALYTICS:PUBLIC.c")
+    assert f"deleted ANALYTICS:PUBLIC.c ({mcon}) from Monte Carlo" in out  # every deleted table logged
+
+    third = run(["a", "b"], 2, clock=clock)
+    assert scope_entry(third)["status"] == "unchanged" and known("a")
+
+
+def test_dropped_tables_dry_run_deletes_nothing_and_keeps_listing_them(mc_conn, monkeypatch, capfd):
+    clock = Clock(monkeypatch, T0)
+    run(["a", "b", "c"], 0, clock=clock, cleanup="dry_run")
+    for hour in (1, 2):  # every dry run lists what a real run would delete
+        result = run(["a", "b"], hour, clock=clock, cleanup="dry_run")
+        entry = scope_entry(result)
+        assert entry["status"] == "would_delete" and entry["dropped"] == ["ANALYTICS:PUBLIC.c"]
+        assert entry["deleted_count"] == 0 and result["cleanup"]["would_delete_count"] == 1
+        assert known("c")
+        out = capfd.readouterr().out
+        assert "cleanup dry run: would delete ANALYTICS:PUBLIC.c (MCON++" in out and "deleted ANALYTICS" not in out
+    assert scope_entry(run(["a", "b"], 3, clock=clock))["status"] == "deleted"  # switched on: now it goes
+    assert not known("c")
+
+
+@pytest.mark.parametrize("case", ["skipped_rows", "skipped_rows_claimed_complete", "not_declared_complete",
+                                  "another_filter", "cadence_skipped"])
+def test_dropped_tables_partial_collection_deletes_nothing(mc_conn, monkeypatch, case):
+    clock = Clock(monkeypatch, T0)
+    run(["a", "b", "c"], 0, clock=clock)
+    hour = 1
+    if case == "skipped_rows":  # what the collector writes when it skipped a row: complete=false
+        second = manifest(["a", "b"], complete=False, skipped={"bad_column_name": 1})
+    elif case == "skipped_rows_claimed_complete":  # a hand-made manifest that says otherwise
+        second = manifest(["a", "b"], skipped={"bad_column_name": 1})
+    elif case == "not_declared_complete":
+        second = manifest(["a", "b"], complete=None)
+    elif case == "another_filter":  # an exclude pattern is another scope: c was excluded, not dropped
+        second = manifest(["a", "b"], scope={**SCOPE, "exclude_tables": ["c"]})
+    else:  # metadata already pushed in this clock hour: nothing pushed, nothing compared
+        second, hour = manifest(["a", "b"]), 0
+    result = run(second, hour, clock=clock, context={"run_id": "second"}, skip_when_nothing_pushed=False)
+    entry = scope_entry(result)
+    expected = {"another_filter": "recorded", "cadence_skipped": "not_pushed"}.get(case, "not_complete")
+    assert entry["status"] == expected, entry
+    assert entry["deleted_count"] == 0 and known("c")
+    # and the old snapshot still stands: the next complete push finds c missing
+    later = run(["a", "b"], 2, clock=clock)
+    assert scope_entry(later)["status"] == "deleted" and not known("c")
+
+
+def test_dropped_tables_failed_batch_deletes_nothing(mc_conn, monkeypatch):
+    clock = Clock(monkeypatch, T0)
+    run(["a", "b", "c"], 0, clock=clock)
+    mc_conn.set_faults(fail_503=1.0)
+    with pytest.raises(MonteCarloPushError):
+        run(["a", "b"], 1, clock=clock, max_attempts=1)
+    mc_conn.set_faults(fail_503=0.0)
+    assert known("c")
+    assert scope_entry(run(["a", "b"], 2, clock=clock))["status"] == "deleted"
+
+
+def test_dropped_tables_safety_cap_refuses_unless_forced(mc_conn, monkeypatch, tmp_path):
+    clock = Clock(monkeypatch, T0)
+    tables = [f"t{i}" for i in range(10)]
+    run(tables, 0, clock=clock, cleanup_max_fraction=0.1)
+    out = tmp_path / "result.json"
+    with pytest.raises(MonteCarloCleanupRefusedError) as refused:
+        run(tables[:5], 1, clock=clock, cleanup_max_fraction=0.1, output_path=str(out))
+    message = str(refused.value)
+    assert "5 of 10 table(s) (50%)" in message and "cleanup_max_fraction=0.1" in message
+    assert "cleanup_force=True" in message and "nothing was deleted" in message
+    assert all(known(t) for t in tables)
+    written = json.loads(out.read_text())
+    assert written["cleanup"]["scopes"][0]["status"] == "refused" and written["status"] == "failed"
+    assert len(written["invocation_ids"]) == 1  # the push itself is recorded
+
+    forced = run(tables[:5], 2, clock=clock, cleanup_max_fraction=0.1, cleanup_force=True)
+    assert scope_entry(forced)["deleted_count"] == 5
+    assert [t for t in tables if known(t)] == tables[:5]
+
+
+def test_more_than_1000_dropped_tables_are_deleted_in_calls_of_at_most_1000(mc_conn, monkeypatch, capfd):
+    clock = Clock(monkeypatch, T0)
+    tables = [f"t{i:04d}" for i in range(1040)]
+    run(tables, 0, clock=clock)
+    result = run(tables[:20], 1, clock=clock, cleanup_force=True)
+    entry = scope_entry(result)
+    # the sandbox refuses a call of more than 1,000 MCONs, as Monte Carlo does
+    assert entry["calls"] == 2 and entry["deleted_count"] == 1020 and entry["dropped_count"] == 1020
+    assert len(entry["dropped"]) == 1000  # the result lists 1,000; the log has every one
+    out = capfd.readouterr().out
+    assert "call 1: deleted 1000 of 1000" in out and "call 2: deleted 20 of 20" in out
+    assert out.count("from Monte Carlo: gone from database ANALYTICS") == 1020
+    assert not known("t1039") and known("t0019")
+
+
+def test_dropped_tables_crash_between_delete_and_snapshot_is_resumed_harmlessly(mc_conn, monkeypatch):
+    clock = Clock(monkeypatch, T0)
+    run(["a", "b", "c"], 0, clock=clock)
+    real_write = push_cleanup.write_snapshot
+
+    def crash(path, document):  # a worker killed after the delete call, before the snapshot write
+        raise OSError("killed")
+
+    monkeypatch.setattr(push_cleanup, "write_snapshot", crash)
+    with pytest.raises(OSError, match="killed"):
+        run(["a", "b"], 1, clock=clock)
+    assert not known("c")  # deleted, but the snapshot still lists it
+    pushes = len(mc_conn.pushes("metadata"))
+    monkeypatch.setattr(push_cleanup, "write_snapshot", real_write)
+    retry = run(["a", "b"], 1, clock=clock, context={"run_id": "scheduled__1", "try_number": 2})
+    entry = scope_entry(retry)
+    assert len(mc_conn.pushes("metadata")) == pushes  # the retry resumed the round: nothing pushed again
+    assert entry["dropped_count"] == 1 and entry["not_found_count"] == 1 and entry["deleted_count"] == 0
+    assert known("a") and known("b")
+    assert scope_entry(run(["a", "b"], 2, clock=clock))["status"] == "unchanged"
+
+
+def test_dropped_tables_need_the_graphql_key_before_anything_is_pushed(mc_conn, monkeypatch):
+    from monte_carlo_push_provider.utils.errors import MonteCarloConfigError
+
+    mc_conn.use(graphql_key_id="", graphql_key_secret="")
+    clock = Clock(monkeypatch, T0)
+    with pytest.raises(MonteCarloConfigError, match="cleanup='delete' deletes through GraphQL"):
+        run(["a"], 0, clock=clock)
+    assert mc_conn.pushes("metadata") == []
+
+
+def test_dropped_tables_parameters_are_checked_at_parse_time():
+    from monte_carlo_push_provider.operators.push import MonteCarloPushOperator
+    from monte_carlo_push_provider.utils.errors import MonteCarloManifestError
+
+    with pytest.raises(MonteCarloManifestError, match="cleanup must be 'off', 'dry_run' or 'delete'"):
+        MonteCarloPushOperator(task_id="p", manifests=[], cleanup="yes")
+    with pytest.raises(MonteCarloManifestError, match=r"cleanup_max_fraction must be a fraction in \(0, 1\]"):
+        MonteCarloPushOperator(task_id="p", manifests=[], cleanup_max_fraction=10)
+
+
+def test_dropped_tables_scope_is_validated():
+    from monte_carlo_push_provider.manifest import validate_manifest
+    from monte_carlo_push_provider.utils.errors import MonteCarloManifestError
+
+    with pytest.raises(MonteCarloManifestError, match="outside scope.database 'OTHER'"):
+        validate_manifest(manifest(["a"], scope={"database": "OTHER"}))
+    with pytest.raises(MonteCarloManifestError, match="scope.schema is not a scope key"):
+        validate_manifest(manifest(["a"], scope={"database": "ANALYTICS", "schema": ["x"]}))
+    with pytest.raises(MonteCarloManifestError, match="complete=true needs a scope"):
+        validate_manifest(manifest(["a"], scope=None))
+
+
+def test_dropped_tables_sqlite_table_dropped_between_two_dag_runs(mc_conn, airflow_db, monkeypatch, tmp_path):
+    """Real Airflow, a real SQLite catalog through the common.sql collector: drop a table, an hour
+    later Monte Carlo no longer has it."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    path = tmp_path / "wh.db"
+    db = sqlite3.connect(path)
+    db.executescript("CREATE TABLE orders (id INT); CREATE TABLE customers (id INT); CREATE TABLE legacy (id INT);")
+    db.close()
+    monkeypatch.setenv("AIRFLOW_CONN_WH", json.dumps({"conn_type": "sqlite", "host": str(path)}))
+    monkeypatch.setenv("MONTE_CARLO_PUSH_RESULTS", str(tmp_path / "results"))
+    mc_conn.use("data-lake")
+    clock = Clock(monkeypatch, T0)
+    bag = DagBag(dag_folder=str(DAGS_FOLDER / "push_dropped_tables.py"))
+    assert bag.import_errors == {}
+    dag = bag.get_dag("push_dropped_tables")
+    hook = MonteCarloHook()
+
+    def in_monte_carlo(name: str) -> bool:
+        data = hook.graphql(GET_TABLE_MCON, {"fullTableId": f"shop:main.{name}", "dwId": hook.resource_uuid},
+                            not_found_ok=True)
+        return bool(data.get("getTable"))
+
+    assert dag.test(logical_date=datetime(2026, 11, 25, 10, tzinfo=timezone.utc)).state == "success"
+    assert in_monte_carlo("legacy")
+    db = sqlite3.connect(path)
+    db.execute("DROP TABLE legacy")
+    db.close()
+    clock.now = T0 + timedelta(hours=1)
+    assert dag.test(logical_date=datetime(2026, 11, 25, 11, tzinfo=timezone.utc)).state == "success"
+    assert not in_monte_carlo("legacy") and in_monte_carlo("orders") and in_monte_carlo("customers")
+    result = json.loads((tmp_path / "results" / "20261125T110000.json").read_text())
+    (entry,) = result["cleanup"]["scopes"]
+    assert entry["status"] == "deleted" and entry["dropped"] == ["shop:main.legacy"]
+    assert entry["scope"] == {"database": "shop", "schemas": None, "exclude_schemas": None}
