@@ -276,8 +276,9 @@ class Cleanup:
             save(current)
             return done("unchanged", f"no table disappeared since the complete push at {previous.get('updated_at')}")
         fraction = len(dropped) / max(len(before), 1)
-        if fraction > self.settings.max_fraction and not self.settings.force:
-            save(sorted(before | seen.tables))  # new tables are tracked; the missing ones stay
+        over_cap = fraction > self.settings.max_fraction and not self.settings.force
+        entry["over_cap"] = over_cap
+        if over_cap:
             message = (
                 f"cleanup refused for {seen.label}: {len(dropped):,} of {len(before):,} table(s) ({fraction:.0%}) "
                 f"disappeared since the complete push at {previous.get('updated_at')}, more than "
@@ -286,8 +287,12 @@ class Cleanup:
                 "raise cleanup_max_fraction); if the collector missed them (a lost grant, a wrong database), fix it. "
                 f"To forget them instead, delete {path}: the next complete push records a new snapshot."
             )
-            refusals.append(message)
-            return done("refused", message, "error")
+            if self.settings.mode == "delete":
+                save(sorted(before | seen.tables))  # new tables are tracked; the missing ones stay
+                refusals.append(message)
+                return done("refused", message, "error")
+            # a dry run never fails on the cap: it lists the tables and says a real run would refuse
+            self.log.warning("cleanup dry run: a real run would refuse: %s", message)
         targets, not_found = self._resolve(seen, dropped)
         entry["not_found_count"] = len(not_found)
         if not_found:
@@ -297,6 +302,10 @@ class Cleanup:
             for mcon, ftid in targets.items():
                 self.log.info("cleanup dry run: would delete %s (%s)", ftid, mcon)
             save(sorted(before | seen.tables))  # keep them: a later real run deletes them
+            if over_cap:
+                return done("would_delete", f"dry run: {len(dropped):,} table(s) disappeared, more than "
+                            f"cleanup_max_fraction allows: cleanup='delete' would refuse unless cleanup_force=True; "
+                            f"{len(targets):,} would be deleted then (listed above); nothing deleted", "warning")
             return done("would_delete", f"dry run: {len(targets):,} of {len(dropped):,} disappeared table(s) would be "
                         "deleted (listed above); nothing deleted (cleanup='delete' deletes them)", "warning")
         from monte_carlo_push_provider.utils.table_deletion import delete_push_tables

@@ -259,3 +259,13 @@ def test_dropped_tables_sqlite_table_dropped_between_two_dag_runs(mc_conn, airfl
     (entry,) = result["cleanup"]["scopes"]
     assert entry["status"] == "deleted" and entry["dropped"] == ["shop:main.legacy"]
     assert entry["scope"] == {"database": "shop", "schemas": None, "exclude_schemas": None}
+
+
+def test_dropped_tables_dry_run_over_the_cap_lists_and_does_not_fail(mc_conn, monkeypatch, capfd):
+    clock = Clock(monkeypatch, T0)
+    run(["a", "b", "c", "d"], 0, clock=clock, cleanup="dry_run", cleanup_max_fraction=0.1)
+    result = run(["a"], 1, clock=clock, cleanup="dry_run", cleanup_max_fraction=0.1)
+    entry = scope_entry(result)
+    assert entry["status"] == "would_delete" and entry["over_cap"] is True and entry["dropped_count"] == 3
+    assert "a real run would refuse" in capfd.readouterr().out
+    assert known("b") and known("c") and known("d")
