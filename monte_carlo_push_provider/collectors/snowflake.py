@@ -508,7 +508,14 @@ class SnowflakeMetadataCollector(Collector):
         info: dict[str, Any] = {"database": self.database} if self.database else {"databases": names}
         info["only_freshness_and_volume"] = self.only_freshness_and_volume
         stats = {"tags": self.tag_sources.as_stats()} if self.collect_tags and not self.only_freshness_and_volume else {}
-        return Collection(events, info=info, stats=stats, what=self.database or f"{len(names)} databases")
+        # One database read from its INFORMATION_SCHEMA is a scope dropped-table cleanup can compare
+        # (docs/cleanup.md); several databases in one manifest, or ACCOUNT_USAGE (up to hours
+        # behind), are not.
+        scope = None
+        if self.database and not self.account_usage:
+            scope = {"database": self.database, "schemas": self.schema_filter.include or None,
+                     "exclude_schemas": self.schema_filter.exclude or None}
+        return Collection(events, info=info, stats=stats, what=self.database or f"{len(names)} databases", scope=scope)
 
     def _read_tags(self, conn: Any) -> None:
         """Tags of every table collected, read once before the tables are (one query); only for

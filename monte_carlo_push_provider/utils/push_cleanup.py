@@ -301,7 +301,8 @@ class Cleanup:
         if self.settings.mode == "dry_run":
             for mcon, ftid in targets.items():
                 self.log.info("cleanup dry run: would delete %s (%s)", ftid, mcon)
-            save(sorted(before | seen.tables))  # keep them: a later real run deletes them
+            # keep them (a later real run deletes them), except those Monte Carlo no longer has
+            save(sorted((before - set(not_found)) | seen.tables))
             if over_cap:
                 return done("would_delete", f"dry run: {len(dropped):,} table(s) disappeared, more than "
                             f"cleanup_max_fraction allows: cleanup='delete' would refuse unless cleanup_force=True; "

@@ -269,3 +269,41 @@ def test_dropped_tables_dry_run_over_the_cap_lists_and_does_not_fail(mc_conn, mo
     assert entry["status"] == "would_delete" and entry["over_cap"] is True and entry["dropped_count"] == 3
     assert "a real run would refuse" in capfd.readouterr().out
     assert known("b") and known("c") and known("d")
+
+
+def test_dropped_tables_scope_declared_by_the_sql_collector(tmp_path, monkeypatch):
+    """The common.sql collector declares its scope (its schema filter included) and says a
+    collection with a skipped row is not complete."""
+    from monte_carlo_push_provider.manifest import validate_manifest
+    from monte_carlo_push_provider.operators.sql import SqlMetadataCollectorOperator
+    from tests.conftest import make_context
+
+    path = tmp_path / "wh.db"
+    db = sqlite3.connect(path)
+    db.executescript("CREATE TABLE orders (id INT);")
+    db.close()
+    monkeypatch.setenv("AIRFLOW_CONN_WH", json.dumps({"conn_type": "sqlite", "host": str(path)}))
+
+    def collect(**kw):
+        op = SqlMetadataCollectorOperator(task_id="m", conn_id="wh", database="shop", resource_type="data-lake", **kw)
+        return validate_manifest(op.execute(make_context(task_id="m")))
+
+    clean = collect(exclude_schemas=["tmp_*"])
+    assert clean["scope"] == {"database": "shop", "schemas": None, "exclude_schemas": ["tmp_*"]}
+    assert clean["complete"] is True
+    db = sqlite3.connect(path)  # a stale view (its table dropped): skipped as unreadable_object
+    db.executescript("CREATE TABLE gone (x INT); CREATE VIEW stale AS SELECT x FROM gone; DROP TABLE gone;")
+    db.close()
+    skipped = collect()
+    assert skipped["stats"]["skipped"] == {"unreadable_object": 1} and skipped["complete"] is False
+
+
+def test_dropped_tables_scope_declared_by_the_snowflake_collector(snowflake_conn):
+    from monte_carlo_push_provider.operators.snowflake import SnowflakeMetadataCollectorOperator
+    from tests.conftest import make_context
+    from tests.standins.snowflake import DB
+
+    one = SnowflakeMetadataCollectorOperator(task_id="m", database=DB, exclude_schemas="staging").execute(make_context())
+    assert one["scope"] == {"database": DB, "schemas": None, "exclude_schemas": ["staging"]} and one["complete"] is True
+    several = SnowflakeMetadataCollectorOperator(task_id="m", databases=[DB, "mixed_*"]).execute(make_context())
+    assert "scope" not in several and "complete" not in several  # several databases: no cleanup
