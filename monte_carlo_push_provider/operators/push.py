@@ -96,7 +96,11 @@ class MonteCarloPushOperator(BaseOperator):
         declaring a ``scope`` with ``complete: true`` take part, only after their metadata was
         pushed in full; the first complete push of a scope only records it. Needs the GraphQL key.
     :param cleanup_max_fraction: refuse (fail the task, delete nothing) when more than this
-        fraction of a scope's previously pushed tables disappeared at once (default 0.1).
+        fraction of a scope's previously pushed tables disappeared at once (default 0.1), if more
+        than ``cleanup_min_tables`` disappeared.
+    :param cleanup_min_tables: the cap's floor (default 10): up to this many disappeared tables
+        of a scope are deleted whatever their fraction (1 of 5 is 20%), unless the scope now reads
+        empty (every table gone: the typical lost grant or wrong database), which is always refused.
     :param cleanup_force: delete even above ``cleanup_max_fraction``, for one deliberate run.
         ``force=True`` does not lift the cap: a re-push is not a reason to delete.
     """
@@ -130,6 +134,7 @@ class MonteCarloPushOperator(BaseOperator):
         verify_resources: bool = True,
         cleanup: str = "off",
         cleanup_max_fraction: float = 0.1,
+        cleanup_min_tables: int = 10,
         cleanup_force: bool = False,
         **kwargs: Any,
     ) -> None:
@@ -151,6 +156,11 @@ class MonteCarloPushOperator(BaseOperator):
             raise MonteCarloManifestError(
                 f"cleanup_max_fraction must be a fraction in (0, 1] (0.1 = refuse when more than 10% of a scope "
                 f"disappears), got {cleanup_max_fraction!r}"
+            )
+        if isinstance(cleanup_min_tables, bool) or not isinstance(cleanup_min_tables, int) or cleanup_min_tables < 0:
+            raise MonteCarloManifestError(
+                f"cleanup_min_tables must be a whole number >= 0 (10 = up to 10 disappeared tables are deleted "
+                f"whatever their fraction; 0 = the cap always applies), got {cleanup_min_tables!r}"
             )
         if not isinstance(min_push_interval, EllipsisType):
             push_bucket = min_push_interval  # the old name
@@ -183,6 +193,7 @@ class MonteCarloPushOperator(BaseOperator):
         self.verify_resources = verify_resources
         self.cleanup = cleanup
         self.cleanup_max_fraction = float(cleanup_max_fraction)
+        self.cleanup_min_tables = cleanup_min_tables
         self.cleanup_force = cleanup_force
 
     @property

@@ -7,7 +7,8 @@ disappeared.
 Rules (docs/cleanup.md says why):
 
 - a **scope** is what one metadata manifest says it read in full: ``scope`` (database, schema and
-  table patterns) with ``complete: true``. Another filter is another scope: a table a filter
+  table patterns, other collector options) with ``complete: true``; a manifest reading several
+  databases declares a list, one scope per database, each compared on its own. Another filter is another scope: a table a filter
   leaves out is never "dropped". Manifests without a scope never take part;
 - only a scope whose every manifest is complete (no skipped rows: those tables exist but were not
   pushed) and whose metadata was pushed in full in this round (not skipped for the clock hour,
@@ -15,8 +16,9 @@ Rules (docs/cleanup.md says why):
 - the previous complete push of (resource, scope) is a **snapshot** in the push state
   (``snapshots/<resource>/<scope key>.json.gz``, the fullTableIds, gzip: ~0.5 MB for 100k
   tables). The first complete push only records one;
-- more than ``cleanup_max_fraction`` of the previous snapshot gone is **refused** (the task
-  fails, nothing deleted) unless ``cleanup_force=True``;
+- more than ``cleanup_max_fraction`` of the previous snapshot gone, if that is more than
+  ``cleanup_min_tables`` tables or every table of the scope, is **refused** (the task fails,
+  nothing deleted) unless ``cleanup_force=True`` (:func:`cap_refusal`);
 - deletes go in calls of at most 1,000 MCONs, each deleted table logged (fullTableId and MCON);
   the snapshot is replaced only after every call succeeded. A crash in between leaves the old
   snapshot, so the next complete push finds the same tables missing; those already deleted are
@@ -73,6 +75,8 @@ def describe_scope(scope: Mapping[str, Any]) -> str:
                        ("tables", "tables"), ("exclude_tables", "excluding tables")):
         if scope.get(key):
             parts.append(f"{label} {'/'.join(scope[key])}")
+    for key, value in sorted((scope.get("options") or {}).items()):
+        parts.append(f"{key}={value}")
     return ", ".join(parts)
 
 
@@ -106,26 +110,38 @@ class ScopeTracker:
     def add(self, manifest: Mapping[str, Any], index: int, resource_uuid: str) -> None:
         if manifest.get("kind") != "metadata":
             return
-        scope = manifest.get("scope")
-        if not isinstance(scope, Mapping):
+        from monte_carlo_push_provider.manifest import manifest_scopes
+
+        scopes = manifest_scopes(manifest)
+        if not scopes:
             self.unscoped.append(index)
             return
         resource_type = str(manifest.get("resource_type"))
-        key = scope_key(resource_type, scope)
-        seen = self.scopes.get((resource_uuid, key))
-        if seen is None:
-            seen = self.scopes[(resource_uuid, key)] = ScopeSeen(resource_uuid, resource_type, dict(scope), key)
-        seen.manifests.append(index)
-        seen.tables.update(full_table_id(e) for e in manifest["events"])
+        # one manifest may declare one scope per database (validated: distinct, every event in one)
+        by_database: dict[str, ScopeSeen] = {}
+        for scope in scopes:
+            key = scope_key(resource_type, scope)
+            seen = self.scopes.get((resource_uuid, key))
+            if seen is None:
+                seen = self.scopes[(resource_uuid, key)] = ScopeSeen(resource_uuid, resource_type, dict(scope), key)
+            seen.manifests.append(index)
+            by_database[str(scope.get("database") or "").lower()] = seen
+        for event in manifest["events"]:
+            database = str((event.get("metadata") or {}).get("database") or "").lower()
+            by_database[database].tables.add(full_table_id(event))
+        reasons = []
         if manifest.get("complete") is not True:
-            seen.not_complete.append(f"manifest[{index}] says complete={manifest.get('complete')!r}")
+            reasons.append(f"manifest[{index}] says complete={manifest.get('complete')!r}")
         skipped = {k: n for k, n in ((manifest.get("stats") or {}).get("skipped") or {}).items() if n}
         if skipped:
             listed = ", ".join(f"{n:,} {k}" for k, n in sorted(skipped.items()))
-            seen.not_complete.append(
+            reasons.append(
                 f"manifest[{index}] skipped rows Monte Carlo cannot take ({listed}): those tables still exist "
                 "but were not pushed"
             )
+        # a skip is counted per manifest, not per database: every scope of the manifest is incomplete
+        for seen in by_database.values():
+            seen.not_complete.extend(reasons)
 
 
 # -- the snapshot ------------------------------------------------------------------------------
@@ -192,6 +208,27 @@ class CleanupSettings:
     mode: str  # CLEANUP_MODES
     max_fraction: float
     force: bool
+    #: the cap's floor: up to this many disappeared tables are deleted whatever their fraction
+    #: (a small scope would hit any fraction with one table), unless the scope now reads empty
+    min_tables: int = 10
+
+
+def cap_refusal(previous: int, dropped: int, current: int, settings: CleanupSettings) -> str | None:
+    """Why the safety cap refuses to delete ``dropped`` of ``previous`` tables (``current`` read
+    now), or ``None``. The cap is a fraction with a floor: up to ``min_tables`` disappeared tables
+    are deleted whatever their fraction (1 of 5 is 20%, and a small scope would hit any fraction
+    with one table), except that a scope which now reads empty is refused at any size: that is the
+    typical lost grant or wrong database. ``force`` lifts both."""
+    if settings.force or not dropped:
+        return None
+    if dropped / max(previous, 1) <= settings.max_fraction:
+        return None
+    if dropped > settings.min_tables:
+        return (f"more than cleanup_max_fraction={settings.max_fraction:g} allows (and more than "
+                f"cleanup_min_tables={settings.min_tables})")
+    if current == 0:
+        return "every table of the scope disappeared (it reads empty now, whatever cleanup_min_tables)"
+    return None
 
 
 class Cleanup:
@@ -211,7 +248,8 @@ class Cleanup:
     def run(self, tracker: ScopeTracker, plan: Any, invocation_ids: dict[str, list[str]]) -> tuple[dict[str, Any], list[str]]:
         """``(result["cleanup"], refusals)``; raises only on a failed GraphQL call."""
         mode = self.settings.mode
-        out: dict[str, Any] = {"mode": mode, "max_fraction": self.settings.max_fraction, "force": self.settings.force,
+        out: dict[str, Any] = {"mode": mode, "max_fraction": self.settings.max_fraction,
+                               "min_tables": self.settings.min_tables, "force": self.settings.force,
                                "deleted_count": 0, "would_delete_count": 0, "scopes": []}
         if tracker.unscoped:
             self.log.info(
@@ -276,16 +314,16 @@ class Cleanup:
             save(current)
             return done("unchanged", f"no table disappeared since the complete push at {previous.get('updated_at')}")
         fraction = len(dropped) / max(len(before), 1)
-        over_cap = fraction > self.settings.max_fraction and not self.settings.force
+        why = cap_refusal(len(before), len(dropped), len(seen.tables), self.settings)
+        over_cap = why is not None
         entry["over_cap"] = over_cap
         if over_cap:
             message = (
                 f"cleanup refused for {seen.label}: {len(dropped):,} of {len(before):,} table(s) ({fraction:.0%}) "
-                f"disappeared since the complete push at {previous.get('updated_at')}, more than "
-                f"cleanup_max_fraction={self.settings.max_fraction:g} allows; nothing was deleted (first: "
-                f"{', '.join(dropped[:5])}). If they really were dropped, run once with cleanup_force=True (or "
-                "raise cleanup_max_fraction); if the collector missed them (a lost grant, a wrong database), fix it. "
-                f"To forget them instead, delete {path}: the next complete push records a new snapshot."
+                f"disappeared since the complete push at {previous.get('updated_at')}, {why}; nothing was deleted "
+                f"(first: {', '.join(dropped[:5])}). If they really were dropped, run once with cleanup_force=True (or "
+                "raise cleanup_max_fraction / cleanup_min_tables); if the collector missed them (a lost grant, a wrong "
+                f"database), fix it. To forget them instead, delete {path}: the next complete push records a new snapshot."
             )
             if self.settings.mode == "delete":
                 save(sorted(before | seen.tables))  # new tables are tracked; the missing ones stay
@@ -304,8 +342,8 @@ class Cleanup:
             # keep them (a later real run deletes them), except those Monte Carlo no longer has
             save(sorted((before - set(not_found)) | seen.tables))
             if over_cap:
-                return done("would_delete", f"dry run: {len(dropped):,} table(s) disappeared, more than "
-                            f"cleanup_max_fraction allows: cleanup='delete' would refuse unless cleanup_force=True; "
+                return done("would_delete", f"dry run: {len(dropped):,} table(s) disappeared, {why}: "
+                            f"cleanup='delete' would refuse unless cleanup_force=True; "
                             f"{len(targets):,} would be deleted then (listed above); nothing deleted", "warning")
             return done("would_delete", f"dry run: {len(targets):,} of {len(dropped):,} disappeared table(s) would be "
                         "deleted (listed above); nothing deleted (cleanup='delete' deletes them)", "warning")

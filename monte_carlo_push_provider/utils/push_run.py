@@ -435,7 +435,8 @@ class PushRun:
             if b.kind == "metadata":
                 by_resource.setdefault(b.resource_uuid, []).append(b.invocation_id)
         cleanup = Cleanup(
-            settings=CleanupSettings(self.op.cleanup, self.op.cleanup_max_fraction, self.op.cleanup_force),
+            settings=CleanupSettings(self.op.cleanup, self.op.cleanup_max_fraction, self.op.cleanup_force,
+                                     getattr(self.op, "cleanup_min_tables", 10)),
             state=self.state, hook=self.hook, lock=self._lock,
             owner={**self.identity, "try_number": self.try_number, "round": self.ownership.round},
             log=self.log, now=lambda: iso(utcnow()),

@@ -137,22 +137,23 @@ def test_dropped_tables_failed_batch_deletes_nothing(mc_conn, monkeypatch):
 
 def test_dropped_tables_safety_cap_refuses_unless_forced(mc_conn, monkeypatch, tmp_path):
     clock = Clock(monkeypatch, T0)
-    tables = [f"t{i}" for i in range(10)]
+    tables = [f"t{i:02d}" for i in range(30)]
     run(tables, 0, clock=clock, cleanup_max_fraction=0.1)
     out = tmp_path / "result.json"
     with pytest.raises(MonteCarloCleanupRefusedError) as refused:
-        run(tables[:5], 1, clock=clock, cleanup_max_fraction=0.1, output_path=str(out))
+        run(tables[:15], 1, clock=clock, cleanup_max_fraction=0.1, output_path=str(out))
     message = str(refused.value)
-    assert "5 of 10 table(s) (50%)" in message and "cleanup_max_fraction=0.1" in message
+    assert "15 of 30 table(s) (50%)" in message and "cleanup_max_fraction=0.1" in message
+    assert "cleanup_min_tables=10" in message
     assert "cleanup_force=True" in message and "nothing was deleted" in message
     assert all(known(t) for t in tables)
     written = json.loads(out.read_text())
     assert written["cleanup"]["scopes"][0]["status"] == "refused" and written["status"] == "failed"
     assert len(written["invocation_ids"]) == 1  # the push itself is recorded
 
-    forced = run(tables[:5], 2, clock=clock, cleanup_max_fraction=0.1, cleanup_force=True)
-    assert scope_entry(forced)["deleted_count"] == 5
-    assert [t for t in tables if known(t)] == tables[:5]
+    forced = run(tables[:15], 2, clock=clock, cleanup_max_fraction=0.1, cleanup_force=True)
+    assert scope_entry(forced)["deleted_count"] == 15
+    assert [t for t in tables if known(t)] == tables[:15]
 
 
 def test_more_than_1000_dropped_tables_are_deleted_in_calls_of_at_most_1000(mc_conn, monkeypatch, capfd):
@@ -263,8 +264,8 @@ def test_dropped_tables_sqlite_table_dropped_between_two_dag_runs(mc_conn, airfl
 
 def test_dropped_tables_dry_run_over_the_cap_lists_and_does_not_fail(mc_conn, monkeypatch, capfd):
     clock = Clock(monkeypatch, T0)
-    run(["a", "b", "c", "d"], 0, clock=clock, cleanup="dry_run", cleanup_max_fraction=0.1)
-    result = run(["a"], 1, clock=clock, cleanup="dry_run", cleanup_max_fraction=0.1)
+    run(["a", "b", "c", "d"], 0, clock=clock, cleanup="dry_run", cleanup_max_fraction=0.1, cleanup_min_tables=0)
+    result = run(["a"], 1, clock=clock, cleanup="dry_run", cleanup_max_fraction=0.1, cleanup_min_tables=0)
     entry = scope_entry(result)
     assert entry["status"] == "would_delete" and entry["over_cap"] is True and entry["dropped_count"] == 3
     assert "a real run would refuse" in capfd.readouterr().out
@@ -307,3 +308,108 @@ def test_dropped_tables_scope_declared_by_the_snowflake_collector(snowflake_conn
     assert one["scope"] == {"database": DB, "schemas": None, "exclude_schemas": ["staging"]} and one["complete"] is True
     several = SnowflakeMetadataCollectorOperator(task_id="m", databases=[DB, "mixed_*"]).execute(make_context())
     assert "scope" not in several and "complete" not in several  # several databases: no cleanup
+
+
+def test_dropped_tables_small_scope_below_the_floor_is_cleaned_up_without_force(mc_conn, monkeypatch):
+    """The cap's floor: 1 of 5 tables is 20%, over the default cleanup_max_fraction=0.1, yet
+    deleted (cleanup_min_tables=10); a scope that reads empty is refused whatever its size."""
+    clock = Clock(monkeypatch, T0)
+    run(["a", "b", "c", "d", "e"], 0, clock=clock, cleanup_max_fraction=0.1)
+    entry = scope_entry(run(["a", "b", "c", "d"], 1, clock=clock, cleanup_max_fraction=0.1))
+    assert entry["status"] == "deleted" and entry["dropped"] == ["ANALYTICS:PUBLIC.e"] and entry["over_cap"] is False
+    assert not known("e") and known("d")
+    with pytest.raises(MonteCarloCleanupRefusedError, match="reads empty now"):
+        run([], 2, clock=clock, cleanup_max_fraction=0.1)
+    assert all(known(t) for t in "abcd")
+    with pytest.raises(MonteCarloCleanupRefusedError, match="1 of 4 table"):  # no floor: the fraction alone
+        run(["a", "b", "c"], 3, clock=clock, cleanup_max_fraction=0.1, cleanup_min_tables=0)
+    assert known("d")
+
+
+def test_dropped_tables_cap_floor_semantics():
+    """``cap_refusal`` on sizes no test pushes: 80% of 10,000 is refused, 10 of 10,000 is not over
+    the fraction, 10 of 20 is under the floor, 11 of 20 is not."""
+    from monte_carlo_push_provider.utils.push_cleanup import CleanupSettings, cap_refusal
+
+    cap = CleanupSettings("delete", max_fraction=0.1, force=False, min_tables=10)
+    assert "cleanup_max_fraction=0.1" in cap_refusal(10_000, 8_000, 2_000, cap)
+    assert cap_refusal(10_000, 10, 9_990, cap) is None
+    assert cap_refusal(20, 10, 10, cap) is None and cap_refusal(5, 1, 4, cap) is None
+    assert cap_refusal(20, 11, 9, cap) is not None
+    assert "reads empty" in cap_refusal(3, 3, 0, cap)
+    assert cap_refusal(3, 3, 0, CleanupSettings("delete", 0.1, True, 10)) is None  # force lifts both
+    assert cap_refusal(5, 1, 4, CleanupSettings("delete", 0.1, False, 0)) is not None
+
+
+def test_dropped_tables_parameters_check_the_floor():
+    from monte_carlo_push_provider.operators.push import MonteCarloPushOperator
+    from monte_carlo_push_provider.utils.errors import MonteCarloManifestError
+
+    for bad in (-1, 2.5, True, "10"):
+        with pytest.raises(MonteCarloManifestError, match="cleanup_min_tables must be a whole number >= 0"):
+            MonteCarloPushOperator(task_id="p", manifests=[], cleanup_min_tables=bad)
+
+
+def multi_database(tables_by_db, *, complete=True, skipped=None, scope_extra=None):
+    events = [relational_asset(type="TABLE", name=n, database=db, schema="PUBLIC", row_count=1)
+              for db, names in tables_by_db.items() for n in names]
+    scopes = [{"database": db, "schemas": None, **(scope_extra or {})} for db in tables_by_db]
+    return new_manifest("metadata", events, resource_type="snowflake", scope=scopes, complete=complete,
+                        stats={"skipped": skipped or {}})
+
+
+def test_dropped_tables_multi_database_manifest_is_cleaned_up_per_database_scope(mc_conn, monkeypatch):
+    """One manifest, a list of scopes (one per database): each database is its own snapshot and
+    its own cap; an emptied database is refused without touching the other's deletes."""
+    clock = Clock(monkeypatch, T0)
+    first = run(multi_database({"ANALYTICS": ["a", "b", "c"], "RAW": ["r1", "r2"]}), 0, clock=clock)
+    assert sorted(e["scope"]["database"] for e in first["cleanup"]["scopes"]) == ["ANALYTICS", "RAW"]
+    assert {e["status"] for e in first["cleanup"]["scopes"]} == {"recorded"}
+    second = run(multi_database({"ANALYTICS": ["a", "b"], "RAW": ["r1", "r2"]}), 1, clock=clock)
+    by_db = {e["scope"]["database"]: e for e in second["cleanup"]["scopes"]}
+    assert by_db["ANALYTICS"]["status"] == "deleted" and by_db["ANALYTICS"]["dropped"] == ["ANALYTICS:PUBLIC.c"]
+    assert by_db["RAW"]["status"] == "unchanged" and by_db["RAW"]["current_tables"] == 2
+    assert by_db["ANALYTICS"]["scope_key"] != by_db["RAW"]["scope_key"]
+    assert not known("c") and known("a")
+
+
+def test_dropped_tables_multi_database_manifest_with_a_skip_compares_no_scope(mc_conn, monkeypatch):
+    clock = Clock(monkeypatch, T0)
+    run(multi_database({"ANALYTICS": ["a", "b"], "RAW": ["r1"]}), 0, clock=clock)
+    result = run(multi_database({"ANALYTICS": ["a"], "RAW": ["r1"]}, complete=False, skipped={"bad_name": 1}), 1,
+                 clock=clock)
+    assert {e["status"] for e in result["cleanup"]["scopes"]} == {"not_complete"}
+    assert known("b")
+
+
+def test_dropped_tables_scope_options_are_part_of_the_scope(mc_conn, monkeypatch):
+    """Another source (options) is another scope: its first push only records."""
+    clock = Clock(monkeypatch, T0)
+    first = scope_entry(run(["a", "b"], 0, clock=clock))
+    other = scope_entry(run(manifest(["a"], scope={**SCOPE, "options": {"source": "account_usage"}}), 1, clock=clock))
+    assert other["status"] == "recorded" and known("b")
+    assert other["scope"]["options"] == {"source": "account_usage"} and other["scope_key"] != first["scope_key"]
+
+
+def test_dropped_tables_scope_list_is_validated():
+    from monte_carlo_push_provider.manifest import validate_manifest
+    from monte_carlo_push_provider.utils.errors import MonteCarloManifestError
+
+    good = multi_database({"ANALYTICS": ["a"], "RAW": ["r"]})
+    assert validate_manifest(good)["scope"][1]["database"] == "RAW"
+    bad = multi_database({"ANALYTICS": ["a"], "RAW": ["r"]})
+    bad["scope"] = bad["scope"][:1]
+    with pytest.raises(MonteCarloManifestError, match=r"events\[1\].metadata.database is 'RAW', outside scope.database 'ANALYTICS'"):
+        validate_manifest(bad)
+    twice = multi_database({"ANALYTICS": ["a"]})
+    twice["scope"] = [{"database": "ANALYTICS"}, {"database": "analytics", "schemas": ["X"]}]
+    with pytest.raises(MonteCarloManifestError, match=r"scope\[1\].database 'analytics' is declared twice"):
+        validate_manifest(twice)
+    empty = multi_database({"ANALYTICS": []})
+    empty["scope"] = []
+    with pytest.raises(MonteCarloManifestError, match="scope is an empty list"):
+        validate_manifest(empty)
+    with pytest.raises(MonteCarloManifestError, match=r"scope\[0\].options must be an object"):
+        validate_manifest(multi_database({"ANALYTICS": ["a"]}, scope_extra={"options": "account_usage"}))
+    with pytest.raises(MonteCarloManifestError, match=r"scope\[0\].schema is not a scope key"):
+        validate_manifest(multi_database({"ANALYTICS": ["a"]}, scope_extra={"schema": ["x"]}))
