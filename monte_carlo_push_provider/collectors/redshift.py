@@ -634,7 +634,14 @@ class RedshiftMetadataCollector(Collector):
             finally:
                 conn.close()
         info: dict[str, Any] = {"database": databases[0]} if len(databases) == 1 else {"databases": databases}
-        return Collection(events, info=info, what=f"{len(databases)} database(s)")
+        # One scope per database through the schema filter (docs/cleanup.md). Spectrum tables are
+        # read only with the full schema: whether they are is part of the scope, so a freshness run
+        # never finds them "dropped".
+        external = self.include_external and not self.only_freshness_and_volume
+        scope = [{"database": database, "schemas": self.schema_filter.include or None,
+                  "exclude_schemas": self.schema_filter.exclude or None,
+                  "options": {"external_tables": external}} for database in databases]
+        return Collection(events, info=info, what=f"{len(databases)} database(s)", scope=scope)
 
 
 class _RedshiftHistoryCollector(Collector):

@@ -299,17 +299,6 @@ def test_dropped_tables_scope_declared_by_the_sql_collector(tmp_path, monkeypatc
     assert skipped["stats"]["skipped"] == {"unreadable_object": 1} and skipped["complete"] is False
 
 
-def test_dropped_tables_scope_declared_by_the_snowflake_collector(snowflake_conn):
-    from monte_carlo_push_provider.operators.snowflake import SnowflakeMetadataCollectorOperator
-    from tests.conftest import make_context
-    from tests.standins.snowflake import DB
-
-    one = SnowflakeMetadataCollectorOperator(task_id="m", database=DB, exclude_schemas="staging").execute(make_context())
-    assert one["scope"] == {"database": DB, "schemas": None, "exclude_schemas": ["staging"]} and one["complete"] is True
-    several = SnowflakeMetadataCollectorOperator(task_id="m", databases=[DB, "mixed_*"]).execute(make_context())
-    assert "scope" not in several and "complete" not in several  # several databases: no cleanup
-
-
 def test_dropped_tables_small_scope_below_the_floor_is_cleaned_up_without_force(mc_conn, monkeypatch):
     """The cap's floor: 1 of 5 tables is 20%, over the default cleanup_max_fraction=0.1, yet
     deleted (cleanup_min_tables=10); a scope that reads empty is refused whatever its size."""
@@ -413,3 +402,48 @@ def test_dropped_tables_scope_list_is_validated():
         validate_manifest(multi_database({"ANALYTICS": ["a"]}, scope_extra={"options": "account_usage"}))
     with pytest.raises(MonteCarloManifestError, match=r"scope\[0\].schema is not a scope key"):
         validate_manifest(multi_database({"ANALYTICS": ["a"]}, scope_extra={"schema": ["x"]}))
+
+
+def test_dropped_tables_redshift_table_dropped_between_two_hourly_pushes(
+    mc_conn, redshift_catalog, monkeypatch, capfd
+):
+    """End to end through a warehouse stand-in: the Redshift collector (real RedshiftSQLHook and
+    redshift_connector against PostgreSQL behind pgbouncer) reads a schema of 3 tables, the push
+    records them; one is dropped in the warehouse; the next clock hour's push deletes it from the
+    sandbox, and only it."""
+    from monte_carlo_push_provider.operators.redshift import RedshiftMetadataCollectorOperator
+    from tests.conftest import make_context
+
+    rs = redshift_catalog.standin
+    rs.use(monkeypatch)
+    mc_conn.use("redshift")
+    schema = "cleanup_e2e"  # its own schema, dropped again: other tests read every schema of dev
+    rs.execute(f"CREATE SCHEMA {schema}; CREATE TABLE {schema}.orders (id int); "
+               f"CREATE TABLE {schema}.customers (id int); CREATE TABLE {schema}.legacy (id int)")
+    clock = Clock(monkeypatch, T0)
+
+    def hourly(hour):
+        clock.now = T0 + timedelta(hours=hour)
+        op = RedshiftMetadataCollectorOperator(task_id="metadata", databases=["dev"], schemas=[schema])
+        manifest = op.execute(make_context(task_id="metadata"))
+        return push(manifest, cleanup="delete", push_bucket=timedelta(hours=1), context={"run_id": f"scheduled__{hour}"})
+
+    def in_monte_carlo(table):
+        hook = MonteCarloHook()
+        data = hook.graphql(GET_TABLE_MCON, {"fullTableId": f"dev:{schema}.{table}", "dwId": hook.resource_uuid},
+                            not_found_ok=True)
+        return bool(data.get("getTable"))
+
+    try:
+        first = scope_entry(hourly(0))
+        assert first["status"] == "recorded" and first["current_tables"] == 3
+        assert first["scope"] == {"database": "dev", "schemas": [schema], "exclude_schemas": None,
+                                  "options": {"external_tables": True}}
+        rs.execute(f"DROP TABLE {schema}.legacy")
+        second = scope_entry(hourly(1))
+    finally:
+        rs.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+    assert second["status"] == "deleted" and second["dropped"] == [f"dev:{schema}.legacy"]
+    assert second["deleted_count"] == 1 and second["over_cap"] is False  # 1 of 3: under the floor
+    assert not in_monte_carlo("legacy") and in_monte_carlo("orders") and in_monte_carlo("customers")
+    assert f"deleted dev:{schema}.legacy" in capfd.readouterr().out
