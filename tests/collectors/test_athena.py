@@ -4,7 +4,8 @@ AthenaError, Iceberg tables' UpdateTime, unprocessed ids, a history older than t
 
 The paging tests use a small in-memory Athena client (``_History``) because moto stamps every
 execution with the wall clock and cannot hold one submitted hours ago; it answers exactly the two
-calls the collector makes, in AWS's shapes (newest first, 50 a page, NextToken)."""
+calls the collector makes, in AWS's shapes (newest first, 50 a page, NextToken). The scope
+dropped-table cleanup compares is tested against moto itself, at the end."""
 
 from __future__ import annotations
 

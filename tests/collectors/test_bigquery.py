@@ -1,5 +1,6 @@
 """BigQuery collector functions that need no server: jobs -> lineage queries with the job's
-default dataset and exact-case names, nested type flattening, option literals, timestamps."""
+default dataset and exact-case names, nested type flattening, option literals, timestamps; and,
+against the bqemulator stand-in, the scopes dropped-table cleanup compares."""
 
 from __future__ import annotations
 

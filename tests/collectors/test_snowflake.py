@@ -1,6 +1,7 @@
 """Snowflake collector helpers that need no warehouse: name parsing, time zones, the folding of
 ACCESS_HISTORY rows into lineage events, and cheap imports. The SQL itself is tested through the
-real hook in tests/operators/test_snowflake.py."""
+real hook in tests/operators/test_snowflake.py; the scopes dropped-table cleanup compares, against
+the fakesnow stand-in, at the end."""
 
 from __future__ import annotations
 
