@@ -101,7 +101,8 @@ class MonteCarloPushOperator(BaseOperator):
     :param cleanup_min_tables: the cap's floor (default 10): up to this many disappeared tables
         of a scope are deleted whatever their fraction (1 of 5 is 20%), unless the scope now reads
         empty (every table gone: the typical lost grant or wrong database), which is always refused.
-    :param cleanup_force: delete even above ``cleanup_max_fraction``, for one deliberate run.
+    :param cleanup_force: delete even above ``cleanup_max_fraction`` (or every table of a scope
+        that reads empty), for one deliberate run.
         ``force=True`` does not lift the cap: a re-push is not a reason to delete.
     """
 

@@ -8,8 +8,9 @@ Rules (docs/cleanup.md says why):
 
 - a **scope** is what one metadata manifest says it read in full: ``scope`` (database, schema and
   table patterns, other collector options) with ``complete: true``; a manifest reading several
-  databases declares a list, one scope per database, each compared on its own. Another filter is another scope: a table a filter
-  leaves out is never "dropped". Manifests without a scope never take part;
+  databases declares a list, one scope per database, each compared on its own. Another filter is
+  another scope: a table a filter leaves out is never "dropped". Manifests without a scope never
+  take part;
 - only a scope whose every manifest is complete (no skipped rows: those tables exist but were not
   pushed) and whose metadata was pushed in full in this round (not skipped for the clock hour,
   nothing oversized, no failed batch) is compared;
@@ -39,6 +40,7 @@ from typing import Any
 
 from airflow.sdk.exceptions import AirflowFailException
 
+from monte_carlo_push_provider.manifest import manifest_scopes
 from monte_carlo_push_provider.utils.errors import MonteCarloPushError
 
 CLEANUP_MODES = ("off", "dry_run", "delete")
@@ -110,8 +112,6 @@ class ScopeTracker:
     def add(self, manifest: Mapping[str, Any], index: int, resource_uuid: str) -> None:
         if manifest.get("kind") != "metadata":
             return
-        from monte_carlo_push_provider.manifest import manifest_scopes
-
         scopes = manifest_scopes(manifest)
         if not scopes:
             self.unscoped.append(index)
@@ -318,12 +318,13 @@ class Cleanup:
         over_cap = why is not None
         entry["over_cap"] = over_cap
         if over_cap:
+            raise_it = "" if not seen.tables else " (or raise cleanup_max_fraction / cleanup_min_tables)"
             message = (
                 f"cleanup refused for {seen.label}: {len(dropped):,} of {len(before):,} table(s) ({fraction:.0%}) "
                 f"disappeared since the complete push at {previous.get('updated_at')}, {why}; nothing was deleted "
-                f"(first: {', '.join(dropped[:5])}). If they really were dropped, run once with cleanup_force=True (or "
-                "raise cleanup_max_fraction / cleanup_min_tables); if the collector missed them (a lost grant, a wrong "
-                f"database), fix it. To forget them instead, delete {path}: the next complete push records a new snapshot."
+                f"(first: {', '.join(dropped[:5])}). If they really were dropped, run once with cleanup_force=True"
+                f"{raise_it}; if the collector missed them (a lost grant, a wrong database), fix it. To forget them "
+                f"instead, delete {path}: the next complete push records a new snapshot."
             )
             if self.settings.mode == "delete":
                 save(sorted(before | seen.tables))  # new tables are tracked; the missing ones stay
