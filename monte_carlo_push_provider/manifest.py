@@ -486,7 +486,94 @@ def _validate_manifest(manifest: Any, index: int | None) -> dict[str, Any]:
     check = _EVENT_CHECKS[kind]
     for i, event in enumerate(events):
         check(event, f"{name}: events[{i}]")
+    _check_scope(manifest, kind, name)
     return manifest  # type: ignore[return-value]
+
+
+#: Keys of a metadata manifest's ``scope``; the list keys hold name patterns (or null: all);
+#: ``options`` holds the other collector settings that change which tables are read or how they
+#: are named (e.g. ``{"source": "account_usage"}``): part of the scope's identity too.
+SCOPE_KEYS = ("database", "schemas", "exclude_schemas", "tables", "exclude_tables", "options")
+_SCOPE_PATTERN_KEYS = ("schemas", "exclude_schemas", "tables", "exclude_tables")
+
+
+def manifest_scopes(manifest: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The scopes a metadata manifest declares: ``scope`` is one object, or a list of them (one
+    per database, for collectors that read several databases into one manifest); ``[]`` when none."""
+    scope = manifest.get("scope")
+    if scope is None:
+        return []
+    return list(scope) if isinstance(scope, list) else [scope]
+
+
+def _check_scope(manifest: Mapping[str, Any], kind: str, name: str) -> None:
+    """``scope`` / ``complete``: what a metadata manifest says it read in full (the push
+    operator's dropped-table cleanup compares complete manifests of one scope, docs/cleanup.md)."""
+    scope = manifest.get("scope")
+    complete = manifest.get("complete")
+    if scope is None and complete is None:
+        return
+    if kind != "metadata":
+        raise ManifestError(f"{name}: scope and complete belong to metadata manifests; drop them from a {kind} manifest")
+    if complete is not None and not isinstance(complete, bool):
+        raise ManifestError(f"{name}: complete must be true, false or null, got {complete!r}")
+    if scope is None:
+        if complete:
+            raise ManifestError(
+                f"{name}: complete=true needs a scope naming what was read in full, e.g. "
+                "scope={'database': 'ANALYTICS', 'schemas': None}; add it or drop complete"
+            )
+        return
+    if isinstance(scope, list):
+        if not scope:
+            raise ManifestError(
+                f"{name}: scope is an empty list; declare one scope per database read "
+                "(e.g. [{'database': 'A'}, {'database': 'B'}]), or drop scope and complete"
+            )
+        scopes = [(s, f"scope[{i}]") for i, s in enumerate(scope)]
+    else:
+        scopes = [(scope, "scope")]
+    databases: dict[str, str] = {}  # lower-case database -> where it is declared
+    for one, label in scopes:
+        database = _check_one_scope(one, f"{name}: {label}")
+        if database.lower() in databases:
+            raise ManifestError(
+                f"{name}: {label}.database {database!r} is declared twice (also {databases[database.lower()]}); "
+                "a manifest declares one scope per database: merge their patterns or use two manifests"
+            )
+        databases[database.lower()] = label
+    for i, event in enumerate(manifest["events"]):
+        event_db = str((event.get("metadata") or {}).get("database") or "")
+        if event_db.lower() not in databases:
+            declared = ", ".join(repr(s[0].get("database")) for s in scopes)
+            raise ManifestError(
+                f"{name}: events[{i}].metadata.database is {event_db!r}, outside scope.database {declared}; "
+                "declare a scope for every database the manifest holds (scope may be a list, one per "
+                "database), or fix the scope"
+            )
+
+
+def _check_one_scope(scope: Any, where: str) -> str:
+    if not isinstance(scope, Mapping):
+        raise ManifestError(f"{where} must be an object like {{'database': 'ANALYTICS', 'schemas': None}}, got {scope!r}")
+    unknown = sorted(set(scope) - set(SCOPE_KEYS))
+    if unknown:
+        raise ManifestError(f"{where}.{unknown[0]} is not a scope key (allowed: {', '.join(SCOPE_KEYS)})")
+    database = scope.get("database")
+    if not isinstance(database, str) or not database:
+        raise ManifestError(f"{where}.database is required (the database every event of the manifest is in), got {database!r}")
+    for key in _SCOPE_PATTERN_KEYS:
+        value = scope.get(key)
+        if value is not None and (not isinstance(value, list) or not all(isinstance(v, str) and v for v in value)):
+            raise ManifestError(f"{where}.{key} must be a list of name patterns or null (all), got {value!r}")
+    options = scope.get("options")
+    if options is not None:
+        if not isinstance(options, Mapping):
+            raise ManifestError(f"{where}.options must be an object of collector settings or null, got {options!r}")
+        for key, value in options.items():
+            if not isinstance(value, (str, int, float, bool, list)) and value is not None:
+                raise ManifestError(f"{where}.options.{key} must be a JSON scalar or list, got {type(value).__name__}")
+    return database
 
 
 class Preflight:

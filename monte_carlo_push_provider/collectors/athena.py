@@ -378,9 +378,18 @@ class AthenaGlueMetadataCollector(Collector):
             log.info("%s: %d table(s) and view(s)", database, len(events) - before)
         databases = self.databases_read
         info = {"database": self.catalog, "schemas": databases}
+        # One scope: the catalog (Monte Carlo's database) through the Glue database (schema) and
+        # table filters; another catalog_id is another account's catalog (docs/cleanup.md).
+        scope: dict[str, Any] = {
+            "database": self.catalog, "schemas": self.database_filter.include or None,
+            "exclude_schemas": self.database_filter.exclude or None, "tables": self.table_filter.include or None,
+            "exclude_tables": self.table_filter.exclude or None,
+        }
+        if self.catalog_id:
+            scope["options"] = {"catalog_id": self.catalog_id}
         return Collection(
             events, info=info, stats={"glue_databases": len(databases), "iceberg_tables": self.iceberg_tables},
-            what=f"{len(databases)} Glue database(s)",
+            what=f"{len(databases)} Glue database(s)", scope=scope,
         )
 
     def iter_databases(self, source: Any) -> Iterator[tuple[str, list[TableRecord]]]:

@@ -630,6 +630,12 @@ class Collection:
     stats: dict[str, Any] = field(default_factory=dict)
     #: what was read, for the summary log line
     what: str = ""
+    #: metadata only: the part of the warehouse this collection read in full (``{"database": …,
+    #: "schemas": [patterns] | None, "exclude_schemas": [patterns] | None}``), or a list of them,
+    #: one per database read; declared by collectors that read a whole scope; the manifest then
+    #: says whether it is ``complete`` (no skipped rows), which the push operator's dropped-table
+    #: cleanup requires. ``None`` or ``[]``: nothing declared.
+    scope: dict[str, Any] | list[dict[str, Any]] | None = None
 
 
 class Collector(ABC):

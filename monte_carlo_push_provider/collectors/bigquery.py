@@ -1061,7 +1061,12 @@ class BigQueryMetadataCollector(_BigQueryCollector):
             # Labels come with the descriptions' TABLE_OPTIONS query: no source of their own to
             # be refused (a role that cannot read it cannot read the metadata either).
             out["tags"] = {"tagged_tables": stats.labelled_tables, "sources": stats.datasets, "unavailable": []}
-        return Collection(events, info=info, stats=out, what=", ".join(projects))
+        # One scope per project (Monte Carlo's database) through the dataset filter (its schemas);
+        # folding date shards renames tables, so it is part of the scope (docs/cleanup.md).
+        datasets = NameFilter([self.dataset]) if self.dataset else self.dataset_filter
+        scope = [{"database": project, "schemas": datasets.include or None, "exclude_schemas": datasets.exclude or None,
+                  "options": {"collapse_date_shards": self.collapse_date_shards}} for project in projects]
+        return Collection(events, info=info, stats=out, what=", ".join(projects), scope=scope)
 
 
 class BigQueryViewLineageCollector(BigQueryMetadataCollector):
@@ -1144,7 +1149,13 @@ class BigQueryIcebergCollector(_BigQueryCollector):
             )
             events.extend(table_events(records, self.skips, only_freshness_and_volume=self.only_freshness_and_volume))
         info = {"only_freshness_and_volume": self.only_freshness_and_volume, "region": region, "source": "table_storage"}
-        return Collection(events, info=info, what=f"TABLE_STORAGE ({', '.join(projects)}, {region})")
+        # TABLE_STORAGE (tables only, no views) is another source than the datasets' own views:
+        # another scope per project, through both filters (docs/cleanup.md).
+        scope = [{"database": project, "schemas": self.dataset_filter.include or None,
+                  "exclude_schemas": self.dataset_filter.exclude or None, "tables": self.table_filter.include or None,
+                  "exclude_tables": self.table_filter.exclude or None,
+                  "options": {"source": "table_storage", "region": region}} for project in projects]
+        return Collection(events, info=info, what=f"TABLE_STORAGE ({', '.join(projects)}, {region})", scope=scope)
 
 
 class _BigQueryJobsCollector(_BigQueryCollector):

@@ -105,6 +105,9 @@ class NameFilter:
     def __init__(self, include: Iterable[str] | str | None = None, exclude: Iterable[str] | str | None = None):
         self._include = _compile(include)
         self._exclude = _compile(exclude)
+        #: the patterns as given (a manifest's ``scope`` names them: another filter is another scope)
+        self.include = [include] if isinstance(include, str) else list(include or [])
+        self.exclude = [exclude] if isinstance(exclude, str) else list(exclude or [])
 
     def __call__(self, name: str) -> bool:
         if self._include and not any(p.fullmatch(name) for p in self._include):

@@ -589,7 +589,10 @@ class DatabricksMetadataCollector(Collector):
         catalogs = self.catalogs_read
         info: dict[str, Any] = {"catalog": catalogs[0]} if len(catalogs) == 1 else {"catalogs": catalogs}
         stats = {"tags": self.tag_sources.as_stats()} if self.tag_sources is not None else {}
-        return Collection(events, info=info, stats=stats, what=", ".join(catalogs) or "no catalogs")
+        # One scope per catalog (Monte Carlo's database) through the schema filter (docs/cleanup.md).
+        scope = [{"database": catalog, "schemas": self.schema_filter.include or None,
+                  "exclude_schemas": self.schema_filter.exclude or None} for catalog in catalogs]
+        return Collection(events, info=info, stats=stats, what=", ".join(catalogs) or "no catalogs", scope=scope)
 
     def iter_catalogs(self, conn: Any) -> Iterator[tuple[str, Iterator[TableRecord]]]:
         """(catalog, its tables and views) for each selected catalog; ``catalogs_read`` lists them."""

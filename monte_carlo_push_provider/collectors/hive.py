@@ -88,6 +88,7 @@ class MetastoreStats:
     """Thrift call counts and skips, logged by the operator (and asserted on by tests)."""
 
     databases: int = 0
+    database_names: list[str] = field(default_factory=list)  # the scopes of dropped-table cleanup
     tables: int = 0
     calls: dict[str, int] = field(default_factory=dict)
     missing: int = 0  # listed by get_all_tables, gone by get_table_objects_by_name (dropped meanwhile)
@@ -257,6 +258,7 @@ def iter_metastore_tables(
     stats.count("get_all_databases")
     for db in sorted(database_filter.select(client.get_all_databases())):
         stats.databases += 1
+        stats.database_names.append(db)
         stats.count("get_all_tables")
         names = sorted(table_filter.select(client.get_all_tables(db)))
         check_memory(len(names), what=f"Hive database {db}")
@@ -453,6 +455,7 @@ def iter_hiveserver2_tables(
     errors: list[str] | None = None,
     skips: Skips | None = None,
     expanded_view_text: bool = False,
+    databases_read: list[str] | None = None,
 ) -> Iterator[TableRecord]:
     """Every selected table and view through a HiveServer2 DB-API connection (one DESCRIBE per
     table).
@@ -468,6 +471,8 @@ def iter_hiveserver2_tables(
     try:
         cur.execute("SHOW DATABASES")
         databases = sorted(database_filter.select(_names(cur, ("database_name", "namespace"), fetch_size)))
+        if databases_read is not None:
+            databases_read.extend(databases)
         for db in databases:
             cur.execute(f"SHOW TABLES IN {quote_qualified(db, quote='`')}")
             tables = sorted(table_filter.select(_names(cur, ("tablename", "tab_name"), fetch_size)))
@@ -518,6 +523,16 @@ class _HiveMetadataCollector(Collector):
             return {"database": self.database_label, "naming": "label"}
         return {"databases": sorted({e["metadata"]["database"] for e in events}), "naming": "hive_database"}
 
+    def scope(self, databases: list[str]) -> dict[str, Any] | list[dict[str, Any]]:
+        """What dropped-table cleanup compares (docs/cleanup.md), through the table filter: with a
+        ``database_label`` one scope, the label, whose schemas are the Hive databases (through the
+        database filter); by default (database and schema both the Hive database) one per database."""
+        tables = {"tables": self.table_filter.include or None, "exclude_tables": self.table_filter.exclude or None}
+        if self.database_label:
+            return {"database": self.database_label, "schemas": self.database_filter.include or None,
+                    "exclude_schemas": self.database_filter.exclude or None, **tables}
+        return [{"database": db, **tables} for db in databases]
+
 
 class HiveMetastoreMetadataCollector(_HiveMetadataCollector):
     """Databases, tables and views from the Hive Metastore's Thrift API, in batches."""
@@ -546,7 +561,7 @@ class HiveMetastoreMetadataCollector(_HiveMetadataCollector):
             "metastore: %d database(s), %d table(s), calls %s", stats.databases, stats.tables,
             ", ".join(f"{k}={v}" for k, v in sorted(stats.calls.items())),
         )
-        return Collection(events, info=self.info(events), what="Hive Metastore")
+        return Collection(events, info=self.info(events), what="Hive Metastore", scope=self.scope(stats.database_names))
 
 
 class HiveMetastoreViewLineageCollector(HiveMetastoreMetadataCollector):
@@ -583,15 +598,16 @@ class HiveServer2MetadataCollector(_HiveMetadataCollector):
 
     def collect(self, source: Any, window: tuple[datetime, datetime] | None = None) -> Collection:
         conn = source.get_conn()
+        databases: list[str] = []
         try:
             events = list(collect_hiveserver2_metadata(
                 conn, database_label=self.database_label, database_filter=self.database_filter,
                 table_filter=self.table_filter, only_freshness_and_volume=self.only_freshness_and_volume,
-                fetch_size=self.fetch_size, skips=self.skips,
+                fetch_size=self.fetch_size, skips=self.skips, databases_read=databases,
             ))
         finally:
             conn.close()
-        return Collection(events, info=self.info(events), what="HiveServer2")
+        return Collection(events, info=self.info(events), what="HiveServer2", scope=self.scope(databases))
 
 
 class HiveServer2ViewLineageCollector(HiveServer2MetadataCollector):

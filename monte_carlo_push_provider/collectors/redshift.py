@@ -628,7 +628,14 @@ class RedshiftMetadataCollector(Collector):
             log.info("%s: %d table(s) and view(s)", database, len(events) - before)
         databases = self.databases_read
         info: dict[str, Any] = {"database": databases[0]} if len(databases) == 1 else {"databases": databases}
-        return Collection(events, info=info, what=f"{len(databases)} database(s)")
+        # One scope per database through the schema filter (docs/cleanup.md). Spectrum tables are
+        # read only with the full schema: whether they are is part of the scope, so a freshness run
+        # never finds them "dropped".
+        external = self.include_external and not self.only_freshness_and_volume
+        scope = [{"database": database, "schemas": self.schema_filter.include or None,
+                  "exclude_schemas": self.schema_filter.exclude or None,
+                  "options": {"external_tables": external}} for database in databases]
+        return Collection(events, info=info, what=f"{len(databases)} database(s)", scope=scope)
 
     def each_database(self, source: Any) -> Iterator[tuple[str, Any]]:
         """(database, a connection to it) for every selected database; each connection is closed

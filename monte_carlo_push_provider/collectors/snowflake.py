@@ -489,7 +489,17 @@ class SnowflakeMetadataCollector(Collector):
         info: dict[str, Any] = {"database": self.database} if self.database else {"databases": names}
         info["only_freshness_and_volume"] = self.only_freshness_and_volume
         stats = {"tags": self.tag_sources.as_stats()} if self.collect_tags and not self.only_freshness_and_volume else {}
-        return Collection(events, info=info, stats=stats, what=self.database or f"{len(names)} databases")
+        # One scope per database read (docs/cleanup.md), through the schema filter. ACCOUNT_USAGE
+        # is another source (up to 90 minutes behind: a table created since is missing, one dropped
+        # since still listed), so another scope; without database= it declares the databases it
+        # found tables in (a database whose last table went is not compared).
+        base: dict[str, Any] = {"schemas": self.schema_filter.include or None,
+                                "exclude_schemas": self.schema_filter.exclude or None}
+        if self.account_usage:
+            base["options"] = {"source": "account_usage"}
+        scopes = [{"database": name, **base} for name in names]
+        scope: dict[str, Any] | list[dict[str, Any]] | None = scopes[0] if self.database else scopes
+        return Collection(events, info=info, stats=stats, what=self.database or f"{len(names)} databases", scope=scope)
 
     def iter_records(self, conn: Any) -> Iterator[TableRecord]:
         """Every table and view the settings select (with their tags), streamed database by

@@ -131,7 +131,11 @@ class SqlMetadataCollector(Collector):
         family = self.family or catalog_family(source)
         records = self.read_catalog(source, family)
         events = list(table_events(records, self.skips, only_freshness_and_volume=self.only_freshness_and_volume))
-        return Collection(events, info={"database": self.database}, what=f"{self.database} ({family})")
+        # The whole database through the schema filter: its patterns are part of the scope, so a
+        # schema the filter leaves out is another scope, never "dropped".
+        scope = {"database": self.database, "schemas": self.schema_filter.include or None,
+                 "exclude_schemas": self.schema_filter.exclude or None}
+        return Collection(events, info={"database": self.database}, what=f"{self.database} ({family})", scope=scope)
 
     def read_catalog(self, source: Any, family: str) -> list[TableRecord]:
         """Every table and view (with columns unless ``only_freshness_and_volume``) of one family."""

@@ -80,9 +80,16 @@ class BaseCollectorOperator(BaseOperator):
 
         flavour = {"log_type" if collector.kind == "query_logs" else "resource_type": collector.flavour}
         stats = {**collection.stats, "skipped": collector.skips.as_dict()}
+        info = dict(collection.info)
+        if collector.kind == "metadata" and collection.scope:
+            # A skipped row is a table that still exists but was not pushed: the collection does
+            # not list the whole scope, so dropped-table cleanup must not compare it.
+            scope = collection.scope
+            info.update(scope=[dict(s) for s in scope] if isinstance(scope, list) else dict(scope),
+                        complete=not collector.skips)
         manifest = new_manifest(
             collector.kind, collection.events, resource_uuid=self.resource_uuid, window=window,
-            **flavour, **collection.info, stats=stats,
+            **flavour, **info, stats=stats,
         )
         if collector.skips:
             self.log.warning(

@@ -20,7 +20,10 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseOperator
 
 from monte_carlo_push_provider.hooks.monte_carlo import MonteCarloHook
-from monte_carlo_push_provider.utils.errors import MonteCarloConfigError, MonteCarloPushError
+from monte_carlo_push_provider.utils.errors import MonteCarloConfigError
+
+# The limits live with the one implementation of push-table deletion (re-exported here).
+from monte_carlo_push_provider.utils.table_deletion import MAX_DELETE_MCONS, TABLES_PER_CALL  # noqa: F401
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -28,10 +31,6 @@ if TYPE_CHECKING:
 #: Permanent: without expireAt Monte Carlo deletes custom lineage after 7 days, silently.
 PERMANENT = "9999-12-31"
 EDGE_TYPES = ("IS_DOWNSTREAM", "MODIFIES", "IS_READ_BY")
-#: deletePushIngestedTables accepts at most this many MCONs per call.
-MAX_DELETE_MCONS = 1000
-#: MCONs per getTables call when resolving fullTableIds.
-TABLES_PER_CALL = 100
 
 
 def _expire_at(value: Any) -> str | None:
@@ -275,44 +274,16 @@ class MonteCarloDeletePushIngestedTablesOperator(_MonteCarloGraphQLOperator):
         self.chunk_size = chunk_size
 
     def execute(self, context: Context) -> dict[str, Any]:
-        from monte_carlo_push_provider.utils.graphql_documents import (
-            DELETE_PUSH_INGESTED_TABLES,
-            GET_TABLE_MCON,
-            GET_TABLES,
-            GET_USER_ACCOUNT,
-        )
+        from monte_carlo_push_provider.utils.table_deletion import delete_push_tables, resolve_push_tables
 
         hook = self.hook
         dw_id = self.resource_uuid or hook.get_credentials().resource_uuid
         targets: dict[str, str] = {}  # mcon -> what the user named (fullTableId or the mcon)
-        not_found: list[str] = []
         for m in _strings(self.mcons, "mcons"):
             targets.setdefault(m, m)
-        ids = _strings(self.full_table_ids, "full_table_ids")
-        # Batched first: getTables by the MCON Monte Carlo gives push tables (100 a call); what
-        # it does not return is looked up one by one with getTable(fullTableId, dwId).
-        resolved: set[str] = set()
-        if ids and dw_id:
-            account = ((hook.graphql(GET_USER_ACCOUNT).get("getUser") or {}).get("account") or {}).get("uuid")
-            built = {f"MCON++{account}++{dw_id}++table++{ftid}": ftid for ftid in ids} if account else {}
-            batch = list(built)
-            for start in range(0, len(batch), TABLES_PER_CALL):
-                chunk = batch[start : start + TABLES_PER_CALL]
-                data = hook.graphql(GET_TABLES, {"mcons": chunk, "first": len(chunk)})
-                for edge in (data.get("getTables") or {}).get("edges") or []:
-                    node = edge.get("node") or {}
-                    if node.get("mcon") in built and not node.get("isDeleted"):
-                        targets.setdefault(node["mcon"], built[node["mcon"]])
-                        resolved.add(built[node["mcon"]])
-        for n, ftid in enumerate([f for f in ids if f not in resolved], 1):
-            data = hook.graphql(GET_TABLE_MCON, {"fullTableId": ftid, "dwId": dw_id}, not_found_ok=True)
-            table = data.get("getTable") or {}
-            if table.get("mcon") and not table.get("isDeleted"):
-                targets.setdefault(table["mcon"], ftid)
-            else:
-                not_found.append(ftid)
-            if n % 500 == 0:
-                self.log.info("looked up %d fullTableIds one by one", n)
+        resolved, not_found = resolve_push_tables(hook, _strings(self.full_table_ids, "full_table_ids"), dw_id, log=self.log)
+        for mcon, ftid in resolved.items():
+            targets.setdefault(mcon, ftid)
         if not_found:
             self.log.warning(
                 "%d fullTableId(s) not found in warehouse %s (nothing to delete): %s",
@@ -325,20 +296,7 @@ class MonteCarloDeletePushIngestedTablesOperator(_MonteCarloGraphQLOperator):
             for m in mcons:
                 self.log.info("  would delete %s (%s)", targets[m], m)
             return result
-        for start in range(0, len(mcons), self.chunk_size):
-            chunk = mcons[start : start + self.chunk_size]
-            data = hook.graphql(DELETE_PUSH_INGESTED_TABLES, {"mcons": chunk})
-            answer = data.get("deletePushIngestedTables") or {}
-            if not answer.get("success"):
-                raise MonteCarloPushError(
-                    f"deletePushIngestedTables reported success={answer.get('success')!r} for MCONs "
-                    f"{start + 1}-{start + len(chunk)} of {len(mcons)}; {result['deleted_count']} deleted before"
-                )
-            result["calls"] += 1
-            result["deleted_count"] += int(answer.get("deletedCount") or 0)
-            self.log.info(
-                "call %d: deleted %s of %d table(s)", result["calls"], answer.get("deletedCount"), len(chunk)
-            )
+        result["deleted_count"], result["calls"] = delete_push_tables(hook, mcons, log=self.log, chunk_size=self.chunk_size)
         self.log.info("deleted %d push-ingested table(s) in %d call(s)", result["deleted_count"], result["calls"])
         return result
 

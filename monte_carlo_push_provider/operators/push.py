@@ -90,6 +90,20 @@ class MonteCarloPushOperator(BaseOperator):
     :param verify_resources: before the first request, check every resource UUID and its type
         against the account's warehouses (one GraphQL ``getUser`` call; skipped without a GraphQL
         key).
+    :param cleanup: dropped-table cleanup (docs/cleanup.md): ``"off"`` (default), ``"dry_run"``
+        (log and record the push-ingested tables that disappeared from a complete scope, delete
+        nothing) or ``"delete"`` (delete them with ``deletePushIngestedTables``). Only manifests
+        declaring a ``scope`` with ``complete: true`` take part, only after their metadata was
+        pushed in full; the first complete push of a scope only records it. Needs the GraphQL key.
+    :param cleanup_max_fraction: refuse (fail the task, delete nothing) when more than this
+        fraction of a scope's previously pushed tables disappeared at once (default 0.1), if more
+        than ``cleanup_min_tables`` disappeared.
+    :param cleanup_min_tables: the cap's floor (default 10): up to this many disappeared tables
+        of a scope are deleted whatever their fraction (1 of 5 is 20%), unless the scope now reads
+        empty (every table gone: the typical lost grant or wrong database), which is always refused.
+    :param cleanup_force: delete even above ``cleanup_max_fraction`` (or every table of a scope
+        that reads empty), for one deliberate run.
+        ``force=True`` does not lift the cap: a re-push is not a reason to delete.
     """
 
     template_fields = ("manifests", "output_path", "resource_uuid", "flow", "state_path")
@@ -119,6 +133,10 @@ class MonteCarloPushOperator(BaseOperator):
         state_path: str | os.PathLike[str] | ObjectStoragePath | None = None,
         lease_wait_s: float = DEFAULT_LEASE_WAIT_S,
         verify_resources: bool = True,
+        cleanup: str = "off",
+        cleanup_max_fraction: float = 0.1,
+        cleanup_min_tables: int = 10,
+        cleanup_force: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -133,6 +151,18 @@ class MonteCarloPushOperator(BaseOperator):
             raise MonteCarloManifestError(f"max_raw_bytes={max_raw_bytes:,} is too small; use >= 2,000 or None")
         if max_attempts < 1:
             raise MonteCarloManifestError(f"max_attempts must be >= 1, got {max_attempts}")
+        if cleanup not in ("off", "dry_run", "delete"):
+            raise MonteCarloManifestError(f"cleanup must be 'off', 'dry_run' or 'delete', got {cleanup!r}")
+        if not isinstance(cleanup_max_fraction, (int, float)) or not 0 < cleanup_max_fraction <= 1:
+            raise MonteCarloManifestError(
+                f"cleanup_max_fraction must be a fraction in (0, 1] (0.1 = refuse when more than 10% of a scope "
+                f"disappears), got {cleanup_max_fraction!r}"
+            )
+        if isinstance(cleanup_min_tables, bool) or not isinstance(cleanup_min_tables, int) or cleanup_min_tables < 0:
+            raise MonteCarloManifestError(
+                f"cleanup_min_tables must be a whole number >= 0 (10 = up to 10 disappeared tables are deleted "
+                f"whatever their fraction; 0 = the cap always applies), got {cleanup_min_tables!r}"
+            )
         if not isinstance(min_push_interval, EllipsisType):
             push_bucket = min_push_interval  # the old name
         if isinstance(push_bucket, (int, float)):
@@ -162,6 +192,10 @@ class MonteCarloPushOperator(BaseOperator):
         self.state_path = state_path
         self.lease_wait_s = lease_wait_s
         self.verify_resources = verify_resources
+        self.cleanup = cleanup
+        self.cleanup_max_fraction = float(cleanup_max_fraction)
+        self.cleanup_min_tables = cleanup_min_tables
+        self.cleanup_force = cleanup_force
 
     @property
     def min_push_interval(self) -> timedelta | None:  # the old name, read by older DAG code

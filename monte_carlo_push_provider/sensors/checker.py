@@ -48,6 +48,7 @@ from monte_carlo_push_provider.utils.graphql_documents import (
     GET_TABLES_LINEAGE_UPSTREAM,
     GET_TABLES_WITH_FIELDS,
 )
+from monte_carlo_push_provider.utils.table_deletion import push_table_mcon
 
 #: Flow -> Monte Carlo's PushEventType.
 PUSH_EVENT_TYPE = {"metadata": "METADATA", "lineage": "LINEAGE", "query_logs": "QUERY_LOGS"}
@@ -304,7 +305,7 @@ class VisibilityChecker:
         """The MCON Monte Carlo gives push tables: ``MCON++<account>++<resource>++table++<id>``."""
         if not self._account or not resource_uuid:
             return None
-        return f"MCON++{self._account}++{resource_uuid}++table++{full_table_id}"
+        return push_table_mcon(self._account, resource_uuid, full_table_id)
 
     def _mcon(self, full_table_id: str, resource_uuid: str | None) -> str | None:
         return self._mcons.get((full_table_id.lower(), resource_uuid)) or self._built_mcon(full_table_id, resource_uuid)

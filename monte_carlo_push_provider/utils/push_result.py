@@ -8,7 +8,8 @@ sensor reads the dict (``batches[].kind / resource_uuid / invocation_id``, ``ass
 Version history: 1 = the original dict; 2 adds ``round``, ``nothing_pushed``,
 ``invocation_ids_by_kind``, ``skipped[].code / kind / resource_uuid``, ``batches[].try_number /
 request / possible_duplicates`` and ``totals.sent_requests / possible_duplicates /
-skipped_events / resumed_events / trimmed_events``; no key was removed or renamed.
+skipped_events / resumed_events / trimmed_events``, later ``cleanup`` (only when the operator's
+``cleanup`` is on: docs/cleanup.md); no key was removed or renamed.
 
 Stdlib only: the sensor imports it at parse time.
 """
@@ -116,6 +117,9 @@ class PushResult:
     totals: Totals = field(default_factory=Totals)
     output_path: str | None = None
     push_result_version: int = PUSH_RESULT_VERSION
+    #: dropped-table cleanup (``cleanup="dry_run" | "delete"``): per scope what was compared,
+    #: deleted or would be deleted; None when cleanup is off
+    cleanup: dict[str, Any] | None = None
 
     @property
     def identity(self) -> dict[str, Any]:
@@ -171,6 +175,8 @@ class PushResult:
         }
         if self.output_path is not None:
             out["output_path"] = self.output_path
+        if self.cleanup is not None:
+            out["cleanup"] = self.cleanup
         return out
 
     @classmethod
@@ -195,4 +201,5 @@ class PushResult:
             totals=Totals(**{k: v for k, v in (data.get("totals") or {}).items() if k in totals_known}),
             output_path=data.get("output_path"),
             push_result_version=data.get("push_result_version", 1),
+            cleanup=data.get("cleanup"),
         )

@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
     from monte_carlo_push_provider.operators.push import MonteCarloPushOperator
+    from monte_carlo_push_provider.utils.push_cleanup import ScopeTracker
 
 
 class ResultFile:
@@ -116,6 +117,11 @@ class PushRun:
         from monte_carlo_push_provider.manifest import Preflight
 
         self.preflight = Preflight(default_resource_uuid=operator.resource_uuid or self.creds.resource_uuid)
+        self.scopes: ScopeTracker | None = None  # dropped-table cleanup: what each scope pushed (utils/push_cleanup.py)
+        if getattr(operator, "cleanup", "off") != "off":
+            from monte_carlo_push_provider.utils.push_cleanup import ScopeTracker
+
+            self.scopes = ScopeTracker()
 
     # -- 1. lease and round ------------------------------------------------------------------
 
@@ -233,10 +239,19 @@ class PushRun:
             raise
         except ManifestError as err:
             raise MonteCarloManifestError(str(err)) from None
+        if self.scopes is not None and manifest.get("kind") == "metadata":
+            self.scopes.add(manifest, index, self.resolve_resource(manifest.get("resource_uuid")))
         if manifest.get("kind") == "lineage" and manifest.get("window") and manifest.get("events"):
             self.lineage_windows.append((manifest.get("resource_uuid"), manifest["resource_type"], manifest["window"]))
 
     def plan(self, manifests: Any) -> None:
+        if self.scopes is not None:
+            from monte_carlo_push_provider.utils.errors import MonteCarloConfigError
+
+            try:
+                self.creds.require_graphql_key()
+            except MonteCarloConfigError as err:  # before anything is pushed, not after
+                raise MonteCarloConfigError(f"cleanup={self.op.cleanup!r} deletes through GraphQL: {err}") from None
         plan, oversized = plan_push(
             manifests, resolve_resource=self.resolve_resource, ledger=PushedLedger(self.state, self.ownership),
             lock=self._lock, max_compressed_bytes=self.op.max_compressed_bytes, max_raw_bytes=self.op.max_raw_bytes,
@@ -375,6 +390,7 @@ class PushRun:
                 f"{listed}",
                 invocation_ids=result.invocation_ids,
             )
+        self._clean_up()
         everything_skipped = not result.batches and bool(result.skipped)
         self._save("skipped" if everything_skipped else "success")
         t = result.totals
@@ -401,6 +417,41 @@ class PushRun:
                 + " (skip_when_nothing_pushed=False keeps the task green)"
             )
         return data
+
+    def _clean_up(self) -> None:
+        """Dropped-table cleanup, after every batch was accepted and before the result is saved
+        as successful: a failed delete call fails the try with the round still open, so the retry
+        resumes it (nothing pushed again) and deletes again."""
+        if self.scopes is None or self.plan_ is None:
+            return
+        from monte_carlo_push_provider.utils.push_cleanup import (
+            Cleanup,
+            CleanupSettings,
+            MonteCarloCleanupRefusedError,
+        )
+
+        by_resource: dict[str, list[str]] = {}
+        for b in self.result.batches:
+            if b.kind == "metadata":
+                by_resource.setdefault(b.resource_uuid, []).append(b.invocation_id)
+        cleanup = Cleanup(
+            settings=CleanupSettings(self.op.cleanup, self.op.cleanup_max_fraction, self.op.cleanup_force,
+                                     getattr(self.op, "cleanup_min_tables", 10)),
+            state=self.state, hook=self.hook, lock=self._lock,
+            owner={**self.identity, "try_number": self.try_number, "round": self.ownership.round},
+            log=self.log, now=lambda: iso(utcnow()),
+        )
+        try:
+            self.result.cleanup, refusals = cleanup.run(self.scopes, self.plan_, by_resource)
+        except BaseException as err:
+            self.result.cleanup = {"mode": self.op.cleanup, "error": f"{type(err).__name__}: {err}"}
+            with contextlib.suppress(Exception):
+                self._save("failed")
+            raise
+        if refusals:
+            with contextlib.suppress(Exception):
+                self._save("failed")
+            raise MonteCarloCleanupRefusedError(" | ".join(refusals))
 
     def _record_lineage_windows(self) -> None:
         """Lineage windows pushed in full are recorded, so a later run over the same window skips."""

@@ -4,7 +4,8 @@ AthenaError, Iceberg tables' UpdateTime, unprocessed ids, a history older than t
 
 The paging tests use a small in-memory Athena client (``_History``) because moto stamps every
 execution with the wall clock and cannot hold one submitted hours ago; it answers exactly the two
-calls the collector makes, in AWS's shapes (newest first, 50 a page, NextToken)."""
+calls the collector makes, in AWS's shapes (newest first, 50 a page, NextToken). The scope
+dropped-table cleanup compares is tested against moto itself, at the end."""
 
 from __future__ import annotations
 
@@ -202,3 +203,26 @@ def test_glue_table_with_a_bad_column_is_skipped_not_fatal() -> None:
                                     "StorageDescriptor": {"Columns": [{"Type": "int"}]}})]
     assert [e["metadata"]["name"] for e in table_events(records, skips)] == ["ok"]
     assert skips.as_dict() == {"bad_column_name": 1}
+
+
+# --- dropped-table cleanup: the scope the Glue metadata collector declares (moto stand-in) -----
+
+
+def test_glue_scope_is_the_catalog_through_both_filters(aws: Any) -> None:
+    """One scope: the catalog (Monte Carlo's database), its Glue databases the schemas, through
+    the database and table filters; a catalog_id (another account's catalog) is an option."""
+    from monte_carlo_push_provider.manifest import validate_manifest
+    from monte_carlo_push_provider.operators.athena import AthenaGlueMetadataCollectorOperator
+    from tests.conftest import make_context
+    from tests.operators.test_athena import _seed_glue
+
+    _seed_glue(aws)
+    op = AthenaGlueMetadataCollectorOperator(task_id="m", databases=["sales"], exclude_tables=["cust*"])
+    manifest = validate_manifest(op.execute(make_context(task_id="m")))
+    assert manifest["scope"] == {"database": "awsdatacatalog", "schemas": ["sales"], "exclude_schemas": None,
+                                 "tables": None, "exclude_tables": ["cust*"]}
+    assert manifest["complete"] is True
+    assert sorted(e["metadata"]["name"] for e in manifest["events"]) == ["daily_orders", "events", "orders"]
+    collector = athena.AthenaGlueMetadataCollector(catalog_id="123456789012")
+    scope = collector.collect(aws.client("glue")).scope
+    assert isinstance(scope, dict) and scope["options"] == {"catalog_id": "123456789012"}

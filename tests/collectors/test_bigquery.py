@@ -1,9 +1,11 @@
 """BigQuery collector functions that need no server: jobs -> lineage queries with the job's
-default dataset and exact-case names, nested type flattening, option literals, timestamps."""
+default dataset and exact-case names, nested type flattening, option literals, timestamps; and,
+against the bqemulator stand-in, the scopes dropped-table cleanup compares."""
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import Any
 
 from monte_carlo_push_provider.collectors.bigquery import (
     Job,
@@ -55,3 +57,36 @@ def test_small_helpers() -> None:
     assert as_utc(datetime(2026, 1, 1)) == datetime(2026, 1, 1, tzinfo=timezone.utc)
     assert shard_name("events_20240101") == "events_yyyymmdd"
     assert shard_name("events_2024") is None
+
+
+# --- dropped-table cleanup: the scopes the metadata collectors declare (bqemulator stand-in) -----
+
+
+def test_scope_per_project_through_the_dataset_filter(bigquery_conn: Any) -> None:
+    """The dataset collector: one scope per project (Monte Carlo's database), its datasets the
+    schemas, date-shard folding an option (it renames tables). TABLE_STORAGE (tables only) is
+    another source: another scope, through both filters and its region."""
+    from monte_carlo_push_provider.operators.bigquery import (
+        BigQueryIcebergCollectorOperator,
+        BigQueryMetadataCollectorOperator,
+    )
+    from tests.conftest import make_context
+    from tests.standins.bigquery import PROJECT, TABLE_STORAGE_TABLE
+
+    def collect(op: Any) -> dict[str, Any]:
+        return validate_manifest(op.execute(make_context(task_id=op.task_id)))
+
+    filtered = collect(BigQueryMetadataCollectorOperator(task_id="m", exclude_datasets=["mc_standins", "scratch"]))
+    assert filtered["scope"] == [{"database": PROJECT, "schemas": None, "exclude_schemas": ["mc_standins", "scratch"],
+                                  "options": {"collapse_date_shards": True}}]
+    assert filtered["complete"] is True and {e["metadata"]["database"] for e in filtered["events"]} == {PROJECT}
+    one = collect(BigQueryMetadataCollectorOperator(task_id="m", dataset="sales", collapse_date_shards=False))
+    assert one["scope"] == [{"database": PROJECT, "schemas": ["sales"], "exclude_schemas": None,
+                             "options": {"collapse_date_shards": False}}]
+    empty = collect(BigQueryMetadataCollectorOperator(task_id="m", dataset="empty_ds"))
+    assert empty["events"] == [] and empty["scope"][0]["schemas"] == ["empty_ds"]  # an empty dataset is declared
+    storage = collect(BigQueryIcebergCollectorOperator(
+        task_id="i", region="us", datasets=["lake"], exclude_tables=["tmp_*"], table_storage_table=TABLE_STORAGE_TABLE,
+    ))
+    assert storage["scope"] == [{"database": PROJECT, "schemas": ["lake"], "exclude_schemas": None, "tables": None,
+                                 "exclude_tables": ["tmp_*"], "options": {"source": "table_storage", "region": "region-us"}}]

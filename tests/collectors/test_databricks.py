@@ -1,6 +1,7 @@
 """The parts of the Databricks collector the stand-in cannot exercise, and the pure helpers.
 
-Everything that runs SQL is tested through the real hook in tests/operators/test_databricks.py.
+Everything that runs SQL is tested through the real hook in tests/operators/test_databricks.py,
+except the scopes dropped-table cleanup compares (against brickhouse, at the end).
 """
 
 from __future__ import annotations
@@ -100,3 +101,24 @@ def test_operator_module_import_is_cheap() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120, check=True)
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+# --- dropped-table cleanup: the scopes the metadata collector declares (brickhouse stand-in) ----
+
+
+def test_scope_per_catalog_through_the_schema_filter(databricks_conn: str) -> None:
+    """One scope per catalog read (Monte Carlo's database), an empty catalog included, through
+    the schema filter; the catalog filter only chooses which scopes there are."""
+    from monte_carlo_push_provider.manifest import validate_manifest
+    from tests.conftest import make_context
+
+    op = ops.DatabricksMetadataCollectorOperator(task_id="m", catalogs=["empty_cat", "ops", "sales"],
+                                                 exclude_schemas=["tmp_*"])
+    manifest = validate_manifest(op.execute(make_context(task_id="m")))
+    assert manifest["scope"] == [{"database": c, "schemas": None, "exclude_schemas": ["tmp_*"]}
+                                 for c in ("empty_cat", "ops", "sales")]
+    assert manifest["complete"] is True
+    assert {e["metadata"]["database"] for e in manifest["events"]} == {"ops", "sales"}
+    one = ops.DatabricksMetadataCollectorOperator(task_id="m", catalogs="sales", schemas=["re:raw.*"])
+    assert one.execute(make_context(task_id="m"))["scope"] == [
+        {"database": "sales", "schemas": ["re:raw.*"], "exclude_schemas": None}]

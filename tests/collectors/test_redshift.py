@@ -138,3 +138,33 @@ def test_iter_queries_rejects_unknown_source(redshift: RedshiftStandIn) -> None:
     with pytest.raises(ValueError, match="source must be one of sys, stl"):
         next(rs.iter_queries(object(), start=datetime(2026, 1, 1, tzinfo=UTC), end=datetime(2026, 1, 2, tzinfo=UTC),
                              source="svl"))
+
+
+# --- dropped-table cleanup: the scopes the metadata collector declares --------------------------
+
+
+def test_scope_per_database_with_external_tables_as_an_option(
+    redshift_catalog: RedshiftCatalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One scope per database read, through the schema filter; whether Spectrum tables were read
+    (full schema only) is part of the scope, so an hourly freshness run never finds them dropped."""
+    from monte_carlo_push_provider.manifest import validate_manifest
+    from monte_carlo_push_provider.operators.redshift import RedshiftMetadataCollectorOperator
+    from tests.conftest import make_context
+
+    redshift_catalog.standin.use(monkeypatch)
+
+    def collect(**kwargs: Any) -> dict[str, Any]:
+        op = RedshiftMetadataCollectorOperator(task_id="m", **kwargs)
+        return validate_manifest(op.execute(make_context(task_id="m")))
+
+    full = collect(exclude_schemas=["tmp_*"])
+    assert full["scope"] == [
+        {"database": db, "schemas": None, "exclude_schemas": ["tmp_*"], "options": {"external_tables": True}}
+        for db in ("dev", HOSTILE_DATABASE)
+    ]
+    assert full["complete"] is True and any(e["metadata"]["schema"] == "spectrum" for e in full["events"])
+    hourly = collect(databases=["DEV"], schemas=["analytics"], only_freshness_and_volume=True)
+    assert hourly["scope"] == [
+        {"database": "dev", "schemas": ["analytics"], "exclude_schemas": None, "options": {"external_tables": False}}
+    ]

@@ -1,6 +1,7 @@
 """Snowflake collector helpers that need no warehouse: name parsing, time zones, the folding of
 ACCESS_HISTORY rows into lineage events, and cheap imports. The SQL itself is tested through the
-real hook in tests/operators/test_snowflake.py."""
+real hook in tests/operators/test_snowflake.py; the scopes dropped-table cleanup compares, against
+the fakesnow stand-in, at the end."""
 
 from __future__ import annotations
 
@@ -105,3 +106,34 @@ def test_operator_module_imports_no_warehouse_sdk() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+# --- dropped-table cleanup: the scopes the metadata collector declares (fakesnow stand-in) ------
+
+
+def test_scope_of_one_database_several_and_account_usage(snowflake_conn: Any) -> None:
+    """One database: one scope through the schema filter. Several: one scope per database read,
+    an empty one included (every table of it gone is a refusal, not a silent skip). ACCOUNT_USAGE:
+    another source, so ``options.source`` makes it another scope; the databases it found tables in."""
+    from monte_carlo_push_provider.operators.snowflake import SnowflakeMetadataCollectorOperator
+    from tests.conftest import make_context
+    from tests.standins.snowflake import DB, EMPTY_DB, HOSTILE_DB
+
+    def collect(**kwargs: Any) -> dict[str, Any]:
+        return validate_manifest(SnowflakeMetadataCollectorOperator(task_id="m", **kwargs).execute(make_context()))
+
+    one = collect(database=DB, exclude_schemas="staging")
+    assert one["scope"] == {"database": DB, "schemas": None, "exclude_schemas": ["staging"]} and one["complete"] is True
+    several = collect(databases=[DB, "mixed_*", EMPTY_DB], schemas=["PUBLIC", "Sch*"])
+    assert several["scope"] == [
+        {"database": name, "schemas": ["PUBLIC", "Sch*"], "exclude_schemas": None}
+        for name in (DB, EMPTY_DB, HOSTILE_DB)
+    ]
+    assert several["complete"] is True and {e["metadata"]["database"] for e in several["events"]} == {DB, HOSTILE_DB}
+    account = collect(account_usage=True, exclude_databases="OTHER_DB")
+    assert account["scope"] == [
+        {"database": name, "schemas": None, "exclude_schemas": None, "options": {"source": "account_usage"}}
+        for name in (DB, HOSTILE_DB)
+    ]
+    assert collect(account_usage=True, database=DB)["scope"] == {
+        "database": DB, "schemas": None, "exclude_schemas": None, "options": {"source": "account_usage"}}
