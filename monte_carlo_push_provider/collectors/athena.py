@@ -8,7 +8,8 @@ Metadata, from the Glue Data Catalog (the catalog Athena's ``AwsDataCatalog`` is
 
     glue:GetDatabases   (paginated)    the databases, filtered by name
     glue:GetTables      (paginated)    per database: tables, views, columns, partition keys,
-                                       table parameters (statistics, Iceberg markers)
+                                       table parameters (statistics, Iceberg markers,
+                                       the user's own: tags)
 
 Names: database = the Athena catalog name (``awsdatacatalog``, lower case: Athena compares
 catalog names case-insensitively and the lineage engine lower-cases), schema = the Glue
@@ -92,6 +93,46 @@ _BYTE_KEYS = ("totalSize", "sizeKey", "spark.sql.statistics.totalSize")
 _DDL_TIME = "transient_lastDdlTime"
 _PRESTO_VIEW = "/* Presto View: "
 
+#: Table parameters that engines, crawlers and the metastore write for themselves (statistics,
+#: format markers, serde settings): never tags. Everything else in ``Parameters`` was set by a
+#: person or a pipeline (``ALTER TABLE … SET TBLPROPERTIES``, ``TableInput.Parameters``) and is
+#: sent as a tag when ``collect_tags`` is on.
+INTERNAL_PARAMETERS = frozenset({
+    # statistics (Hive, Spark, Glue crawlers); read as volume and freshness instead
+    *_ROW_KEYS, *_BYTE_KEYS, _DDL_TIME, "rawDataSize", "numFiles", "numPartitions", "numFilesErasureCoded",
+    "averageRecordSize", "objectCount", "COLUMN_STATS_ACCURATE", "last_modified_by", "last_modified_time",
+    # Glue crawlers
+    "UPDATED_BY_CRAWLER", "CrawlerSchemaDeserializerVersion", "CrawlerSchemaSerializerVersion",
+    "compressionType", "typeOfData", "areColumnsQuoted", "columnsOrdered", "delimiter", "exclusions",
+    "skip.header.line.count", "connectionName",
+    # format and engine markers (classification and table_type are sent as their own tags)
+    "classification", "table_type", "metadata_location", "previous_metadata_location", "presto_view",
+    "comment", "EXTERNAL", "has_encrypted_data", "bucketing_version", "storage_handler", "transactional",
+    "transactional_properties", "format-version", "auto.purge", "storage.location.template",
+    "last_commit_time_sync", "last_commit_completion_time_sync",
+})
+INTERNAL_PARAMETER_PREFIXES = (
+    "spark.sql.", "impala.", "presto_", "trino_", "hive.", "hoodie.", "iceberg.", "write.", "projection.",
+    "serialization.", "parquet.", "orc.", "avro.", "transient_", "current-", "snapshot-", "lakeformation.",
+)
+#: A parameter value longer than this is configuration, not a label (Glue allows 512,000 bytes).
+MAX_TAG_VALUE_CHARS = 256
+
+
+def parameter_tags(params: Mapping[str, Any]) -> dict[str, str | None]:
+    """The user-set table parameters of a Glue table as tags (internal keys left out, see
+    :data:`INTERNAL_PARAMETERS`); an empty value is a key-only tag, an over-long one is dropped."""
+    tags: dict[str, str | None] = {}
+    for key in sorted(params):
+        if key in INTERNAL_PARAMETERS or str(key).startswith(INTERNAL_PARAMETER_PREFIXES):
+            continue
+        value = params[key]
+        text = "" if value is None else str(value)
+        if len(text) > MAX_TAG_VALUE_CHARS:
+            continue
+        tags[str(key)] = text or None
+    return tags
+
 
 # ---------------------------------------------------------------------------------------------
 # Glue Data Catalog -> TableRecord
@@ -139,8 +180,12 @@ def view_text(table: Mapping[str, Any]) -> str | None:
     return str(expanded) if expanded and not str(expanded).startswith("/* Presto View") else None
 
 
-def table_record(table: Mapping[str, Any], *, catalog: str = DEFAULT_CATALOG, schema: str | None = None) -> TableRecord:
-    """The template's record of one Glue ``Table`` (a ``GetTables`` item)."""
+def table_record(
+    table: Mapping[str, Any], *, catalog: str = DEFAULT_CATALOG, schema: str | None = None,
+    collect_tags: bool = True,
+) -> TableRecord:
+    """The template's record of one Glue ``Table`` (a ``GetTables`` item). ``collect_tags`` adds
+    the user-set table parameters (:func:`parameter_tags`) to the descriptive tags."""
     params: Mapping[str, Any] = table.get("Parameters") or {}
     native = str(table.get("TableType") or "")
     record_type = normalize_table_type(native)
@@ -161,6 +206,9 @@ def table_record(table: Mapping[str, Any], *, catalog: str = DEFAULT_CATALOG, sc
         tags["classification"] = str(params["classification"])
     if table.get("Owner"):
         tags["owner"] = str(table["Owner"])
+    if collect_tags:
+        # the descriptive tags above win over a parameter of the same name
+        tags = {**parameter_tags(params), **tags}
     last_update = to_utc(table.get("UpdateTime")) if iceberg else None
     if last_update is None:
         last_update = _epoch(params.get(_DDL_TIME))
@@ -354,9 +402,11 @@ class AthenaGlueMetadataCollector(Collector):
         table_filter: NameFilter | None = None,
         only_freshness_and_volume: bool = False,
         include_volume: bool = True,
+        collect_tags: bool = True,
         fetch_size: int = 100,
     ) -> None:
         super().__init__(fetch_size=fetch_size)
+        self.collect_tags = collect_tags
         self.catalog = catalog.lower()
         self.catalog_id = catalog_id
         self.database_filter = database_filter or NameFilter()
@@ -369,7 +419,8 @@ class AthenaGlueMetadataCollector(Collector):
         databases = list_glue_databases(source, catalog_id=self.catalog_id, database_filter=self.database_filter)
         log.info("reading %d Glue database(s): %s", len(databases), ", ".join(databases))
         events: list[dict[str, Any]] = []
-        iceberg = 0
+        iceberg = tagged = 0
+        with_parameters = self.collect_tags and not self.only_freshness_and_volume
         for database in databases:
             self.target = f"Glue database {database} (glue:GetTables)"
             before = len(events)
@@ -380,15 +431,22 @@ class AthenaGlueMetadataCollector(Collector):
             records = []
             for table in tables:
                 iceberg += is_iceberg(table)
-                records.append(table_record(table, catalog=self.catalog, schema=database))
+                record = table_record(table, catalog=self.catalog, schema=database, collect_tags=with_parameters)
+                tagged += with_parameters and bool(parameter_tags(table.get("Parameters") or {}))
+                records.append(record)
             events.extend(table_events(
                 records, self.skips, only_freshness_and_volume=self.only_freshness_and_volume,
                 include_volume=self.include_volume,
             ))
             log.info("%s: %d table(s) and view(s)", database, len(events) - before)
         info = {"database": self.catalog, "schemas": databases}
+        stats: dict[str, Any] = {"glue_databases": len(databases), "iceberg_tables": iceberg}
+        if with_parameters:
+            # the same shape as the other warehouses' stats.tags; parameters come with GetTables,
+            # so nothing can be unavailable on its own
+            stats["tags"] = {"tagged_tables": tagged, "sources": len(databases), "unavailable": []}
         return Collection(
-            events, info=info, stats={"glue_databases": len(databases), "iceberg_tables": iceberg},
+            events, info=info, stats=stats,
             what=f"{len(databases)} Glue database(s)",
         )
 

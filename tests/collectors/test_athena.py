@@ -202,3 +202,22 @@ def test_glue_table_with_a_bad_column_is_skipped_not_fatal() -> None:
                                     "StorageDescriptor": {"Columns": [{"Type": "int"}]}})]
     assert [e["metadata"]["name"] for e in table_events(records, skips)] == ["ok"]
     assert skips.as_dict() == {"bad_column_name": 1}
+
+
+def test_glue_tags_are_user_parameters_not_engine_keys() -> None:
+    """Parameters as a Delta table registered by Spark and an Iceberg table by Athena carry them."""
+    params = {
+        "spark.sql.sources.provider": "delta", "spark.sql.partitionProvider": "catalog", "EXTERNAL": "TRUE",
+        "table_type": "ICEBERG", "metadata_location": "s3://l/m/1.json", "previous_metadata_location": "s3://l/m/0.json",
+        "write.parquet.compression-codec": "zstd", "format-version": "2", "numRows": "10",
+        "transient_lastDdlTime": "1772352000", "COLUMN_STATS_ACCURATE": "{\"BASIC_STATS\":\"true\"}",
+        "domain": "finance", "Sensitivity": "", "cost_center": "4711", "notes": "n" * 257,
+    }
+    assert athena.parameter_tags(params) == {"Sensitivity": None, "cost_center": "4711", "domain": "finance"}
+    table = {"Name": "t", "TableType": "EXTERNAL_TABLE", "Owner": "glue", "Parameters": {**params, "owner": "x"}}
+    record = athena.table_record(table, schema="s")
+    # the descriptive tags win over a parameter of the same name
+    assert record.tags == {"Sensitivity": None, "cost_center": "4711", "domain": "finance", "owner": "glue",
+                           "table_type": "EXTERNAL_TABLE", "table_format": "iceberg"}
+    assert athena.table_record(table, schema="s", collect_tags=False).tags == {
+        "table_type": "EXTERNAL_TABLE", "table_format": "iceberg", "owner": "glue"}
