@@ -35,6 +35,11 @@ from monte_carlo_push_provider.utils.wire import MAX_COMPRESSED_BYTES, MAX_RAW_B
 if TYPE_CHECKING:
     from airflow.sdk import Context, ObjectStoragePath
 
+#: Column-lineage keep-alive defaults (utils/lineage_refresh.py; Monte Carlo expires column
+#: lineage 10 days after its last push).
+DEFAULT_COLUMN_LINEAGE_REFRESH_AFTER = timedelta(days=7)
+DEFAULT_COLUMN_LINEAGE_KEEP_ALIVE = timedelta(days=30)
+
 #: How long a try waits for another holder of the same lease (a zombie try still pushing, a
 #: concurrent run pushing query logs of the same resource) before failing to be retried.
 DEFAULT_LEASE_WAIT_S = 120.0
@@ -90,6 +95,13 @@ class MonteCarloPushOperator(BaseOperator):
     :param verify_resources: before the first request, check every resource UUID and its type
         against the account's warehouses (one GraphQL ``getUser`` call; skipped without a GraphQL
         key).
+    :param column_lineage_refresh_after: column lineage this operator pushed is re-pushed (its own
+        unit, "column lineage refresh", with its own invocation_ids) by a later push carrying
+        lineage for the same resource once it was last pushed this long ago (default 7 days; must
+        be under Monte Carlo's 10-day column-lineage expiry).
+    :param column_lineage_keep_alive: ...as long as it was collected in a manifest within this
+        time (default 30 days); edges not seen for longer are let go (logged) and expire in Monte
+        Carlo. ``0`` or ``None`` turns the keep-alive off.
     """
 
     template_fields = ("manifests", "output_path", "resource_uuid", "flow", "state_path")
@@ -119,6 +131,8 @@ class MonteCarloPushOperator(BaseOperator):
         state_path: str | os.PathLike[str] | ObjectStoragePath | None = None,
         lease_wait_s: float = DEFAULT_LEASE_WAIT_S,
         verify_resources: bool = True,
+        column_lineage_refresh_after: timedelta | float = DEFAULT_COLUMN_LINEAGE_REFRESH_AFTER,
+        column_lineage_keep_alive: timedelta | float | None = DEFAULT_COLUMN_LINEAGE_KEEP_ALIVE,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -162,6 +176,11 @@ class MonteCarloPushOperator(BaseOperator):
         self.state_path = state_path
         self.lease_wait_s = lease_wait_s
         self.verify_resources = verify_resources
+        from monte_carlo_push_provider.utils.lineage_refresh import RefreshPolicy
+
+        policy = RefreshPolicy.of(column_lineage_refresh_after, column_lineage_keep_alive)  # fails early
+        self.column_lineage_refresh_after = policy.refresh_after
+        self.column_lineage_keep_alive = policy.keep_alive
 
     @property
     def min_push_interval(self) -> timedelta | None:  # the old name, read by older DAG code

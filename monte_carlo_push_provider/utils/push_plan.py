@@ -84,7 +84,8 @@ class PushUnit:
         flavour = self.log_type or self.resource_type
         what = self.kind.replace("_", " ")
         if self.kind == "lineage":
-            what = "column lineage" if self.event_type == "COLUMN_LINEAGE" else "table lineage"
+            what = {"COLUMN_LINEAGE": "column lineage", "COLUMN_LINEAGE_REFRESH": "column lineage refresh"}.get(
+                self.event_type, "table lineage")
         return f"{what} ({flavour} {short})"
 
     @property
@@ -148,7 +149,11 @@ def groups(
     if not events:
         return
     flavour = manifest.get("log_type") if kind == "query_logs" else manifest.get("resource_type")
-    if kind == "lineage":
+    if kind == "lineage" and manifest.get("_column_lineage_refresh"):
+        # the keep-alive's re-push (utils/lineage_refresh.py): a unit of its own, never mixed
+        # with this run's collected lineage
+        split = [("COLUMN_LINEAGE_REFRESH", list(enumerate(events)))]
+    elif kind == "lineage":
         # Table-level and column-level events go in separate requests: pycarlo tags a whole
         # batch COLUMN_LINEAGE when any event has fields, and column lineage expires after
         # 10 days while table lineage never does.

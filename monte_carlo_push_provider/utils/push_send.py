@@ -270,6 +270,7 @@ class Sender:
             invocation_id=sent.invocation_id, accepted_at=iso(utcnow()), attempts=sent.attempts,
             timeouts=sent.timeouts, possible_duplicates=sent.possible_duplicates,
             try_number=self.result.try_number, request=self.request,
+            flow="column_lineage_refresh" if unit.event_type == "COLUMN_LINEAGE_REFRESH" else None,
         )
         self.result.add_batch(record)
         self.checkpoint.add(record)

@@ -1,0 +1,171 @@
+"""Column-lineage keep-alive (issue 19, item 4), in process: the real operator and pycarlo client
+push to the sandbox over HTTP; days pass by replacing the one clock the push reads
+(``push_state.utcnow``). tests/reliability/test_column_lineage_refresh_faketime.py moves a whole
+Airflow process across the same days with libfaketime."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from monte_carlo_push_provider.manifest import lineage_asset_ref, lineage_event, new_manifest
+from monte_carlo_push_provider.utils import push_state
+from monte_carlo_push_provider.utils.errors import MonteCarloManifestError, MonteCarloPushError
+from monte_carlo_push_provider.utils.push_result import PushResult
+from monte_carlo_sandbox import SANDBOX_WAREHOUSES
+from tests.operators.test_push import push
+
+LAKE = SANDBOX_WAREHOUSES["snowflake"]
+DAY0 = datetime(2026, 11, 2, 9, 0, 40, tzinfo=timezone.utc)
+
+
+class Clock:
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, now: datetime):
+        self.now = now
+        monkeypatch.setattr(push_state, "utcnow", lambda: self.now)
+
+    def day(self, n: float) -> None:
+        self.now = DAY0 + timedelta(days=n)
+
+
+def column_edge(destination: str, source: str = "raw", column: str = "id") -> dict[str, Any]:
+    src = lineage_asset_ref(name=source, database="D", schema="S", asset_id="src")
+    dst = lineage_asset_ref(name=destination, database="D", schema="S", asset_id="dst")
+    return lineage_event(dst, [src], {column: [("src", column)]})
+
+
+def table_edge(destination: str, source: str = "raw") -> dict[str, Any]:
+    src = lineage_asset_ref(name=source, database="D", schema="S", asset_id="src")
+    return lineage_event(lineage_asset_ref(name=destination, database="D", schema="S", asset_id="dst"), [src])
+
+
+def lineage(*events: dict[str, Any]) -> dict[str, Any]:
+    return new_manifest("lineage", list(events), resource_type="snowflake")
+
+
+def pushed_since(sandbox: Any, seen: int) -> list[tuple[str, str, str]]:
+    """(destination, event type, invocation_id) of every lineage event after the first ``seen``."""
+    return [(e["event"]["destination"]["name"], e["event_type"], e["invocation_id"])
+            for e in sandbox.events("lineage")[seen:]]
+
+
+def run(day: int, *events: dict[str, Any], **kw: Any) -> dict[str, Any]:
+    kw.setdefault("skip_when_nothing_pushed", False)
+    return push(lineage(*events), context={"run_id": f"scheduled__day{day}"}, **kw)
+
+
+def test_column_lineage_refresh_before_expiry_then_let_go(mc_conn, monkeypatch, state_path, capfd):
+    clock = Clock(monkeypatch, DAY0)
+    keep = {"column_lineage_keep_alive": timedelta(days=20)}  # configurable; the default is 30 days
+    day0 = run(0, column_edge("orders_clean"), table_edge("orders_copy"), **keep)
+    assert day0["lineage_refresh"] == [{"resource_uuid": LAKE, "resource_type": "snowflake",
+                                        "refreshed": 0, "let_go": 0, "ledger_edges": 1, "invocation_ids": []}]
+    seen = len(mc_conn.events("lineage"))
+    assert seen == 2
+
+    # day 8: the query behind orders_clean did not run again; another one did
+    clock.day(8)
+    day8 = run(8, column_edge("customers_clean", source="raw_customers"), **keep)
+    new = pushed_since(mc_conn, seen)
+    assert sorted((d, t) for d, t, _ in new) == [("customers_clean", "COLUMN_LINEAGE"), ("orders_clean", "COLUMN_LINEAGE")]
+    refresh_id = next(i for d, _, i in new if d == "orders_clean")
+    [refresh_batch] = [b for b in day8["batches"] if b["flow"] == "column_lineage_refresh"]
+    assert refresh_batch["invocation_id"] == refresh_id and refresh_batch["event_count"] == 1
+    assert refresh_id not in day0["invocation_ids"]  # its own invocation_id, recorded everywhere
+    assert day8["lineage_refresh"][0]["refreshed"] == 1
+    assert day8["lineage_refresh"][0]["invocation_ids"] == [refresh_id]
+    assert refresh_id in day8["invocation_ids"]
+    assert f"column lineage refresh (snowflake {LAKE[:8]}…): re-pushed 1 edge(s)" in capfd.readouterr().out
+    seen = len(mc_conn.events("lineage"))
+
+    # day 9, an empty lineage window: everything was pushed within 7 days
+    clock.day(9)
+    day9 = run(9, **keep)
+    assert pushed_since(mc_conn, seen) == [] and day9["batches"] == []
+    assert day9["lineage_refresh"][0]["refreshed"] == 0
+
+    # day 16: both are due again (last pushed day 8), the table-only edge never (it does not expire)
+    clock.day(16)
+    run(16, **keep)
+    assert sorted(d for d, _, _ in pushed_since(mc_conn, seen)) == ["customers_clean", "orders_clean"]
+    seen = len(mc_conn.events("lineage"))
+
+    # day 29: orders_clean was last seen on day 0, customers_clean on day 8: 29 and 21 days > 20
+    clock.day(29)
+    capfd.readouterr()
+    day29 = run(29, **keep)
+    log = capfd.readouterr().out
+    assert pushed_since(mc_conn, seen) == []
+    assert day29["lineage_refresh"][0] == {**day29["lineage_refresh"][0], "refreshed": 0, "let_go": 2,
+                                           "ledger_edges": 0}
+    assert "let go 2 edge(s) not seen for more than 20 days" in log
+    assert "D:S.customers_clean, D:S.orders_clean" in log
+    ledger = json.loads(next(Path(state_path, "lineage_keepalive").rglob("snowflake.json")).read_text())
+    assert ledger["edges"] == {}
+
+
+def test_column_lineage_seen_again_is_not_refreshed_but_kept(mc_conn, monkeypatch, state_path):
+    clock = Clock(monkeypatch, DAY0)
+    run(0, column_edge("orders_clean"))
+    for day in (3, 6):  # collected again: pushed with the normal lineage, so never due
+        clock.day(day)
+        result = run(day, column_edge("orders_clean"))
+        assert [b["flow"] for b in result["batches"]] == [None]
+    clock.day(12)  # last pushed day 6: six days ago
+    assert run(12)["batches"] == []
+    clock.day(13)
+    result = run(13)
+    assert [b["flow"] for b in result["batches"]] == ["column_lineage_refresh"]
+    ledger = json.loads(next(Path(state_path, "lineage_keepalive").rglob("snowflake.json")).read_text())
+    [entry] = ledger["edges"].values()
+    assert (entry["first_seen"][:10], entry["last_seen"][:10], entry["last_pushed"][:10], entry["refreshes"]) == (
+        "2026-11-02", "2026-11-08", "2026-11-15", 1)
+
+
+def test_column_lineage_refresh_retry_after_failed_batch_pushes_each_edge_once(mc_conn, monkeypatch):
+    clock = Clock(monkeypatch, DAY0)
+    edges = [column_edge(f"mart_{i:02d}_{'x' * 40}", source=f"raw_{i:02d}", column=f"c{i}") for i in range(40)]
+    run(0, *edges)
+    seen = len(mc_conn.events("lineage"))
+    clock.day(8)
+    # two refresh batches accepted, then the gateway fails (the count is of all accepted pushes)
+    mc_conn.set_faults(fail_503_after=len(mc_conn.pushes()) + 2)
+    with pytest.raises(MonteCarloPushError):
+        push(lineage(), context={"run_id": "scheduled__day8", "try_number": 1}, max_raw_bytes=2_000,
+             max_attempts=1)
+    first = pushed_since(mc_conn, seen)
+    assert len({i for _, _, i in first}) == 2 and 0 < len(first) < 40
+    mc_conn.set_faults(fail_503_after=None)
+    clock.now += timedelta(minutes=5)  # the retry, a few minutes later
+    result = push(lineage(), context={"run_id": "scheduled__day8", "try_number": 2}, max_raw_bytes=2_000)
+    refreshed = pushed_since(mc_conn, seen)
+    names = [d for d, _, _ in refreshed]
+    assert len(names) == 40 and len(set(names)) == 40  # every edge once: nothing twice, nothing lost
+    resumed = [b for b in result["batches"] if b["resumed"]]
+    assert len(resumed) == 2 and all(b["flow"] == "column_lineage_refresh" for b in result["batches"])
+    assert sorted(result["lineage_refresh"][0]["invocation_ids"]) == sorted({i for _, _, i in refreshed})
+    assert PushResult.from_dict(result).lineage_refresh == result["lineage_refresh"]
+
+
+def test_column_lineage_keep_alive_off(mc_conn, monkeypatch, state_path):
+    clock = Clock(monkeypatch, DAY0)
+    run(0, column_edge("orders_clean"), column_lineage_keep_alive=0)
+    clock.day(8)
+    result = run(8, column_lineage_keep_alive=None)
+    assert result["batches"] == [] and result["lineage_refresh"] == []
+    assert not Path(state_path, "lineage_keepalive").exists()
+
+
+def test_column_lineage_keep_alive_settings_are_checked():
+    from monte_carlo_push_provider.operators.push import MonteCarloPushOperator
+
+    with pytest.raises(MonteCarloManifestError, match="less than Monte Carlo's 10-day column-lineage expiry"):
+        MonteCarloPushOperator(task_id="p", manifests=[], column_lineage_refresh_after=timedelta(days=10))
+    with pytest.raises(MonteCarloManifestError, match="no edge would ever be refreshed"):
+        MonteCarloPushOperator(task_id="p", manifests=[], column_lineage_keep_alive=timedelta(days=3))
+    op = MonteCarloPushOperator(task_id="p", manifests=[], column_lineage_refresh_after=3 * 86400)
+    assert op.column_lineage_refresh_after == timedelta(days=3)
