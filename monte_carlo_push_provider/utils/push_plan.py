@@ -280,6 +280,8 @@ class PushedLedger:
                 if isinstance(r.get("window"), dict)
             ]
         start, end = parse_time(window["start"]), parse_time(window["end"])
+        if start >= end:
+            return None  # an empty window covers no time: no earlier push can have covered it
         blockers = [
             (s, e, who) for s, e, r in self._windows[slot] if (who := self.ownership.blocks(r)) is not None
         ]
