@@ -12,8 +12,9 @@ Dedup rules (docs/push-operator.md, "Exactly once"):
 - **query logs**: an entry whose key (its ``query_id``, else a hash of the entry) is in the
   pushed ledger of that resource and log type is not pushed again.
 - **lineage**: a manifest whose ``window`` is covered by windows already pushed for that resource
-  is not pushed again (lineage events carry no time of their own; manifests without a window are
-  always pushed: edges are idempotent and column lineage must be refreshed before it expires).
+  is not pushed again (lineage events carry no time of their own; manifests without a window, or
+  with an empty one, are always pushed: edges are idempotent). Column lineage is kept from
+  expiring by the keep-alive (``utils/lineage_refresh.py``), a unit of its own.
 
 Entries this task instance pushed in the *current* round count as resumed; entries it pushed in an
 *earlier* round (before the task was cleared) are pushed again; ``force=True`` ignores every rule.
