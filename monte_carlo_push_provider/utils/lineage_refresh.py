@@ -179,7 +179,8 @@ class KeepAliveLedger:
         :data:`MAX_EDGES`); returns them."""
         gone = [k for k, e in self.edges.items() if (_parse(e.get("last_seen")) or now) < now - keep_alive]
         if len(self.edges) - len(gone) > MAX_EDGES:
-            rest = sorted((k for k in self.edges if k not in set(gone)),
+            going = set(gone)
+            rest = sorted((k for k in self.edges if k not in going),
                           key=lambda k: (self.edges[k].get("last_seen") or "", k))
             gone += rest[: len(rest) - MAX_EDGES]
         dropped = [self.edges.pop(k) for k in gone]

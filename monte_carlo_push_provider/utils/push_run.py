@@ -307,6 +307,8 @@ class PushRun:
         """The column-lineage keep-alive of every (resource, resource type) this push carries
         lineage for: record what was seen, let go what was not seen for ``keep_alive``, and plan
         the edges due for a refresh as units of their own (merged into ``plan``)."""
+        from monte_carlo_push_provider.utils.errors import MonteCarloManifestError
+
         policy = self.refresh_policy
         if not policy.enabled or not self.lineage_slots:
             return plan
@@ -318,7 +320,7 @@ class PushRun:
         for uuid, resource_type in self.lineage_slots:
             try:
                 resolved[(uuid, resource_type)] = (self.resolve_resource(uuid), resource_type)
-            except Exception:  # noqa: BLE001 - an empty manifest without a resource: nothing to keep alive
+            except MonteCarloManifestError:  # an empty manifest without a resource: nothing to keep alive
                 continue
         for slot in dict.fromkeys(resolved.values()):
             resource, resource_type = slot
@@ -328,12 +330,11 @@ class PushRun:
             for uuid, type_, event, seen_at in self.lineage_seen:
                 if resolved.get((uuid, type_)) != slot:
                     continue
-                at = min(seen_at, now) if seen_at is not None else now
-                if now - at > policy.keep_alive:
-                    continue  # a backfill of edges older than keep_alive: not kept alive
                 key = edge_key(event)
-                seen_now.add(key)
-                ledger.seen(key, event, at)
+                seen_now.add(key)  # pushed (or window-skipped) with this push's lineage: never refreshed by it
+                at = min(seen_at, now) if seen_at is not None else now
+                if now - at <= policy.keep_alive:  # a backfill of edges older than that is not kept alive
+                    ledger.seen(key, event, at)
             gone = ledger.let_go(now, policy.keep_alive)
             slot_id = f"{resource}|{resource_type}"
             if recorded is not None and slot_id in recorded:
@@ -436,7 +437,6 @@ class PushRun:
                     **owner_record(self.ownership, self.try_number), "invocation_id": record.invocation_id,
                     "accepted_at": record.accepted_at, "keys": keys,
                 })
-
         elif unit.kind == "lineage" and unit.event_type in ("COLUMN_LINEAGE", REFRESH_EVENT_TYPE):
             ledger = self.keepalive.get((unit.resource_uuid, unit.resource_type or ""))
             if ledger is not None:

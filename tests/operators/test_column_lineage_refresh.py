@@ -126,6 +126,17 @@ def test_column_lineage_seen_again_is_not_refreshed_but_kept(mc_conn, monkeypatc
         "2026-11-02", "2026-11-08", "2026-11-15", 1)
 
 
+def test_column_lineage_in_an_old_backfill_is_pushed_once_not_also_refreshed(mc_conn, monkeypatch):
+    clock = Clock(monkeypatch, DAY0)
+    run(0, column_edge("orders_clean"))
+    clock.day(8)
+    old = (DAY0 - timedelta(days=60), DAY0 - timedelta(days=59))
+    backfill = push(new_manifest("lineage", [column_edge("orders_clean")], resource_type="snowflake", window=old),
+                    context={"run_id": "backfill__old"})
+    assert [(b["flow"], b["event_count"]) for b in backfill["batches"]] == [(None, 1)]
+    assert [d for d, _, _ in pushed_since(mc_conn, 1)] == ["orders_clean"]
+
+
 def test_column_lineage_refresh_retry_after_failed_batch_pushes_each_edge_once(mc_conn, monkeypatch):
     clock = Clock(monkeypatch, DAY0)
     edges = [column_edge(f"mart_{i:02d}_{'x' * 40}", source=f"raw_{i:02d}", column=f"c{i}") for i in range(40)]
@@ -169,3 +180,34 @@ def test_column_lineage_keep_alive_settings_are_checked():
         MonteCarloPushOperator(task_id="p", manifests=[], column_lineage_keep_alive=timedelta(days=3))
     op = MonteCarloPushOperator(task_id="p", manifests=[], column_lineage_refresh_after=3 * 86400)
     assert op.column_lineage_refresh_after == timedelta(days=3)
+
+
+def test_column_lineage_ledger_is_bounded_and_keys_are_stable(monkeypatch, tmp_path):
+    """The ledger alone (no push): the key ignores order and local asset ids; past MAX_EDGES the
+    longest-unseen edges are let go first; an unreadable ledger is kept aside, not fatal."""
+    from monte_carlo_push_provider.utils import lineage_refresh
+    from monte_carlo_push_provider.utils.lineage_refresh import KeepAliveLedger, edge_key, ledger_path
+
+    a = lineage_asset_ref(name="a", database="D", schema="S", asset_id="x1")
+    b = lineage_asset_ref(name="b", database="D", schema="S", asset_id="x2")
+    dst = lineage_asset_ref(name="t", database="D", schema="S", asset_id="t")
+    one = lineage_event(dst, [a, b], {"c": [("x1", "c")], "d": [("x2", "d")]})
+    renamed = json.loads(json.dumps(one).replace('"x1"', '"q"'))
+    renamed["fields"].reverse()
+    renamed["sources"].reverse()
+    assert edge_key(one) == edge_key(renamed)
+    assert edge_key(one) != edge_key(lineage_event(dst, [a, b], {"c": [("x2", "c")], "d": [("x2", "d")]}))
+
+    monkeypatch.setattr(lineage_refresh, "MAX_EDGES", 3)
+    state = push_state.PushState(tmp_path)
+    ledger = KeepAliveLedger(state, "uuid", "snowflake")
+    for i in range(5):
+        ledger.seen(f"k{i}", column_edge(f"t{i}"), DAY0 + timedelta(hours=i))
+    gone = ledger.let_go(DAY0 + timedelta(days=1), timedelta(days=30))
+    assert sorted(g["destination"] for g in gone) == ["D:S.t0", "D:S.t1"] and sorted(ledger.edges) == ["k2", "k3", "k4"]
+    ledger.save()
+
+    path = Path(ledger_path(state, "uuid", "snowflake").path)
+    path.write_text('{"edges": {')  # torn by hand
+    assert KeepAliveLedger(state, "uuid", "snowflake").edges == {}
+    assert [p.name.startswith("snowflake.json.unreadable-") for p in path.parent.iterdir()] == [True]
