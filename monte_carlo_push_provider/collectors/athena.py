@@ -47,6 +47,7 @@ import base64
 import binascii
 import json
 import logging
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any, ClassVar
@@ -117,18 +118,38 @@ INTERNAL_PARAMETER_PREFIXES = (
 )
 #: A parameter value longer than this is configuration, not a label (Glue allows 512,000 bytes).
 MAX_TAG_VALUE_CHARS = 256
+#: Table parameters can hold credentials: storage handlers and SerDes configured through
+#: TBLPROPERTIES read them there (``kafka.sasl.jaas.config``, ``es.net.http.auth.pass``,
+#: ``mongo.uri`` with a user and password, ``jdbc.password``, ``fs.s3a.secret.key``). A key that
+#: names a credential, or a value that carries one, is never a tag, whatever its prefix.
+SECRET_PARAMETER_KEY = re.compile(
+    r"pass(word|wd|phrase)?(\b|_|$)|pwd|secret|token|credential|jaas|auth(?!or)|api[._-]?key|access[._-]?key|"
+    r"private[._-]?key|session[._-]?key|signature|\bsas\b|\bkey$|connection[._-]?string",
+    re.IGNORECASE,
+)
+SECRET_PARAMETER_VALUE = re.compile(
+    r"://[^/\s:@]*:[^/\s@]+@|(password|passwd|pwd|secret|token)\s*[=:]|-----BEGIN [A-Z ]*PRIVATE KEY",
+    re.IGNORECASE,
+)
+
+
+def is_secret_parameter(key: str, value: str) -> bool:
+    """True for a table parameter whose key names a credential or whose value carries one
+    (``scheme://user:password@``, ``password=…``, a PEM private key)."""
+    return bool(SECRET_PARAMETER_KEY.search(key) or SECRET_PARAMETER_VALUE.search(value))
 
 
 def parameter_tags(params: Mapping[str, Any]) -> dict[str, str | None]:
     """The user-set table parameters of a Glue table as tags (internal keys left out, see
-    :data:`INTERNAL_PARAMETERS`); an empty value is a key-only tag, an over-long one is dropped."""
+    :data:`INTERNAL_PARAMETERS`, and anything that looks like a credential, see
+    :func:`is_secret_parameter`); an empty value is a key-only tag, an over-long one is dropped."""
     tags: dict[str, str | None] = {}
     for key in sorted(params):
         if key in INTERNAL_PARAMETERS or str(key).startswith(INTERNAL_PARAMETER_PREFIXES):
             continue
         value = params[key]
         text = "" if value is None else str(value)
-        if len(text) > MAX_TAG_VALUE_CHARS:
+        if len(text) > MAX_TAG_VALUE_CHARS or is_secret_parameter(str(key), text):
             continue
         tags[str(key)] = text or None
     return tags
