@@ -30,15 +30,19 @@ from airflow.sdk import BaseOperator
 
 from monte_carlo_push_provider.hooks.monte_carlo import MonteCarloHook
 from monte_carlo_push_provider.operators.links import MonteCarloTablesLink
+from monte_carlo_push_provider.utils.lineage_refresh import (
+    DEFAULT_KEEP_ALIVE,
+    DEFAULT_REFRESH_AFTER,
+    RefreshPolicy,
+)
 from monte_carlo_push_provider.utils.wire import MAX_COMPRESSED_BYTES, MAX_RAW_BYTES
 
 if TYPE_CHECKING:
     from airflow.sdk import Context, ObjectStoragePath
 
-#: Column-lineage keep-alive defaults (utils/lineage_refresh.py; Monte Carlo expires column
-#: lineage 10 days after its last push).
-DEFAULT_COLUMN_LINEAGE_REFRESH_AFTER = timedelta(days=7)
-DEFAULT_COLUMN_LINEAGE_KEEP_ALIVE = timedelta(days=30)
+#: Column-lineage keep-alive defaults (Monte Carlo expires column lineage 10 days after its last push).
+DEFAULT_COLUMN_LINEAGE_REFRESH_AFTER = DEFAULT_REFRESH_AFTER
+DEFAULT_COLUMN_LINEAGE_KEEP_ALIVE = DEFAULT_KEEP_ALIVE
 
 #: How long a try waits for another holder of the same lease (a zombie try still pushing, a
 #: concurrent run pushing query logs of the same resource) before failing to be retried.
@@ -176,8 +180,6 @@ class MonteCarloPushOperator(BaseOperator):
         self.state_path = state_path
         self.lease_wait_s = lease_wait_s
         self.verify_resources = verify_resources
-        from monte_carlo_push_provider.utils.lineage_refresh import RefreshPolicy
-
         policy = RefreshPolicy.of(column_lineage_refresh_after, column_lineage_keep_alive)  # fails early
         self.column_lineage_refresh_after = policy.refresh_after
         self.column_lineage_keep_alive = policy.keep_alive

@@ -12,12 +12,13 @@ under the 10-day expiry) and seen within ``keep_alive`` (default 30 days). Edges
 longer than ``keep_alive`` are let go: dropped from the ledger, logged, not pushed again, so
 Monte Carlo expires them 10 days after their last push.
 
-The ledger is one JSON document per (resource, resource type) under
+The ledger is one gzipped JSON document per (resource, resource type) under
 ``<state_path>/lineage_keepalive/``, read and written only while the push holds that resource's
 lineage lease (so two runs never interleave their updates), replaced atomically like every state
 document. Its size is one entry per distinct column-lineage event (destination table, its
 sources and its field mappings: :func:`edge_key`), bounded by ``keep_alive`` and by
-:data:`MAX_EDGES`.
+:data:`MAX_EDGES`. Its timestamps move in steps of :data:`STAMP_RESOLUTION`, so a push that only
+sees and pushes the same edges again (an hourly DAG) rewrites it about once a day, not every time.
 
 Exactly once: the refresh selection of a round is recorded in the task instance's checkpoint,
 so a retry of that round re-plans the same events into the same request bodies, and the
@@ -35,6 +36,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from monte_carlo_push_provider.utils.errors import MonteCarloManifestError
+from monte_carlo_push_provider.utils.push_state import (
+    Unreadable,
+    iso,
+    move_aside,
+    parse_iso,
+    read_json,
+    safe,
+    write_json,
+)
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +54,11 @@ DEFAULT_REFRESH_AFTER = timedelta(days=7)
 DEFAULT_KEEP_ALIVE = timedelta(days=30)
 #: Entries kept per (resource, resource type); past it the longest-unseen edges are let go first.
 MAX_EDGES = 10_000
+#: ``last_seen`` / ``last_pushed`` are only moved forward by at least this much. Recording a
+#: push up to a day early only makes its refresh come up to a day early (still before the
+#: expiry); recording a sighting up to a day early lets an edge go up to a day early. In return
+#: the ledger is not rewritten by every hourly push that sees the same edges again.
+STAMP_RESOLUTION = timedelta(days=1)
 #: Push-unit event type (4th element of the unit key) and ``BatchRecord.flow`` of refresh batches.
 REFRESH_EVENT_TYPE = "COLUMN_LINEAGE_REFRESH"
 REFRESH_FLOW = "column_lineage_refresh"
@@ -111,23 +126,24 @@ def full_table_id(ref: Mapping[str, Any]) -> str:
 
 
 def ledger_path(state: Any, resource_uuid: str, resource_type: str) -> Any:
-    from monte_carlo_push_provider.utils.push_state import safe
-
-    return state.root / "lineage_keepalive" / safe(resource_uuid) / f"{safe(resource_type)}.json"
+    return state.root / "lineage_keepalive" / safe(resource_uuid) / f"{safe(resource_type)}.json.gz"
 
 
-def _parse(value: str | None) -> datetime | None:
-    from monte_carlo_push_provider.utils.push_state import parse_iso
-
+def _stamp(entry: Mapping[str, Any], field: str) -> datetime | None:
+    value = entry.get(field)
     return parse_iso(value) if value else None
+
+
+def _moved(entry: Mapping[str, Any], field: str, at: datetime) -> bool:
+    """True when ``at`` is at least :data:`STAMP_RESOLUTION` past the entry's ``field``."""
+    recorded = _stamp(entry, field)
+    return recorded is None or at - recorded >= STAMP_RESOLUTION
 
 
 class KeepAliveLedger:
     """The keep-alive ledger of one (resource, resource type), loaded once per push."""
 
     def __init__(self, state: Any, resource_uuid: str, resource_type: str, logger: Any = log) -> None:
-        from monte_carlo_push_provider.utils.push_state import Unreadable, move_aside, read_json
-
         self.path = ledger_path(state, resource_uuid, resource_type)
         self.resource_uuid = resource_uuid
         self.resource_type = resource_type
@@ -146,45 +162,46 @@ class KeepAliveLedger:
         self.edges: dict[str, dict[str, Any]] = dict(edges) if isinstance(edges, dict) else {}
 
     def seen(self, key: str, event: Mapping[str, Any], at: datetime) -> None:
-        from monte_carlo_push_provider.utils.push_state import iso
-
         entry = self.edges.get(key)
-        stamp = iso(at)
         if entry is None:
+            stamp = iso(at)
             self.edges[key] = {
                 "destination": full_table_id(event["destination"]), "event": dict(event), "first_seen": stamp,
                 "last_seen": stamp, "last_pushed": None, "invocation_id": None, "refreshes": 0,
             }
             self.changed = True
-        elif (_parse(entry.get("last_seen")) or at) < at or not entry.get("last_seen"):
-            entry["last_seen"] = stamp
+        elif _moved(entry, "last_seen", at):
+            entry["last_seen"] = iso(at)
             self.changed = True
 
-    def pushed(self, key: str, event: Mapping[str, Any], at: str, invocation_id: str, *, refresh: bool) -> None:
+    def pushed(self, key: str, event: Mapping[str, Any], at: datetime, invocation_id: str, *, refresh: bool) -> None:
+        """Record an accepted push of ``event``. Only edges the ledger keeps alive are recorded:
+        one it let go (over :data:`MAX_EDGES`) or never took in (a backfill older than
+        ``keep_alive``) is pushed, not kept alive."""
         entry = self.edges.get(key)
-        if entry is None:  # pushed but not seen in a manifest: cannot happen; record it anyway
-            entry = self.edges[key] = {
-                "destination": full_table_id(event["destination"]), "event": dict(event), "first_seen": at,
-                "last_seen": at, "last_pushed": None, "invocation_id": None, "refreshes": 0,
-            }
-        if not refresh:
+        if entry is None:
+            return
+        if not refresh and entry.get("event") != event:
             entry["event"] = dict(event)  # what Monte Carlo holds now
-        entry["last_pushed"] = at
-        entry["invocation_id"] = invocation_id
-        entry["refreshes"] = int(entry.get("refreshes") or 0) + refresh
-        self.changed = True
+            self.changed = True
+        if refresh or _moved(entry, "last_pushed", at):
+            entry["last_pushed"] = iso(at)
+            entry["invocation_id"] = invocation_id
+            entry["refreshes"] = int(entry.get("refreshes") or 0) + refresh
+            self.changed = True
 
-    def let_go(self, now: datetime, keep_alive: timedelta) -> list[dict[str, Any]]:
-        """Drop edges not seen for longer than ``keep_alive`` (then the longest-unseen beyond
-        :data:`MAX_EDGES`); returns them."""
-        gone = [k for k, e in self.edges.items() if (_parse(e.get("last_seen")) or now) < now - keep_alive]
-        if len(self.edges) - len(gone) > MAX_EDGES:
-            going = set(gone)
+    def let_go(self, now: datetime, keep_alive: timedelta) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """Drop the edges not seen for longer than ``keep_alive``, then, past :data:`MAX_EDGES`,
+        the longest-unseen of the rest; returns both lists (expired, over the cap)."""
+        expired = [k for k, e in self.edges.items() if (_stamp(e, "last_seen") or now) < now - keep_alive]
+        over: list[str] = []
+        if len(self.edges) - len(expired) > MAX_EDGES:
+            going = set(expired)
             rest = sorted((k for k in self.edges if k not in going),
                           key=lambda k: (self.edges[k].get("last_seen") or "", k))
-            gone += rest[: len(rest) - MAX_EDGES]
-        dropped = [self.edges.pop(k) for k in gone]
-        self.changed |= bool(dropped)
+            over = rest[: len(rest) - MAX_EDGES]
+        dropped = [self.edges.pop(k) for k in expired], [self.edges.pop(k) for k in over]
+        self.changed |= bool(expired or over)
         return dropped
 
     def due(self, now: datetime, refresh_after: timedelta, exclude: set[str]) -> list[str]:
@@ -193,7 +210,7 @@ class KeepAliveLedger:
         for key, entry in self.edges.items():
             if key in exclude:
                 continue
-            last = _parse(entry.get("last_pushed"))
+            last = _stamp(entry, "last_pushed")
             if last is None or now - last >= refresh_after:
                 keys.append(key)
         return sorted(keys, key=lambda k: (self.edges[k].get("destination") or "", k))
@@ -206,37 +223,15 @@ class KeepAliveLedger:
         }
 
     def save(self) -> None:
+        """Rewrite the ledger if anything changed since it was loaded or last saved (compact,
+        gzipped JSON: benchmarks/lineage_keepalive_ledger.py)."""
         if not self.changed:
             return
-        _write_compact(self.path, {
+        write_json(self.path, {
             "ledger_version": LEDGER_VERSION, "resource_uuid": self.resource_uuid,
             "resource_type": self.resource_type, "edges": self.edges,
-        })
+        }, compressed=True)
         self.changed = False
-
-
-def _write_compact(path: Any, document: Any) -> None:
-    """``push_state.write_json`` (atomic replace on local disk, one PUT on object storage) without
-    the indentation: indented JSON goes through Python's pure-Python encoder, 5x slower and twice
-    the size for a ledger rewritten after every lineage batch (benchmarks/lineage_keepalive_ledger.py)."""
-    import os
-
-    from monte_carlo_push_provider.utils.push_state import _local
-
-    text = json.dumps(document, separators=(",", ":"), default=str)
-    local = _local(path)
-    if local is not None:
-        os.makedirs(os.path.dirname(local), exist_ok=True)
-        tmp = f"{local}.tmp-{os.getpid()}"
-        with open(tmp, "w") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, local)
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w") as fh:
-        fh.write(text)
 
 
 def human_span(value: timedelta) -> str:

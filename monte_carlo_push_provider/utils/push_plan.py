@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from monte_carlo_push_provider.utils.lineage_refresh import REFRESH_EVENT_TYPE, REFRESH_MARKER
 from monte_carlo_push_provider.utils.push_result import SKIP_ALREADY_PUSHED, SKIP_HOURLY, SkippedUnit
 
 ASSET_SAMPLE = 1000  # fullTableIds kept per kind in the result, for the sensor and for humans
@@ -85,7 +86,7 @@ class PushUnit:
         flavour = self.log_type or self.resource_type
         what = self.kind.replace("_", " ")
         if self.kind == "lineage":
-            what = {"COLUMN_LINEAGE": "column lineage", "COLUMN_LINEAGE_REFRESH": "column lineage refresh"}.get(
+            what = {"COLUMN_LINEAGE": "column lineage", REFRESH_EVENT_TYPE: "column lineage refresh"}.get(
                 self.event_type, "table lineage")
         return f"{what} ({flavour} {short})"
 
@@ -150,10 +151,10 @@ def groups(
     if not events:
         return
     flavour = manifest.get("log_type") if kind == "query_logs" else manifest.get("resource_type")
-    if kind == "lineage" and manifest.get("_column_lineage_refresh"):
+    if kind == "lineage" and manifest.get(REFRESH_MARKER):
         # the keep-alive's re-push (utils/lineage_refresh.py): a unit of its own, never mixed
         # with this run's collected lineage
-        split = [("COLUMN_LINEAGE_REFRESH", list(enumerate(events)))]
+        split = [(REFRESH_EVENT_TYPE, list(enumerate(events)))]
     elif kind == "lineage":
         # Table-level and column-level events go in separate requests: pycarlo tags a whole
         # batch COLUMN_LINEAGE when any event has fields, and column lineage expires after

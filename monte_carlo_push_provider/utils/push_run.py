@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from monte_carlo_push_provider.hooks.monte_carlo import MonteCarloHook
 from monte_carlo_push_provider.utils.lineage_refresh import (
+    MAX_EDGES,
     REFRESH_EVENT_TYPE,
     REFRESH_FLOW,
     KeepAliveLedger,
@@ -335,7 +336,7 @@ class PushRun:
                 at = min(seen_at, now) if seen_at is not None else now
                 if now - at <= policy.keep_alive:  # a backfill of edges older than that is not kept alive
                     ledger.seen(key, event, at)
-            gone = ledger.let_go(now, policy.keep_alive)
+            gone, over_cap = ledger.let_go(now, policy.keep_alive)
             slot_id = f"{resource}|{resource_type}"
             if recorded is not None and slot_id in recorded:
                 keys = [k for k in recorded[slot_id] if k in ledger.edges]
@@ -350,6 +351,12 @@ class PushRun:
                     "Monte Carlo expires them 10 days after their last push): %s", label, len(gone),
                     human_span(policy.keep_alive), describe([g.get("destination") or "?" for g in gone]),
                 )
+            if over_cap:
+                self.log.warning(
+                    "column lineage keep-alive %s: the ledger holds at most %d edges; let go the %d seen longest "
+                    "ago (not pushed again unless collected again): %s", label, MAX_EDGES, len(over_cap),
+                    describe([g.get("destination") or "?" for g in over_cap]),
+                )
             if keys:
                 self.log.info(
                     "column lineage refresh %s: re-pushing %d edge(s) last pushed %s or more ago and seen within %s, "
@@ -359,7 +366,7 @@ class PushRun:
                 self.refresh_manifests.append(ledger.manifest(keys))
             self.result.lineage_refresh.append({
                 "resource_uuid": resource, "resource_type": resource_type, "refreshed": len(keys),
-                "let_go": len(gone), "ledger_edges": len(ledger.edges), "invocation_ids": [],
+                "let_go": len(gone) + len(over_cap), "ledger_edges": len(ledger.edges), "invocation_ids": [],
             })
         self.checkpoint.round["lineage_refresh"] = selection
         if not self.refresh_manifests:
@@ -441,9 +448,9 @@ class PushRun:
             ledger = self.keepalive.get((unit.resource_uuid, unit.resource_type or ""))
             if ledger is not None:
                 refresh = unit.event_type == REFRESH_EVENT_TYPE
+                at = parse_time(record.accepted_at) if record.accepted_at else self.state.clock()
                 for event in events:
-                    ledger.pushed(edge_key(event), event, record.accepted_at or iso(utcnow()), record.invocation_id,
-                                  refresh=refresh)
+                    ledger.pushed(edge_key(event), event, at, record.invocation_id, refresh=refresh)
                 ledger.save()
 
     def _release_unused_claims(self) -> None:

@@ -5,6 +5,7 @@ Airflow process across the same days with libfaketime."""
 
 from __future__ import annotations
 
+import gzip
 import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -51,6 +52,11 @@ def pushed_since(sandbox: Any, seen: int) -> list[tuple[str, str, str]]:
     """(destination, event type, invocation_id) of every lineage event after the first ``seen``."""
     return [(e["event"]["destination"]["name"], e["event_type"], e["invocation_id"])
             for e in sandbox.events("lineage")[seen:]]
+
+
+def read_ledger(state_path: Any) -> dict[str, Any]:
+    [path] = Path(state_path, "lineage_keepalive").rglob("snowflake.json.gz")
+    return json.loads(gzip.decompress(path.read_bytes()))
 
 
 def run(day: int, *events: dict[str, Any], **kw: Any) -> dict[str, Any]:
@@ -104,7 +110,7 @@ def test_column_lineage_refresh_before_expiry_then_let_go(mc_conn, monkeypatch, 
                                            "ledger_edges": 0}
     assert "let go 2 edge(s) not seen for more than 20 days" in log
     assert "D:S.customers_clean, D:S.orders_clean" in log
-    ledger = json.loads(next(Path(state_path, "lineage_keepalive").rglob("snowflake.json")).read_text())
+    ledger = read_ledger(state_path)
     assert ledger["edges"] == {}
 
 
@@ -120,7 +126,7 @@ def test_column_lineage_seen_again_is_not_refreshed_but_kept(mc_conn, monkeypatc
     clock.day(13)
     result = run(13)
     assert [b["flow"] for b in result["batches"]] == ["column_lineage_refresh"]
-    ledger = json.loads(next(Path(state_path, "lineage_keepalive").rglob("snowflake.json")).read_text())
+    ledger = read_ledger(state_path)
     [entry] = ledger["edges"].values()
     assert (entry["first_seen"][:10], entry["last_seen"][:10], entry["last_pushed"][:10], entry["refreshes"]) == (
         "2026-11-02", "2026-11-08", "2026-11-15", 1)
@@ -203,11 +209,59 @@ def test_column_lineage_ledger_is_bounded_and_keys_are_stable(monkeypatch, tmp_p
     ledger = KeepAliveLedger(state, "uuid", "snowflake")
     for i in range(5):
         ledger.seen(f"k{i}", column_edge(f"t{i}"), DAY0 + timedelta(hours=i))
-    gone = ledger.let_go(DAY0 + timedelta(days=1), timedelta(days=30))
-    assert sorted(g["destination"] for g in gone) == ["D:S.t0", "D:S.t1"] and sorted(ledger.edges) == ["k2", "k3", "k4"]
+    expired, over_cap = ledger.let_go(DAY0 + timedelta(days=1), timedelta(days=30))
+    assert expired == [] and sorted(g["destination"] for g in over_cap) == ["D:S.t0", "D:S.t1"]
+    assert sorted(ledger.edges) == ["k2", "k3", "k4"]
+    # an edge let go over the cap and pushed with this push's lineage is pushed, not taken back in
+    ledger.pushed("k0", column_edge("t0"), DAY0 + timedelta(days=1), "inv", refresh=False)
+    assert sorted(ledger.edges) == ["k2", "k3", "k4"]
     ledger.save()
 
     path = Path(ledger_path(state, "uuid", "snowflake").path)
-    path.write_text('{"edges": {')  # torn by hand
+    assert sorted(KeepAliveLedger(state, "uuid", "snowflake").edges) == ["k2", "k3", "k4"]  # read back
+    path.write_bytes(path.read_bytes()[:30])  # a torn gzip stream
     assert KeepAliveLedger(state, "uuid", "snowflake").edges == {}
-    assert [p.name.startswith("snowflake.json.unreadable-") for p in path.parent.iterdir()] == [True]
+    path.write_text('{"edges": {')  # torn by hand, not even gzip
+    assert KeepAliveLedger(state, "uuid", "snowflake").edges == {}
+    # kept aside for a person (both tears within one second: the second replaces the first copy)
+    assert {p.name.split("-")[0] for p in path.parent.iterdir()} == {"snowflake.json.gz.unreadable"}
+
+
+def test_column_lineage_only_in_a_backfill_older_than_keep_alive_is_not_kept_alive(mc_conn, monkeypatch, state_path):
+    clock = Clock(monkeypatch, DAY0)
+    run(0, column_edge("orders_clean"))
+    old = (DAY0 - timedelta(days=60), DAY0 - timedelta(days=59))
+    backfill = push(new_manifest("lineage", [column_edge("legacy_mart", source="legacy_raw")], resource_type="snowflake",
+                                 window=old), context={"run_id": "backfill__old"})
+    assert [(b["flow"], b["event_count"]) for b in backfill["batches"]] == [(None, 1)]  # pushed
+    assert [e["destination"] for e in read_ledger(state_path)["edges"].values()] == ["D:S.orders_clean"]
+    clock.day(8)
+    assert [d for d, _, _ in pushed_since(mc_conn, 2)] == []
+    run(8)  # only orders_clean is refreshed: legacy_mart expires in Monte Carlo as documented
+    assert [d for d, _, _ in pushed_since(mc_conn, 2)] == ["orders_clean"]
+
+
+def test_hourly_pushes_refresh_before_expiry_and_rewrite_the_ledger_about_daily(mc_conn, monkeypatch, state_path):
+    """An hourly lineage DAG: the edge collected in the first hours only is re-pushed by the first
+    hourly push 7 days after its last push (day 7, not day 10); pushes that see the same edge
+    again within a day leave the ledger file as it was."""
+    clock = Clock(monkeypatch, DAY0)
+    for hour in range(4):  # the query runs for the first four hours
+        clock.now = DAY0 + timedelta(hours=hour)
+        run(hour, column_edge("orders_clean"))
+        path = next(Path(state_path, "lineage_keepalive").rglob("snowflake.json.gz"))
+        if hour == 0:
+            written = (path.stat().st_mtime_ns, path.read_bytes())
+    assert (path.stat().st_mtime_ns, path.read_bytes()) == written  # hours 1-3 changed nothing worth a rewrite
+    seen = len(mc_conn.events("lineage"))
+    assert seen == 4
+    [entry] = read_ledger(state_path)["edges"].values()
+    assert entry["last_pushed"].startswith("2026-11-02T09:00")
+    clock.now = DAY0 + timedelta(days=6, hours=23)  # recorded push 6 d 23 h ago: not due yet
+    assert run(100)["batches"] == []
+    clock.now = DAY0 + timedelta(days=7)
+    result = run(101)
+    assert [b["flow"] for b in result["batches"]] == ["column_lineage_refresh"]
+    assert [d for d, _, _ in pushed_since(mc_conn, seen)] == ["orders_clean"]
+    clock.now += timedelta(hours=1)  # the next hour: refreshed an hour ago, nothing again
+    assert run(102)["batches"] == []

@@ -10,6 +10,7 @@ on day 8, last pushed on day 8) is refreshed."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import shutil
@@ -77,5 +78,6 @@ def test_column_lineage_keep_alive_across_days(mc_sandbox_clean, airflow_db, tmp
     assert "let go 1 edge(s) not seen for more than 30 days" in log and "D:S.orders_clean" in log
     day31 = result("20261203")["lineage_refresh"][0]
     assert (day31["refreshed"], day31["let_go"], day31["ledger_edges"]) == (1, 1, 1)
-    ledger = json.loads(next(Path(tmp_path, "state", "lineage_keepalive").rglob("snowflake.json")).read_text())
+    [ledger_file] = Path(tmp_path, "state", "lineage_keepalive").rglob("snowflake.json.gz")
+    ledger = json.loads(gzip.decompress(ledger_file.read_bytes()))
     assert [e["destination"] for e in ledger["edges"].values()] == ["D:S.customers_clean"]
