@@ -265,3 +265,24 @@ def test_hourly_pushes_refresh_before_expiry_and_rewrite_the_ledger_about_daily(
     assert [d for d, _, _ in pushed_since(mc_conn, seen)] == ["orders_clean"]
     clock.now += timedelta(hours=1)  # the next hour: refreshed an hour ago, nothing again
     assert run(102)["batches"] == []
+
+
+def test_refresh_goes_out_when_the_metadata_of_the_same_push_is_cadence_skipped(mc_conn, monkeypatch, capfd):
+    """A metadata + lineage push on day 8 whose metadata another run already pushed this clock
+    hour: the metadata unit is skipped, the due refresh is still pushed and the task is not
+    skipped (something was pushed), with the refresh's invocation_id in the log."""
+    from tests.operators.test_push import metadata_manifest
+
+    clock = Clock(monkeypatch, DAY0)
+    run(0, column_edge("orders_clean"))
+    clock.day(8)
+    hourly = {"push_bucket": timedelta(hours=1)}
+    push(metadata_manifest(2), context={"run_id": "scheduled__day8"}, **hourly)
+    seen = len(mc_conn.events("lineage"))
+    capfd.readouterr()
+    clock.now += timedelta(minutes=10)
+    manual = push([metadata_manifest(2), lineage()], context={"run_id": "manual__day8"}, **hourly)  # default: skip when nothing
+    assert [s["code"] for s in manual["skipped"]] == ["hourly_bucket"] and manual["status"] == "success"
+    [refresh] = [b for b in manual["batches"] if b["flow"] == "column_lineage_refresh"]
+    assert [(d, i) for d, _, i in pushed_since(mc_conn, seen)] == [("orders_clean", refresh["invocation_id"])]
+    assert f"invocation_ids: {refresh['invocation_id']}" in capfd.readouterr().out
