@@ -286,3 +286,28 @@ def test_refresh_goes_out_when_the_metadata_of_the_same_push_is_cadence_skipped(
     [refresh] = [b for b in manual["batches"] if b["flow"] == "column_lineage_refresh"]
     assert [(d, i) for d, _, i in pushed_since(mc_conn, seen)] == [("orders_clean", refresh["invocation_id"])]
     assert f"invocation_ids: {refresh['invocation_id']}" in capfd.readouterr().out
+
+
+def test_two_runs_on_the_same_day_refresh_once_and_never_read_the_ledger_while_the_other_holds_it(
+    mc_conn, monkeypatch, state_path
+):
+    """Two runs pushing lineage of the same resource on day 8 (a scheduled and a manual one):
+    while one holds the resource's lineage lease the other waits and fails to be retried without
+    sending anything; after it, the other finds the edge freshly refreshed: one refresh in all."""
+    from monte_carlo_push_provider.utils.push_state import MonteCarloLeaseBusyError
+
+    clock = Clock(monkeypatch, DAY0)
+    run(0, column_edge("orders_clean"))
+    seen = len(mc_conn.events("lineage"))
+    clock.day(8)
+    other = push_state.PushState(state_path).resource_lease(LAKE, "lineage", {"run_id": "scheduled__day8"}, 600)
+    other.acquire(0)
+    before = read_ledger(state_path)
+    with pytest.raises(MonteCarloLeaseBusyError):
+        push(lineage(), context={"run_id": "manual__day8"}, lease_wait_s=0.5, skip_when_nothing_pushed=False)
+    assert pushed_since(mc_conn, seen) == [] and read_ledger(state_path) == before
+    other.release()
+    first = run(8)
+    second = push(lineage(), context={"run_id": "manual__day8b"}, skip_when_nothing_pushed=False)
+    assert [b["flow"] for b in first["batches"]] == ["column_lineage_refresh"] and second["batches"] == []
+    assert [d for d, _, _ in pushed_since(mc_conn, seen)] == ["orders_clean"]
