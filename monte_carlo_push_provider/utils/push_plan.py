@@ -94,11 +94,16 @@ class PushUnit:
     def planned_events(self) -> int:
         return self.event_count - len(self.excluded) - len(self.oversized)
 
-    def origin_of(self, offset: int) -> str:
+    def source_of(self, offset: int) -> tuple[int, int] | None:
+        """(manifest index, event index in that manifest) of the unit's event at ``offset``."""
         for manifest_index, first_event, unit_offset in reversed(self.origins):
             if offset >= unit_offset:
-                return f"manifest[{manifest_index}].events[{first_event + offset - unit_offset}]"
-        return f"event {offset}"
+                return manifest_index, first_event + offset - unit_offset
+        return None
+
+    def origin_of(self, offset: int) -> str:
+        source = self.source_of(offset)
+        return f"manifest[{source[0]}].events[{source[1]}]" if source else f"event {offset}"
 
 
 @dataclass(frozen=True)

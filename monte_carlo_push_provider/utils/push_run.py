@@ -126,7 +126,8 @@ class PushRun:
         self.refresh_policy = RefreshPolicy.of(operator.column_lineage_refresh_after,
                                                operator.column_lineage_keep_alive)
         self.lineage_slots: list[tuple[str | None, str]] = []  # (manifest resource_uuid, resource_type)
-        self.lineage_seen: list[tuple[str | None, str, dict[str, Any], Any]] = []  # (uuid, type, event, seen at)
+        # (uuid, type, event, seen at, (manifest index, event index))
+        self.lineage_seen: list[tuple[str | None, str, dict[str, Any], Any, tuple[int, int]]] = []
         self.keepalive: dict[tuple[str, str], KeepAliveLedger] = {}
         self.refresh_manifests: list[dict[str, Any]] = []
         self.output: ResultFile | None = None
@@ -259,9 +260,9 @@ class PushRun:
                 self.lineage_slots.append(slot)
             window = manifest.get("window")
             seen_at = parse_time(window["end"]) if window else None  # a backfill saw its edges back then
-            for event in manifest["events"]:
+            for event_index, event in enumerate(manifest["events"]):
                 if event.get("fields"):
-                    self.lineage_seen.append((slot[0], slot[1], event, seen_at))
+                    self.lineage_seen.append((slot[0], slot[1], event, seen_at, (index, event_index)))
 
     def plan(self, manifests: Any) -> None:
         plan, oversized = plan_push(
@@ -323,16 +324,21 @@ class PushRun:
                 resolved[(uuid, resource_type)] = (self.resolve_resource(uuid), resource_type)
             except MonteCarloManifestError:  # an empty manifest without a resource: nothing to keep alive
                 continue
+        not_sent = {  # column-lineage events of this push it does not send (window already pushed, oversized)
+            source for unit in plan.units.values() if unit.event_type == "COLUMN_LINEAGE"
+            for offset in unit.excluded | unit.oversized if (source := unit.source_of(offset)) is not None
+        }
         for slot in dict.fromkeys(resolved.values()):
             resource, resource_type = slot
             self._lock(resource, "lineage")  # the ledger is read and written under the lineage lease
             ledger = self.keepalive[slot] = KeepAliveLedger(self.state, resource, resource_type, self.log)
             seen_now: set[str] = set()
-            for uuid, type_, event, seen_at in self.lineage_seen:
+            for uuid, type_, event, seen_at, source in self.lineage_seen:
                 if resolved.get((uuid, type_)) != slot:
                     continue
                 key = edge_key(event)
-                seen_now.add(key)  # pushed (or window-skipped) with this push's lineage: never refreshed by it
+                if source not in not_sent:
+                    seen_now.add(key)  # pushed with this push's normal lineage: not refreshed by it too
                 at = min(seen_at, now) if seen_at is not None else now
                 if now - at <= policy.keep_alive:  # a backfill of edges older than that is not kept alive
                     ledger.seen(key, event, at)

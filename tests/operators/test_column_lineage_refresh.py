@@ -311,3 +311,19 @@ def test_two_runs_on_the_same_day_refresh_once_and_never_read_the_ledger_while_t
     second = push(lineage(), context={"run_id": "manual__day8b"}, skip_when_nothing_pushed=False)
     assert [b["flow"] for b in first["batches"]] == ["column_lineage_refresh"] and second["batches"] == []
     assert [d for d, _, _ in pushed_since(mc_conn, seen)] == ["orders_clean"]
+
+
+def test_rerun_of_an_already_pushed_window_refreshes_the_due_edges_it_did_not_send(mc_conn, monkeypatch):
+    """Day 8, a re-run of day 0's logical date: its lineage window was pushed on day 0, so its
+    events are not sent again; the edge among them that is due is refreshed by this push instead
+    of waiting for the next one."""
+    clock = Clock(monkeypatch, DAY0)
+    window = (DAY0 - timedelta(hours=1), DAY0)
+    day0 = new_manifest("lineage", [column_edge("orders_clean")], resource_type="snowflake", window=window)
+    push(day0, context={"run_id": "scheduled__day0"})
+    seen = len(mc_conn.events("lineage"))
+    clock.day(8)
+    rerun = push(day0, context={"run_id": "manual__rerun_day0"})
+    assert [s["code"] for s in rerun["skipped"]] == ["already_pushed"]
+    assert [b["flow"] for b in rerun["batches"]] == ["column_lineage_refresh"]
+    assert [d for d, _, _ in pushed_since(mc_conn, seen)] == ["orders_clean"]
