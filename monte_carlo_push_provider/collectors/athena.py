@@ -8,7 +8,8 @@ Metadata, from the Glue Data Catalog (the catalog Athena's ``AwsDataCatalog`` is
 
     glue:GetDatabases   (paginated)    the databases, filtered by name
     glue:GetTables      (paginated)    per database: tables, views, columns, partition keys,
-                                       table parameters (statistics, Iceberg markers)
+                                       table parameters (statistics, Iceberg markers,
+                                       the user's own: tags)
 
 Names: database = the Athena catalog name (``awsdatacatalog``, lower case: Athena compares
 catalog names case-insensitively and the lineage engine lower-cases), schema = the Glue
@@ -46,6 +47,7 @@ import base64
 import binascii
 import json
 import logging
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any, ClassVar
@@ -92,6 +94,66 @@ _ROW_KEYS = ("numRows", "recordCount", "spark.sql.statistics.numRows")
 _BYTE_KEYS = ("totalSize", "sizeKey", "spark.sql.statistics.totalSize")
 _DDL_TIME = "transient_lastDdlTime"
 _PRESTO_VIEW = "/* Presto View: "
+
+#: Table parameters that engines, crawlers and the metastore write for themselves (statistics,
+#: format markers, serde settings): never tags. Everything else in ``Parameters`` was set by a
+#: person or a pipeline (``ALTER TABLE … SET TBLPROPERTIES``, ``TableInput.Parameters``) and is
+#: sent as a tag when ``collect_tags`` is on.
+INTERNAL_PARAMETERS = frozenset({
+    # statistics (Hive, Spark, Glue crawlers); read as volume and freshness instead
+    *_ROW_KEYS, *_BYTE_KEYS, _DDL_TIME, "rawDataSize", "numFiles", "numPartitions", "numFilesErasureCoded",
+    "averageRecordSize", "objectCount", "COLUMN_STATS_ACCURATE", "last_modified_by", "last_modified_time",
+    # Glue crawlers
+    "UPDATED_BY_CRAWLER", "CrawlerSchemaDeserializerVersion", "CrawlerSchemaSerializerVersion",
+    "compressionType", "typeOfData", "areColumnsQuoted", "columnsOrdered", "delimiter", "exclusions",
+    "skip.header.line.count", "connectionName",
+    # format and engine markers (classification and table_type are sent as their own tags)
+    "classification", "table_type", "metadata_location", "previous_metadata_location", "presto_view",
+    "comment", "EXTERNAL", "has_encrypted_data", "bucketing_version", "storage_handler", "transactional",
+    "transactional_properties", "format-version", "auto.purge", "storage.location.template",
+    "last_commit_time_sync", "last_commit_completion_time_sync",
+})
+INTERNAL_PARAMETER_PREFIXES = (
+    "spark.sql.", "impala.", "presto_", "trino_", "hive.", "hoodie.", "iceberg.", "write.", "projection.",
+    "serialization.", "parquet.", "orc.", "avro.", "transient_", "current-", "snapshot-", "lakeformation.",
+)
+#: A parameter value longer than this is configuration, not a label (Glue allows 512,000 bytes).
+MAX_TAG_VALUE_CHARS = 256
+#: Table parameters can hold credentials: storage handlers and SerDes configured through
+#: TBLPROPERTIES read them there (``kafka.sasl.jaas.config``, ``es.net.http.auth.pass``,
+#: ``mongo.uri`` with a user and password, ``jdbc.password``, ``fs.s3a.secret.key``). A key that
+#: names a credential, or a value that carries one, is never a tag, whatever its prefix.
+SECRET_PARAMETER_KEY = re.compile(
+    r"pass(word|wd|phrase)?(\b|_|$)|pwd|secret|token|credential|jaas|auth(?!or)|api[._-]?key|access[._-]?key|"
+    r"private[._-]?key|session[._-]?key|signature|\bsas\b|\bkey$|connection[._-]?string",
+    re.IGNORECASE,
+)
+SECRET_PARAMETER_VALUE = re.compile(
+    r"://[^/\s:@]*:[^/\s@]+@|(password|passwd|pwd|secret|token)\s*[=:]|-----BEGIN [A-Z ]*PRIVATE KEY",
+    re.IGNORECASE,
+)
+
+
+def is_secret_parameter(key: str, value: str) -> bool:
+    """True for a table parameter whose key names a credential or whose value carries one
+    (``scheme://user:password@``, ``password=…``, a PEM private key)."""
+    return bool(SECRET_PARAMETER_KEY.search(key) or SECRET_PARAMETER_VALUE.search(value))
+
+
+def parameter_tags(params: Mapping[str, Any]) -> dict[str, str | None]:
+    """The user-set table parameters of a Glue table as tags (internal keys left out, see
+    :data:`INTERNAL_PARAMETERS`, and anything that looks like a credential, see
+    :func:`is_secret_parameter`); an empty value is a key-only tag, an over-long one is dropped."""
+    tags: dict[str, str | None] = {}
+    for key in sorted(params):
+        if key in INTERNAL_PARAMETERS or str(key).startswith(INTERNAL_PARAMETER_PREFIXES):
+            continue
+        value = params[key]
+        text = "" if value is None else str(value)
+        if len(text) > MAX_TAG_VALUE_CHARS or is_secret_parameter(str(key), text):
+            continue
+        tags[str(key)] = text or None
+    return tags
 
 
 # ---------------------------------------------------------------------------------------------
@@ -140,8 +202,12 @@ def view_text(table: Mapping[str, Any]) -> str | None:
     return str(expanded) if expanded and not str(expanded).startswith("/* Presto View") else None
 
 
-def table_record(table: Mapping[str, Any], *, catalog: str = DEFAULT_CATALOG, schema: str | None = None) -> TableRecord:
-    """The template's record of one Glue ``Table`` (a ``GetTables`` item)."""
+def table_record(
+    table: Mapping[str, Any], *, catalog: str = DEFAULT_CATALOG, schema: str | None = None,
+    collect_tags: bool = True,
+) -> TableRecord:
+    """The template's record of one Glue ``Table`` (a ``GetTables`` item). ``collect_tags`` adds
+    the user-set table parameters (:func:`parameter_tags`) to the descriptive tags."""
     params: Mapping[str, Any] = table.get("Parameters") or {}
     native = str(table.get("TableType") or "")
     record_type = normalize_table_type(native)
@@ -162,6 +228,9 @@ def table_record(table: Mapping[str, Any], *, catalog: str = DEFAULT_CATALOG, sc
         tags["classification"] = str(params["classification"])
     if table.get("Owner"):
         tags["owner"] = str(table["Owner"])
+    if collect_tags:
+        # the descriptive tags above win over a parameter of the same name
+        tags = {**parameter_tags(params), **tags}
     last_update = to_utc(table.get("UpdateTime")) if iceberg else None
     if last_update is None:
         last_update = _epoch(params.get(_DDL_TIME))
@@ -355,9 +424,11 @@ class AthenaGlueMetadataCollector(Collector):
         table_filter: NameFilter | None = None,
         only_freshness_and_volume: bool = False,
         include_volume: bool = True,
+        collect_tags: bool = True,
         fetch_size: int = 100,
     ) -> None:
         super().__init__(fetch_size=fetch_size)
+        self.collect_tags = collect_tags
         self.catalog = catalog.lower()
         self.catalog_id = catalog_id
         self.database_filter = database_filter or NameFilter()
@@ -366,6 +437,7 @@ class AthenaGlueMetadataCollector(Collector):
         self.include_volume = include_volume
         self.databases_read: list[str] = []
         self.iceberg_tables = 0
+        self.tagged_tables = 0
 
     def collect(self, source: Any, window: tuple[datetime, datetime] | None = None) -> Collection:
         events: list[dict[str, Any]] = []
@@ -380,6 +452,11 @@ class AthenaGlueMetadataCollector(Collector):
         info = {"database": self.catalog, "schemas": databases}
         # One scope: the catalog (Monte Carlo's database) through the Glue database (schema) and
         # table filters; another catalog_id is another account's catalog (docs/cleanup.md).
+        stats: dict[str, Any] = {"glue_databases": len(databases), "iceberg_tables": self.iceberg_tables}
+        if self.collect_tags and not self.only_freshness_and_volume:
+            # the same shape as the other warehouses' stats.tags; parameters come with GetTables,
+            # so nothing can be unavailable on its own
+            stats["tags"] = {"tagged_tables": self.tagged_tables, "sources": len(databases), "unavailable": []}
         scope: dict[str, Any] = {
             "database": self.catalog, "schemas": self.database_filter.include or None,
             "exclude_schemas": self.database_filter.exclude or None, "tables": self.table_filter.include or None,
@@ -388,17 +465,18 @@ class AthenaGlueMetadataCollector(Collector):
         if self.catalog_id:
             scope["options"] = {"catalog_id": self.catalog_id}
         return Collection(
-            events, info=info, stats={"glue_databases": len(databases), "iceberg_tables": self.iceberg_tables},
-            what=f"{len(databases)} Glue database(s)", scope=scope,
+            events, info=info, stats=stats, what=f"{len(databases)} Glue database(s)", scope=scope,
         )
 
     def iter_databases(self, source: Any) -> Iterator[tuple[str, list[TableRecord]]]:
         """(Glue database, its tables and views) for each selected database; ``databases_read``
-        lists them, ``iceberg_tables`` counts Iceberg tables."""
+        lists them, ``iceberg_tables`` counts Iceberg tables, ``tagged_tables`` those with a
+        parameter tag."""
         self.target = "the Glue Data Catalog's databases (glue:GetDatabases)"
         databases = list_glue_databases(source, catalog_id=self.catalog_id, database_filter=self.database_filter)
         self.databases_read = databases
         log.info("reading %d Glue database(s): %s", len(databases), ", ".join(databases))
+        with_parameters = self.collect_tags and not self.only_freshness_and_volume
         for database in databases:
             self.target = f"Glue database {database} (glue:GetTables)"
             tables = iter_glue_tables(
@@ -408,7 +486,8 @@ class AthenaGlueMetadataCollector(Collector):
             records = []
             for table in tables:
                 self.iceberg_tables += is_iceberg(table)
-                records.append(table_record(table, catalog=self.catalog, schema=database))
+                records.append(table_record(table, catalog=self.catalog, schema=database, collect_tags=with_parameters))
+                self.tagged_tables += with_parameters and bool(parameter_tags(table.get("Parameters") or {}))
             yield database, records
 
 

@@ -68,6 +68,9 @@ class AthenaGlueMetadataCollectorOperator(_AwsOperator):
     :param only_freshness_and_volume: skip columns, descriptions, view text and tags (the hourly
         push between daily full ones).
     :param include_volume: send row and byte counts.
+    :param collect_tags: send the table parameters a person or pipeline set (``TBLPROPERTIES``,
+        ``TableInput.Parameters``; not the statistics and engine keys) as ``RelationalAsset.tags``,
+        beside the descriptive tags (``table_type``, ``location``, …) that are always sent.
     :param page_size: tables per ``GetTables`` page (at most 100).
     :param aws_conn_id: see :class:`_AwsOperator` (also ``region_name``).
     """
@@ -88,6 +91,7 @@ class AthenaGlueMetadataCollectorOperator(_AwsOperator):
         catalog_id: str | None = None,
         only_freshness_and_volume: bool = False,
         include_volume: bool = True,
+        collect_tags: bool = True,
         page_size: int = 100,
         **kwargs: Any,
     ) -> None:
@@ -103,6 +107,7 @@ class AthenaGlueMetadataCollectorOperator(_AwsOperator):
         self.catalog_id = catalog_id
         self.only_freshness_and_volume = only_freshness_and_volume
         self.include_volume = include_volume
+        self.collect_tags = collect_tags
         self.page_size = page_size
 
     def get_source(self) -> Any:
@@ -119,7 +124,7 @@ class AthenaGlueMetadataCollectorOperator(_AwsOperator):
             database_filter=NameFilter(self.databases, self.exclude_databases),
             table_filter=NameFilter(self.tables, self.exclude_tables),
             only_freshness_and_volume=self.only_freshness_and_volume, include_volume=self.include_volume,
-            fetch_size=self.page_size,
+            collect_tags=self.collect_tags, fetch_size=self.page_size,
         )
 
 

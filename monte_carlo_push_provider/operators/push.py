@@ -30,10 +30,19 @@ from airflow.sdk import BaseOperator
 
 from monte_carlo_push_provider.hooks.monte_carlo import MonteCarloHook
 from monte_carlo_push_provider.operators.links import MonteCarloTablesLink
+from monte_carlo_push_provider.utils.lineage_refresh import (
+    DEFAULT_KEEP_ALIVE,
+    DEFAULT_REFRESH_AFTER,
+    RefreshPolicy,
+)
 from monte_carlo_push_provider.utils.wire import MAX_COMPRESSED_BYTES, MAX_RAW_BYTES
 
 if TYPE_CHECKING:
     from airflow.sdk import Context, ObjectStoragePath
+
+#: Column-lineage keep-alive defaults (Monte Carlo expires column lineage 10 days after its last push).
+DEFAULT_COLUMN_LINEAGE_REFRESH_AFTER = DEFAULT_REFRESH_AFTER
+DEFAULT_COLUMN_LINEAGE_KEEP_ALIVE = DEFAULT_KEEP_ALIVE
 
 #: How long a try waits for another holder of the same lease (a zombie try still pushing, a
 #: concurrent run pushing query logs of the same resource) before failing to be retried.
@@ -104,6 +113,13 @@ class MonteCarloPushOperator(BaseOperator):
     :param cleanup_force: delete even above ``cleanup_max_fraction`` (or every table of a scope
         that reads empty), for one deliberate run.
         ``force=True`` does not lift the cap: a re-push is not a reason to delete.
+    :param column_lineage_refresh_after: column lineage this operator pushed is re-pushed (its own
+        unit, "column lineage refresh", with its own invocation_ids) by a later push carrying
+        lineage for the same resource once it was last pushed this long ago (default 7 days; must
+        be under Monte Carlo's 10-day column-lineage expiry).
+    :param column_lineage_keep_alive: ...as long as it was collected in a manifest within this
+        time (default 30 days); edges not seen for longer are let go (logged) and expire in Monte
+        Carlo. ``0`` or ``None`` turns the keep-alive off.
     """
 
     template_fields = ("manifests", "output_path", "resource_uuid", "flow", "state_path")
@@ -137,6 +153,8 @@ class MonteCarloPushOperator(BaseOperator):
         cleanup_max_fraction: float = 0.1,
         cleanup_min_tables: int = 10,
         cleanup_force: bool = False,
+        column_lineage_refresh_after: timedelta | float = DEFAULT_COLUMN_LINEAGE_REFRESH_AFTER,
+        column_lineage_keep_alive: timedelta | float | None = DEFAULT_COLUMN_LINEAGE_KEEP_ALIVE,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -196,6 +214,9 @@ class MonteCarloPushOperator(BaseOperator):
         self.cleanup_max_fraction = float(cleanup_max_fraction)
         self.cleanup_min_tables = cleanup_min_tables
         self.cleanup_force = cleanup_force
+        policy = RefreshPolicy.of(column_lineage_refresh_after, column_lineage_keep_alive)  # fails early
+        self.column_lineage_refresh_after = policy.refresh_after
+        self.column_lineage_keep_alive = policy.keep_alive
 
     @property
     def min_push_interval(self) -> timedelta | None:  # the old name, read by older DAG code

@@ -12,8 +12,9 @@ Dedup rules (docs/push-operator.md, "Exactly once"):
 - **query logs**: an entry whose key (its ``query_id``, else a hash of the entry) is in the
   pushed ledger of that resource and log type is not pushed again.
 - **lineage**: a manifest whose ``window`` is covered by windows already pushed for that resource
-  is not pushed again (lineage events carry no time of their own; manifests without a window are
-  always pushed: edges are idempotent and column lineage must be refreshed before it expires).
+  is not pushed again (lineage events carry no time of their own; manifests without a window, or
+  with an empty one, are always pushed: edges are idempotent). Column lineage is kept from
+  expiring by the keep-alive (``utils/lineage_refresh.py``), a unit of its own.
 
 Entries this task instance pushed in the *current* round count as resumed; entries it pushed in an
 *earlier* round (before the task was cleared) are pushed again; ``force=True`` ignores every rule.
@@ -27,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from monte_carlo_push_provider.utils.lineage_refresh import REFRESH_EVENT_TYPE, REFRESH_MARKER
 from monte_carlo_push_provider.utils.push_result import SKIP_ALREADY_PUSHED, SKIP_HOURLY, SkippedUnit
 
 ASSET_SAMPLE = 1000  # fullTableIds kept per kind in the result, for the sensor and for humans
@@ -84,18 +86,24 @@ class PushUnit:
         flavour = self.log_type or self.resource_type
         what = self.kind.replace("_", " ")
         if self.kind == "lineage":
-            what = "column lineage" if self.event_type == "COLUMN_LINEAGE" else "table lineage"
+            what = {"COLUMN_LINEAGE": "column lineage", REFRESH_EVENT_TYPE: "column lineage refresh"}.get(
+                self.event_type, "table lineage")
         return f"{what} ({flavour} {short})"
 
     @property
     def planned_events(self) -> int:
         return self.event_count - len(self.excluded) - len(self.oversized)
 
-    def origin_of(self, offset: int) -> str:
+    def source_of(self, offset: int) -> tuple[int, int] | None:
+        """(manifest index, event index in that manifest) of the unit's event at ``offset``."""
         for manifest_index, first_event, unit_offset in reversed(self.origins):
             if offset >= unit_offset:
-                return f"manifest[{manifest_index}].events[{first_event + offset - unit_offset}]"
-        return f"event {offset}"
+                return manifest_index, first_event + offset - unit_offset
+        return None
+
+    def origin_of(self, offset: int) -> str:
+        source = self.source_of(offset)
+        return f"manifest[{source[0]}].events[{source[1]}]" if source else f"event {offset}"
 
 
 @dataclass(frozen=True)
@@ -148,7 +156,11 @@ def groups(
     if not events:
         return
     flavour = manifest.get("log_type") if kind == "query_logs" else manifest.get("resource_type")
-    if kind == "lineage":
+    if kind == "lineage" and manifest.get(REFRESH_MARKER):
+        # the keep-alive's re-push (utils/lineage_refresh.py): a unit of its own, never mixed
+        # with this run's collected lineage
+        split = [(REFRESH_EVENT_TYPE, list(enumerate(events)))]
+    elif kind == "lineage":
         # Table-level and column-level events go in separate requests: pycarlo tags a whole
         # batch COLUMN_LINEAGE when any event has fields, and column lineage expires after
         # 10 days while table lineage never does.
@@ -275,6 +287,8 @@ class PushedLedger:
                 if isinstance(r.get("window"), dict)
             ]
         start, end = parse_time(window["start"]), parse_time(window["end"])
+        if start >= end:
+            return None  # an empty window covers no time: no earlier push can have covered it
         blockers = [
             (s, e, who) for s, e, r in self._windows[slot] if (who := self.ownership.blocks(r)) is not None
         ]

@@ -8,8 +8,9 @@ sensor reads the dict (``batches[].kind / resource_uuid / invocation_id``, ``ass
 Version history: 1 = the original dict; 2 adds ``round``, ``nothing_pushed``,
 ``invocation_ids_by_kind``, ``skipped[].code / kind / resource_uuid``, ``batches[].try_number /
 request / possible_duplicates`` and ``totals.sent_requests / possible_duplicates /
-skipped_events / resumed_events / trimmed_events``, later ``cleanup`` (only when the operator's
-``cleanup`` is on: docs/cleanup.md); no key was removed or renamed.
+skipped_events / resumed_events / trimmed_events``; no key was removed or renamed. Added within
+version 2 (new keys only): ``batches[].flow`` and ``lineage_refresh`` (the column-lineage
+keep-alive), ``cleanup`` (only when the operator's ``cleanup`` is on: docs/cleanup.md).
 
 Stdlib only: the sensor imports it at parse time.
 """
@@ -51,6 +52,7 @@ class BatchRecord:
     resumed: bool = False  # accepted by an earlier try of this round: not sent by this try
     try_number: int | None = None  # the try that sent it
     request: int = 0  # position among all requests of the task instance's round, 1-based
+    flow: str | None = None  # "column_lineage_refresh" for the keep-alive's re-push; None otherwise
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> BatchRecord:
@@ -116,6 +118,9 @@ class PushResult:
     assets: dict[str, Any] = field(default_factory=dict)
     totals: Totals = field(default_factory=Totals)
     output_path: str | None = None
+    #: the column-lineage keep-alive, one entry per (resource, resource type) whose ledger this
+    #: push read: ``refreshed`` / ``let_go`` edge counts, ``ledger_edges``, ``invocation_ids``
+    lineage_refresh: list[dict[str, Any]] = field(default_factory=list)
     push_result_version: int = PUSH_RESULT_VERSION
     #: dropped-table cleanup (``cleanup="dry_run" | "delete"``): per scope what was compared,
     #: deleted or would be deleted; None when cleanup is off
@@ -172,6 +177,7 @@ class PushResult:
             "oversized_events": list(self.oversized_events),
             "assets": self.assets,
             "totals": asdict(self.totals),
+            "lineage_refresh": [dict(r) for r in self.lineage_refresh],
         }
         if self.output_path is not None:
             out["output_path"] = self.output_path
@@ -200,6 +206,7 @@ class PushResult:
             assets=dict(data.get("assets") or {}),
             totals=Totals(**{k: v for k, v in (data.get("totals") or {}).items() if k in totals_known}),
             output_path=data.get("output_path"),
+            lineage_refresh=list(data.get("lineage_refresh") or []),
             push_result_version=data.get("push_result_version", 1),
             cleanup=data.get("cleanup"),
         )

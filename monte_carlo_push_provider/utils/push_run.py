@@ -12,6 +12,16 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from monte_carlo_push_provider.hooks.monte_carlo import MonteCarloHook
+from monte_carlo_push_provider.utils.lineage_refresh import (
+    MAX_EDGES,
+    REFRESH_EVENT_TYPE,
+    REFRESH_FLOW,
+    KeepAliveLedger,
+    RefreshPolicy,
+    describe,
+    edge_key,
+    human_span,
+)
 from monte_carlo_push_provider.utils.push_plan import (
     ASSET_SAMPLE,
     WINDOWS_DAY,
@@ -113,6 +123,14 @@ class PushRun:
         self.claims: list[Any] = []
         self.plan_: PushPlan | None = None
         self.lineage_windows: list[tuple[str, str, dict[str, str]]] = []
+        # column-lineage keep-alive (utils/lineage_refresh.py)
+        self.refresh_policy = RefreshPolicy.of(operator.column_lineage_refresh_after,
+                                               operator.column_lineage_keep_alive)
+        self.lineage_slots: list[tuple[str | None, str]] = []  # (manifest resource_uuid, resource_type)
+        # (uuid, type, event, seen at, (manifest index, event index))
+        self.lineage_seen: list[tuple[str | None, str, dict[str, Any], Any, tuple[int, int]]] = []
+        self.keepalive: dict[tuple[str, str], KeepAliveLedger] = {}
+        self.refresh_manifests: list[dict[str, Any]] = []
         self.output: ResultFile | None = None
         from monte_carlo_push_provider.manifest import Preflight
 
@@ -243,6 +261,16 @@ class PushRun:
             self.scopes.add(manifest, index, self.resolve_resource(manifest.get("resource_uuid")))
         if manifest.get("kind") == "lineage" and manifest.get("window") and manifest.get("events"):
             self.lineage_windows.append((manifest.get("resource_uuid"), manifest["resource_type"], manifest["window"]))
+        if manifest.get("kind") == "lineage" and self.refresh_policy.enabled:
+            # every lineage manifest, empty ones too: a quiet window is when refreshes matter
+            slot = (manifest.get("resource_uuid"), manifest["resource_type"])
+            if slot not in self.lineage_slots:
+                self.lineage_slots.append(slot)
+            window = manifest.get("window")
+            seen_at = parse_time(window["end"]) if window else None  # a backfill saw its edges back then
+            for event_index, event in enumerate(manifest["events"]):
+                if event.get("fields"):
+                    self.lineage_seen.append((slot[0], slot[1], event, seen_at, (index, event_index)))
 
     def plan(self, manifests: Any) -> None:
         if self.scopes is not None:
@@ -257,8 +285,8 @@ class PushRun:
             lock=self._lock, max_compressed_bytes=self.op.max_compressed_bytes, max_raw_bytes=self.op.max_raw_bytes,
             validate=self._validate, log=self.log, strict_size=self.op.strict_size,
         )
-        self.plan_ = plan
         self.result.manifests = plan.manifests
+        plan = self.plan_ = self._plan_refresh(plan, oversized)
         self.result.oversized_events = oversized
         self.result.totals.trimmed_events = sum(len(u.trimmed) for u in plan.units.values())
         if self.op.verify_resources and plan.units:
@@ -292,6 +320,89 @@ class PushRun:
             f" ({parts})" if parts else "",
         )
 
+    def _plan_refresh(self, plan: PushPlan, oversized: list[dict[str, Any]]) -> PushPlan:
+        """The column-lineage keep-alive of every (resource, resource type) this push carries
+        lineage for: record what was seen, let go what was not seen for ``keep_alive``, and plan
+        the edges due for a refresh as units of their own (merged into ``plan``)."""
+        from monte_carlo_push_provider.utils.errors import MonteCarloManifestError
+
+        policy = self.refresh_policy
+        if not policy.enabled or not self.lineage_slots:
+            return plan
+        assert policy.keep_alive is not None
+        now = self.state.clock()
+        recorded = self.checkpoint.round.get("lineage_refresh")  # a resumed round: the same selection
+        selection: dict[str, list[str]] = dict(recorded or {})
+        resolved: dict[tuple[str | None, str], tuple[str, str]] = {}
+        for uuid, resource_type in self.lineage_slots:
+            try:
+                resolved[(uuid, resource_type)] = (self.resolve_resource(uuid), resource_type)
+            except MonteCarloManifestError:  # an empty manifest without a resource: nothing to keep alive
+                continue
+        not_sent = {  # column-lineage events of this push it does not send (window already pushed, oversized)
+            source for unit in plan.units.values() if unit.event_type == "COLUMN_LINEAGE"
+            for offset in unit.excluded | unit.oversized if (source := unit.source_of(offset)) is not None
+        }
+        for slot in dict.fromkeys(resolved.values()):
+            resource, resource_type = slot
+            self._lock(resource, "lineage")  # the ledger is read and written under the lineage lease
+            ledger = self.keepalive[slot] = KeepAliveLedger(self.state, resource, resource_type, self.log)
+            seen_now: set[str] = set()
+            for uuid, type_, event, seen_at, source in self.lineage_seen:
+                if resolved.get((uuid, type_)) != slot:
+                    continue
+                key = edge_key(event)
+                if source not in not_sent:
+                    seen_now.add(key)  # pushed with this push's normal lineage: not refreshed by it too
+                at = min(seen_at, now) if seen_at is not None else now
+                if now - at <= policy.keep_alive:  # a backfill of edges older than that is not kept alive
+                    ledger.seen(key, event, at)
+            gone, over_cap = ledger.let_go(now, policy.keep_alive)
+            slot_id = f"{resource}|{resource_type}"
+            if recorded is not None and slot_id in recorded:
+                keys = [k for k in recorded[slot_id] if k in ledger.edges]
+            else:
+                keys = ledger.due(now, policy.refresh_after, seen_now)
+            selection[slot_id] = keys
+            ledger.save()
+            label = f"({resource_type} {resource[:8]}…)"
+            if gone:
+                self.log.info(
+                    "column lineage keep-alive %s: let go %d edge(s) not seen for more than %s (not pushed again; "
+                    "Monte Carlo expires them 10 days after their last push): %s", label, len(gone),
+                    human_span(policy.keep_alive), describe([g.get("destination") or "?" for g in gone]),
+                )
+            if over_cap:
+                self.log.warning(
+                    "column lineage keep-alive %s: the ledger holds at most %d edges; let go the %d seen longest "
+                    "ago (not pushed again unless collected again): %s", label, MAX_EDGES, len(over_cap),
+                    describe([g.get("destination") or "?" for g in over_cap]),
+                )
+            if keys:
+                self.log.info(
+                    "column lineage refresh %s: re-pushing %d edge(s) last pushed %s or more ago and seen within %s, "
+                    "before Monte Carlo's 10-day column-lineage expiry: %s", label, len(keys), human_span(policy.refresh_after),
+                    human_span(policy.keep_alive), describe([ledger.edges[k].get("destination") or "?" for k in keys]),
+                )
+                self.refresh_manifests.append(ledger.manifest(keys))
+            self.result.lineage_refresh.append({
+                "resource_uuid": resource, "resource_type": resource_type, "refreshed": len(keys),
+                "let_go": len(gone) + len(over_cap), "ledger_edges": len(ledger.edges), "invocation_ids": [],
+            })
+        self.checkpoint.round["lineage_refresh"] = selection
+        if not self.refresh_manifests:
+            return plan
+        extra, too_large = plan_push(
+            self.refresh_manifests, resolve_resource=self.resolve_resource,
+            ledger=PushedLedger(self.state, self.ownership), lock=self._lock,
+            max_compressed_bytes=self.op.max_compressed_bytes, max_raw_bytes=self.op.max_raw_bytes,
+            validate=lambda manifest, index: None,  # built here from events validated when first pushed
+            log=self.log, strict_size=self.op.strict_size,
+        )
+        oversized.extend(too_large)
+        return replace(plan, units={**plan.units, **extra.units}, events=plan.events + extra.events,
+                       requests=plan.requests + extra.requests)
+
     # -- 3. send (pass 2) --------------------------------------------------------------------
 
     def send(self, manifests: Any) -> None:
@@ -314,6 +425,8 @@ class PushRun:
         self.sender = sender
         try:
             sender.run(manifests, self.resolve_resource)
+            if self.refresh_manifests:
+                sender.run(self.refresh_manifests, self.resolve_resource)
         except BaseException:
             self.result.status = "failed"
             self._release_unused_claims()
@@ -352,6 +465,14 @@ class PushRun:
                     **owner_record(self.ownership, self.try_number), "invocation_id": record.invocation_id,
                     "accepted_at": record.accepted_at, "keys": keys,
                 })
+        elif unit.kind == "lineage" and unit.event_type in ("COLUMN_LINEAGE", REFRESH_EVENT_TYPE):
+            ledger = self.keepalive.get((unit.resource_uuid, unit.resource_type or ""))
+            if ledger is not None:
+                refresh = unit.event_type == REFRESH_EVENT_TYPE
+                at = parse_time(record.accepted_at) if record.accepted_at else self.state.clock()
+                for event in events:
+                    ledger.pushed(edge_key(event), event, at, record.invocation_id, refresh=refresh)
+                ledger.save()
 
     def _release_unused_claims(self) -> None:
         """A claim whose unit got nothing accepted is given back: the bucket was not used."""
@@ -362,6 +483,11 @@ class PushRun:
                     remove(claim.path)
 
     def _save(self, status: str) -> None:
+        for entry in self.result.lineage_refresh:
+            entry["invocation_ids"] = [
+                b.invocation_id for b in self.result.batches if b.flow == REFRESH_FLOW
+                and (b.resource_uuid, b.resource_type) == (entry["resource_uuid"], entry["resource_type"])
+            ]
         now = iso(utcnow())
         self.result.updated_at = now
         self.result.status = status
@@ -393,6 +519,13 @@ class PushRun:
         self._clean_up()
         everything_skipped = not result.batches and bool(result.skipped)
         self._save("skipped" if everything_skipped else "success")
+        for entry in result.lineage_refresh:
+            if entry["invocation_ids"]:
+                self.log.info(
+                    "column lineage refresh (%s %s…): re-pushed %d edge(s) before they expire; invocation_ids: %s",
+                    entry["resource_type"], entry["resource_uuid"][:8], entry["refreshed"],
+                    ", ".join(entry["invocation_ids"]),
+                )
         t = result.totals
         elapsed = time.monotonic() - getattr(self, "started", time.monotonic())
         self.log.info(

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from monte_carlo_push_provider.utils.lineage_refresh import REFRESH_EVENT_TYPE, REFRESH_FLOW
 from monte_carlo_push_provider.utils.push_plan import PushPlan, PushUnit, SizeRule, groups, iter_manifests
 from monte_carlo_push_provider.utils.push_result import BatchRecord, PushResult
 
@@ -270,6 +271,7 @@ class Sender:
             invocation_id=sent.invocation_id, accepted_at=iso(utcnow()), attempts=sent.attempts,
             timeouts=sent.timeouts, possible_duplicates=sent.possible_duplicates,
             try_number=self.result.try_number, request=self.request,
+            flow=REFRESH_FLOW if unit.event_type == REFRESH_EVENT_TYPE else None,
         )
         self.result.add_batch(record)
         self.checkpoint.add(record)

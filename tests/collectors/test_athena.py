@@ -226,3 +226,38 @@ def test_glue_scope_is_the_catalog_through_both_filters(aws: Any) -> None:
     collector = athena.AthenaGlueMetadataCollector(catalog_id="123456789012")
     scope = collector.collect(aws.client("glue")).scope
     assert isinstance(scope, dict) and scope["options"] == {"catalog_id": "123456789012"}
+def test_glue_tags_are_user_parameters_not_engine_keys() -> None:
+    """Parameters as a Delta table registered by Spark and an Iceberg table by Athena carry them."""
+    params = {
+        "spark.sql.sources.provider": "delta", "spark.sql.partitionProvider": "catalog", "EXTERNAL": "TRUE",
+        "table_type": "ICEBERG", "metadata_location": "s3://l/m/1.json", "previous_metadata_location": "s3://l/m/0.json",
+        "write.parquet.compression-codec": "zstd", "format-version": "2", "numRows": "10",
+        "transient_lastDdlTime": "1772352000", "COLUMN_STATS_ACCURATE": "{\"BASIC_STATS\":\"true\"}",
+        "domain": "finance", "Sensitivity": "", "cost_center": "4711", "notes": "n" * 257,
+    }
+    assert athena.parameter_tags(params) == {"Sensitivity": None, "cost_center": "4711", "domain": "finance"}
+    table = {"Name": "t", "TableType": "EXTERNAL_TABLE", "Owner": "glue", "Parameters": {**params, "owner": "x"}}
+    record = athena.table_record(table, schema="s")
+    # the descriptive tags win over a parameter of the same name
+    assert record.tags == {"Sensitivity": None, "cost_center": "4711", "domain": "finance", "owner": "glue",
+                           "table_type": "EXTERNAL_TABLE", "table_format": "iceberg"}
+    assert athena.table_record(table, schema="s", collect_tags=False).tags == {
+        "table_type": "EXTERNAL_TABLE", "table_format": "iceberg", "owner": "glue"}
+
+
+def test_glue_parameters_that_carry_credentials_are_never_tags() -> None:
+    """Storage handlers and SerDes configured through TBLPROPERTIES keep credentials there; none
+    of them is pushed, under any prefix, while ordinary labels still are."""
+    secrets = {
+        "jdbc.password": "hunter2", "es.net.http.auth.pass": "hunter2", "es.net.http.auth.user": "svc",
+        "kafka.sasl.jaas.config": 'org.apache.kafka.common.security.plain.PlainLoginModule username="u" password="hunter2";',
+        "mongo.uri": "mongodb://svc:hunter2@mongo:27017/db", "fs.s3a.secret.key": "hunter2",
+        "aws.access.key.id": "AKIAEXAMPLE", "api_key": "hunter2", "db_pass": "hunter2", "sas_token": "sv=2020&sig=x",
+        "connection_string": "Server=x;Password=hunter2", "notes": "Server=x;Password=hunter2",
+        "private.key": "-----BEGIN RSA PRIVATE KEY-----",
+    }
+    labels = {"tier": "gold", "author": "data-eng", "domain": "finance", "docs": "https://wiki/orders"}
+    assert athena.parameter_tags({**secrets, **labels}) == labels
+    table = {"Name": "t", "TableType": "EXTERNAL_TABLE", "Parameters": {**secrets, **labels}}
+    pushed = json.dumps(athena.table_record(table, schema="s").tags)
+    assert "hunter2" not in pushed and "AKIA" not in pushed and "sig=" not in pushed

@@ -53,7 +53,9 @@ def _seed_glue(aws: AwsStandIn) -> None:
     glue.create_table(DatabaseName="sales", TableInput={
         "Name": "orders", "Description": "One row per order", "TableType": "EXTERNAL_TABLE", "Owner": "etl",
         "Parameters": {"classification": "parquet", "numRows": "3", "totalSize": "4096",
-                       "transient_lastDdlTime": "1772359200"},  # 2026-03-01T10:00:00Z
+                       "transient_lastDdlTime": "1772359200",  # 2026-03-01T10:00:00Z
+                       # set by people (TBLPROPERTIES): tags; a key-only one; an engine key: not
+                       "team": "payments", "pii": "", "spark.sql.create.version": "3.5.0"},
         "StorageDescriptor": {"Columns": [{"Name": "id", "Type": "bigint", "Comment": "order id"},
                                           {"Name": "amount", "Type": "decimal(12,2)"}],
                               "Location": "s3://lake/sales/orders/"},
@@ -110,7 +112,8 @@ def test_glue_metadata_reaches_monte_carlo(aws: AwsStandIn, mc_conn: Any) -> Non
     validate_manifest(manifest)
     assert (manifest["resource_type"], manifest["database"], manifest["schemas"]) == (
         "data-lake", "awsdatacatalog", ["sales", "scratch"])
-    assert manifest["stats"] == {"glue_databases": 2, "iceberg_tables": 1, "skipped": {}}
+    assert manifest["stats"] == {"glue_databases": 2, "iceberg_tables": 1, "skipped": {},
+                                 "tags": {"tagged_tables": 1, "sources": 2, "unavailable": []}}
     _push(manifest)
     [push] = mc_conn.pushes("metadata")
     assert (push["resource_type"], push["resource_uuid"], push["event_count"]) == ("data-lake", LAKE_UUID, 5)
@@ -122,8 +125,8 @@ def test_glue_metadata_reaches_monte_carlo(aws: AwsStandIn, mc_conn: Any) -> Non
             fields=[{"name": "id", "type": "bigint", "description": "order id"},
                     {"name": "amount", "type": "decimal(12,2)"},
                     {"name": "dt", "type": "date", "description": "order day"}],
-            tags=_tags(table_type="EXTERNAL_TABLE", partition_keys="dt", location="s3://lake/sales/orders/",
-                       classification="parquet", owner="etl"),
+            tags=[{"key": "pii"}, *_tags(team="payments", table_type="EXTERNAL_TABLE", partition_keys="dt",
+                                         location="s3://lake/sales/orders/", classification="parquet", owner="etl")],
             volume={"row_count": 3, "byte_count": 4096},
             freshness={"last_update_time": "2026-03-01T10:00:00Z"},
         ),
@@ -190,6 +193,45 @@ def test_glue_view_lineage_from_view_text(aws: AwsStandIn, mc_conn: Any) -> None
         "sales.daily_orders": {"dt": ["sales.orders.dt"]},
         "scratch.big_orders": {"id": ["sales.orders.id"], "total": ["sales.orders.amount"]},
     }
+def test_glue_table_parameters_as_tags_reach_monte_carlo_and_collect_tags_false_drops_them(
+    aws: AwsStandIn, mc_conn: Any,
+) -> None:
+    """The user's Glue table parameters are the tags Monte Carlo users filter on; the engine's and
+    crawler's own keys are not; collect_tags=False keeps only the descriptive tags."""
+    glue = aws.client("glue")
+    glue.create_database(DatabaseInput={"Name": "sales"})
+    glue.create_table(DatabaseName="sales", TableInput={
+        "Name": "crawled", "TableType": "EXTERNAL_TABLE",
+        "Parameters": {"classification": "json", "recordCount": "5", "UPDATED_BY_CRAWLER": "nightly",
+                       "CrawlerSchemaSerializerVersion": "1.0", "averageRecordSize": "80", "typeOfData": "file",
+                       "projection.enabled": "true", "data_owner": "lake-team", "tier": "gold",
+                       "runbook": "x" * 300},  # configuration-sized values are not labels
+        "StorageDescriptor": {"Columns": [{"Name": "id", "Type": "bigint"}], "Location": "s3://lake/crawled/"},
+    })
+    mc_conn.use("data-lake")
+    manifest = AthenaGlueMetadataCollectorOperator(task_id="metadata").execute(make_context(task_id="metadata"))
+    validate_manifest(manifest)
+    assert manifest["stats"]["tags"] == {"tagged_tables": 1, "sources": 1, "unavailable": []}
+    _push(manifest)
+    [event] = mc_conn.events("metadata")
+    assert event["event"]["relational_asset"]["tags"] == _tags(
+        data_owner="lake-team", tier="gold", table_type="EXTERNAL_TABLE", location="s3://lake/crawled/",
+        classification="json",
+    )
+    # what a user sees: the tags on the table in Monte Carlo
+    from monte_carlo_push_provider.hooks.monte_carlo import MonteCarloHook
+
+    table = MonteCarloHook().graphql(
+        "query($id: String!, $dw: UUID!) { getTable(fullTableId: $id, dwId: $dw) { tags { edges { node { tag } } } } }",
+        {"id": "awsdatacatalog:sales.crawled", "dw": LAKE_UUID},
+    )["getTable"]
+    assert [e["node"]["tag"] for e in table["tags"]["edges"]][:2] == ["data_owner:lake-team", "tier:gold"]
+
+    untagged = AthenaGlueMetadataCollectorOperator(task_id="metadata", collect_tags=False).execute(
+        make_context(task_id="metadata"))
+    assert "tags" not in untagged["stats"]
+    assert untagged["events"][0]["tags"] == _tags(
+        table_type="EXTERNAL_TABLE", location="s3://lake/crawled/", classification="json")
 
 
 def test_glue_metadata_filters_and_volume_only(aws: AwsStandIn) -> None:

@@ -247,6 +247,10 @@ def test_lineage_window_already_pushed_is_not_pushed_again(mc_conn):
     new = push(manifest(12, 13), context={"run_id": "r12"})
     assert covered["batches"] == [] and covered["skipped"][0]["code"] == "already_pushed"
     assert len(new["batches"]) == 1 and len(mc_conn.pushes("lineage")) == 3
+    # an empty window (a hand-made manifest of a manual run: data interval start == end) covers
+    # no time, so no earlier window covers it: it used to be skipped as "already pushed by " (nobody)
+    empty = push(manifest(14, 14), context={"run_id": "manual__14"})
+    assert len(empty["batches"]) == 1 and empty["skipped"] == []
 
 
 def test_query_log_retry_resumes_without_duplicates(mc_conn):
