@@ -21,6 +21,10 @@ Two deliberate differences from the OpenLineage listener's own call:
 The user's ``[openlineage]`` emission policy (``disabled_for_operators``, ``selective_enable``,
 ``emission_policy``) is honoured: a task OpenLineage would not report is not extracted.
 
+Tasks OpenLineage knows nothing more about than their assets (plain ``@task`` and Bash tasks:
+no OpenLineage methods, no custom extractor, no hook-reported datasets) are skipped before
+anything of OpenLineage is imported (:func:`worth_extracting`).
+
 Everything runs on a worker thread the hook waits for at most ``timeout_s``: the task's outcome
 is recorded before listener hooks run, so a slow extraction (an import, the schema query a SQL
 operator makes) only delays the process's exit, and never by more than that bound. An
@@ -32,6 +36,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import Any
 
 log = logging.getLogger("monte_carlo_push_provider.listener")
@@ -53,6 +58,44 @@ def is_task_process_instance(ti: Any) -> bool:
     """The Task SDK's ``RuntimeTaskInstance`` (a task process), not a core ``TaskInstance``
     (scheduler, API server), which carries no operator to extract from."""
     return type(ti).__name__ == "RuntimeTaskInstance"
+
+
+_OL_METHODS = (
+    "get_openlineage_facets_on_start",
+    "get_openlineage_facets_on_complete",
+    "get_openlineage_facets_on_failure",
+)
+
+
+def _hook_lineage_collected() -> bool:
+    """Whether a hook reported lineage in this process (without creating the collector, which
+    would load every provider's asset handlers). Unknown internals count as yes."""
+    try:
+        from airflow.sdk import lineage
+
+        if lineage.get_hook_lineage_collector.cache_info().currsize == 0:
+            return False
+        return bool(getattr(lineage.get_hook_lineage_collector(), "has_collected", True))
+    except Exception:
+        return True
+
+
+def worth_extracting(task: Any) -> bool:
+    """Whether OpenLineage can know more about this task than its assets, which the listener
+    already reports: the operator has OpenLineage methods (SQL operators, transfers, ours), custom
+    extractors are configured, or a hook reported datasets. A plain ``@task`` / Bash task has
+    none of these (OpenLineage would return its inlets/outlets and source code), so it never pays
+    the OpenLineage import (seconds on a loaded machine)."""
+    if any(callable(getattr(task, name, None)) for name in _OL_METHODS):
+        return True
+    try:
+        from airflow.configuration import conf
+
+        if (conf.get("openlineage", "extractors", fallback="") or "").strip():
+            return True
+    except Exception:  # noqa: S110 - unreadable config: decided by the hook-lineage check
+        pass
+    return _hook_lineage_collected()
 
 
 def _extractor_manager() -> Any:
@@ -140,9 +183,10 @@ def task_lineage(ti: Any, *, failed: bool, timeout_s: float) -> Any | None:
     """The task attempt's ``OperatorLineage`` (``inputs`` / ``outputs`` OpenLineage datasets), or
     None: not a task process, OpenLineage not installed or not reporting this task, extraction
     failed or took longer than ``timeout_s``."""
-    if not is_task_process_instance(ti) or _unavailable:
+    if not is_task_process_instance(ti) or _unavailable or not worth_extracting(getattr(ti, "task", None)):
         return None
     result: dict[str, Any] = {}
+    started = time.monotonic()
 
     def work() -> None:
         try:
@@ -170,4 +214,10 @@ def task_lineage(ti: Any, *, failed: bool, timeout_s: float) -> Any | None:
             "without OpenLineage inputs/outputs", ti.dag_id, ti.task_id, scrub(result["error"], 500),
         )
         return None
-    return result.get("lineage")
+    lineage = result.get("lineage")
+    if lineage is not None:
+        log.info(
+            "Monte Carlo listener: OpenLineage reports %d input(s), %d output(s) for %s.%s (read in %.2f s)",
+            len(lineage.inputs or ()), len(lineage.outputs or ()), ti.dag_id, ti.task_id, time.monotonic() - started,
+        )
+    return lineage

@@ -102,3 +102,18 @@ def test_operator_facets_from_manifests():
     assert [(d.namespace, d.name) for d in result.outputs] == [
         ("montecarlo", "wh-1/metadata"), ("montecarlo", "default/lineage"), ("montecarlo", "wh-1/query_logs")]
     assert operator_lineage(None).inputs == []  # execute never ran (a failed try before the manifest)
+
+
+def test_plain_tasks_are_not_worth_extracting():
+    """A @task / Bash task: OpenLineage would only repeat its assets, so no import is paid."""
+    from airflow.providers.common.sql.operators.sql import SQLExecuteQueryOperator
+    from airflow.providers.standard.operators.bash import BashOperator
+    from airflow.providers.standard.operators.python import PythonOperator
+
+    from monte_carlo_push_provider.listeners.openlineage import worth_extracting
+    from monte_carlo_push_provider.operators.push import MonteCarloPushOperator
+
+    assert not worth_extracting(PythonOperator(task_id="p", python_callable=print))
+    assert not worth_extracting(BashOperator(task_id="b", bash_command="true"))
+    assert worth_extracting(SQLExecuteQueryOperator(task_id="s", sql="SELECT 1", conn_id="c"))
+    assert worth_extracting(MonteCarloPushOperator(task_id="m", manifests=[]))
