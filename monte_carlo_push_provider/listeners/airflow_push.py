@@ -215,8 +215,16 @@ class _Runtime:
 
     def _openlineage(self, ti: Any, status: str | None, event: dict[str, Any]) -> None:
         """Add what OpenLineage knows the attempt read and wrote to its run event; push the
-        lineage of a successful one. Only in task processes, for finished attempts."""
-        if not self.settings.openlineage or status not in ("success", "failed", "up_for_retry"):
+        lineage of a successful one. Only in task processes, for finished attempts (a starting
+        one only has OpenLineage preloaded in the background)."""
+        if not self.settings.openlineage:
+            return
+        if status == "running":
+            from monte_carlo_push_provider.listeners.openlineage import prewarm
+
+            prewarm(ti)
+            return
+        if status not in ("success", "failed", "up_for_retry"):
             return
         from monte_carlo_push_provider.listeners.openlineage import is_task_process_instance, task_lineage
 

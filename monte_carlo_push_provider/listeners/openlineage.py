@@ -43,6 +43,7 @@ log = logging.getLogger("monte_carlo_push_provider.listener")
 
 _warned: set[str] = set()
 _manager: Any = None
+_manager_lock = threading.Lock()
 _unavailable = False
 
 
@@ -100,18 +101,37 @@ def worth_extracting(task: Any) -> bool:
 
 def _extractor_manager() -> Any:
     global _manager, _unavailable
-    if _manager is None and not _unavailable:
-        try:
-            from airflow.providers.openlineage.extractors.manager import ExtractorManager
-        except ImportError:
-            _unavailable = True
-            log.debug(
-                "Monte Carlo listener: apache-airflow-providers-openlineage is not installed (the "
-                "openlineage extra); task runs carry only their Airflow assets as inputs/outputs"
-            )
-            return None
-        _manager = ExtractorManager()
+    with _manager_lock:
+        if _manager is None and not _unavailable:
+            try:
+                from airflow.providers.openlineage.extractors.manager import ExtractorManager
+            except ImportError:
+                _unavailable = True
+                log.debug(
+                    "Monte Carlo listener: apache-airflow-providers-openlineage is not installed (the "
+                    "openlineage extra); task runs carry only their Airflow assets as inputs/outputs"
+                )
+                return None
+            _manager = ExtractorManager()
     return _manager
+
+
+def prewarm(ti: Any) -> None:
+    """At a task's start: load OpenLineage's extractor manager on a background thread while the
+    task executes, so the extraction at its end does not pay the import (seconds on a loaded
+    machine). Only for tasks :func:`worth_extracting`; never blocks, never raises."""
+    if _manager is not None or _unavailable or not is_task_process_instance(ti):
+        return
+    if not worth_extracting(getattr(ti, "task", None)):
+        return
+
+    def load() -> None:
+        try:
+            _extractor_manager()
+        except Exception as exc:  # the extraction at the end reports a real failure
+            log.debug("Monte Carlo listener: OpenLineage not preloaded: %s", exc)
+
+    threading.Thread(target=load, name="monte-carlo-openlineage-preload", daemon=True).start()
 
 
 def _policy(task: Any, ti: Any) -> Any | None:

@@ -80,6 +80,10 @@ def test_sql_task_reports_inputs_outputs_and_lineage(airflow_db, mc_sandbox_clea
     for push in mc_sandbox_clean.pushes():
         assert push["invocation_id"] in logs
     assert f"invocation_id={lineage['invocation_id']}" in logs
+    # ...and what OpenLineage reported, with how long reading it took (quoted in the docs).
+    (reported,) = [line for line in logs.splitlines() if "OpenLineage reports" in line]
+    assert "1 input(s), 1 output(s) for listener_openlineage_sql.copy" in reported
+    print(reported)
 
     # A second run on this host pushes the runs again but not the unchanged lineage (a day's marker).
     _run(mc_sandbox_clean, plugin_entry_point, tmp_path, warehouse, airflow_lineage_resources=json.dumps(resources))
