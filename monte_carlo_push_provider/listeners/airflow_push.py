@@ -18,6 +18,10 @@ Where Airflow 3.3 calls which hook (checked by experiment, see docs/airflow-in-m
   marks a run or a task in the UI / REST API;
 - ``airflow dags test`` / ``dag.test()``: all of the above in one process, except
   ``on_dag_run_running`` (the run is created running).
+
+In task processes a finished attempt's run event also carries what Airflow's OpenLineage
+provider knows it read and wrote (:mod:`~monte_carlo_push_provider.listeners.openlineage`), and
+a successful one's tables go out as lineage for mapped warehouses.
 """
 
 from __future__ import annotations

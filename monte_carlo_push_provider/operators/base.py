@@ -78,7 +78,7 @@ class BaseCollectorOperator(BaseOperator):
         from monte_carlo_push_provider.utils.openlineage_facets import summarize
 
         self._openlineage_source = source
-        self._openlineage_summary = summarize([manifest])
+        self._openlineage_summary = summarize([manifest])  # reads only validated keys, defensively
         return manifest
 
     def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
