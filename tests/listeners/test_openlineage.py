@@ -159,3 +159,18 @@ def test_collector_and_push_operator_report_their_inputs_outputs(airflow_db, mc_
     assert (runs["collect"]["inputs"], runs["collect"]["outputs"]) == (tables, monte_carlo)
     assert (runs["push"]["inputs"], runs["push"]["outputs"]) == (tables, monte_carlo)
     assert mc_sandbox_clean.events("lineage") == []  # reading a catalog is no table lineage
+
+
+def test_slow_extraction_is_cut_at_the_bound(airflow_db, mc_sandbox_clean, plugin_entry_point, tmp_path, warehouse):
+    """An extractor taking 5 s against a 0.5 s bound: the run goes out without OpenLineage
+    inputs/outputs, one warning names the setting, the task stays green."""
+    env = airflow_env(plugin_entry_point, push=True, sandbox=mc_sandbox_clean, state=tmp_path / "state",
+                      airflow_openlineage_timeout_s="0.5")
+    env["AIRFLOW_CONN_OL_WAREHOUSE"] = warehouse["AIRFLOW_CONN_OL_WAREHOUSE"]
+    env["AIRFLOW__OPENLINEAGE__EXTRACTORS"] = "tests.listeners.failing_extractor.SlowExtractor"
+    out = dags_test(DAG_ID, env)
+    run = _copy_success(mc_sandbox_clean)
+    assert "inputs" not in run
+    logs = out.stdout + out.stderr
+    assert "OpenLineage extraction of listener_openlineage_sql.copy took longer than 0.5 s" in logs
+    assert "airflow_openlineage_timeout_s" in logs
