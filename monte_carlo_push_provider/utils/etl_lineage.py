@@ -161,6 +161,8 @@ def dataset_ref(namespace: str, name: str, role: str) -> dict[str, Any]:
         database, schema, tname = table
         return {"asset_type": "TABLE", "role": role, "fully_qualified_name": f"{database}:{schema}.{tname}"}
     asset_type = "FILE" if _scheme(namespace) in FILE_SCHEMES else "DATASET"
+    if namespace in ("file", "file://"):  # local files: namespace "file", name the absolute path
+        return {"asset_type": "FILE", "role": role, "fully_qualified_name": f"file://{name}"}
     return {"asset_type": asset_type, "role": role, "fully_qualified_name": f"{namespace.rstrip('/')}/{name.lstrip('/')}"}
 
 

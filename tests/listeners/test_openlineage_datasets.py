@@ -39,6 +39,7 @@ def _column_facet(columns: dict[str, list[tuple[str, str, str]]]):
     ("hive://metastore:9083", "default.orders", ("DATASET", "hive://metastore:9083/default.orders")),
     ("s3://raw", "orders/2026.csv", ("FILE", "s3://raw/orders/2026.csv")),
     ("kafka://broker:9092", "orders", ("DATASET", "kafka://broker:9092/orders")),
+    ("file", "/data/in.csv", ("FILE", "file:///data/in.csv")),
 ])
 def test_dataset_refs(namespace, name, expected):
     ref = dataset_ref(namespace, name, "INPUT")
