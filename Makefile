@@ -12,7 +12,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 UV := $(BIN)/uv
 # Every warehouse's Airflow provider plus the local stand-ins the tests talk to.
-TEST_EXTRAS ?= test,sqlite,postgres,amazon,snowflake,google,databricks,hive,standins
+TEST_EXTRAS ?= test,sqlite,postgres,amazon,snowflake,google,databricks,hive,openlineage,standins
 # Stand-in servers that pin versions the main venv cannot share (bqemulator: sqlglot<30.12 and
 # DuckDB 1.5.5; brickhouse: sqlglot==30.24.0; fakesnow: sqlglot~=30.22) each get their own venv;
 # the tests start them as subprocesses.

@@ -18,7 +18,10 @@ process).
 Modes: ``reachable`` (a local sandbox; the DAG's metadata fingerprint is warm after a warm-up
 sample, so samples send runs only, as every run after a DAG's first does), ``unreachable``
 (connection refused on a closed port: the first sample pays retries up to the flush deadline,
-later ones see the outage marker and try once), ``off`` (the process wall-time baseline).
+later ones see the outage marker and try once), ``off`` (the process wall-time baseline);
+``reachable_no_ol`` is ``reachable`` with ``[monte_carlo] airflow_openlineage = False``, so the
+difference between the two is what reading each task's OpenLineage metadata costs (with the
+``openlineage`` extra installed; ``@task`` tasks go through OpenLineage's PythonExtractor).
 
 Run from the repository root::
 
@@ -137,6 +140,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--samples", type=int, default=7)
     parser.add_argument("--tasks", type=int, default=3)
+    parser.add_argument("--modes", default="off,reachable,reachable_no_ol,unreachable",
+                        help="comma-separated subset of the modes to sample")
     args = parser.parse_args()
 
     from monte_carlo_sandbox.etl import SANDBOX_ETL_CONTAINERS
@@ -165,16 +170,23 @@ def main() -> None:
                 "off": {"AIRFLOW__MONTE_CARLO__AIRFLOW_PUSH": "False"},
                 "reachable": {"AIRFLOW__MONTE_CARLO__AIRFLOW_PUSH": "True",
                               "AIRFLOW_CONN_MONTE_CARLO_DEFAULT": sandbox.connection_uri_json(timeout_s=5)},
+                # The same without reading the tasks' OpenLineage metadata (airflow_openlineage on
+                # by default; it only costs anything with the openlineage extra installed).
+                "reachable_no_ol": {"AIRFLOW__MONTE_CARLO__AIRFLOW_PUSH": "True",
+                                    "AIRFLOW__MONTE_CARLO__AIRFLOW_OPENLINEAGE": "False",
+                                    "AIRFLOW_CONN_MONTE_CARLO_DEFAULT": sandbox.connection_uri_json(timeout_s=5)},
                 "unreachable": {"AIRFLOW__MONTE_CARLO__AIRFLOW_PUSH": "True",
                                 "AIRFLOW_CONN_MONTE_CARLO_DEFAULT": sandbox.connection_uri_json(
                                     timeout_s=5, ingest_endpoint=f"http://127.0.0.1:{closed_port()}")},
             }
+            modes = {m: extra for m, extra in modes.items() if m in args.modes.split(",")}
             walls: dict[str, list[float]] = {m: [] for m in modes}
             first: dict[str, list[float]] = {m: [] for m in modes}
             later: dict[str, list[float]] = {m: [] for m in modes}
             # Warm-up: the DAG serialised, its metadata pushed (the fingerprint warm for "reachable").
-            sample({**base, **modes["reachable"], "AIRFLOW__MONTE_CARLO__STATE_PATH": str(root / "state" / "reachable")},
-                   dag_file, False)
+            for warm in [m for m in ("reachable", "reachable_no_ol") if m in modes]:
+                sample({**base, **modes[warm], "AIRFLOW__MONTE_CARLO__STATE_PATH": str(root / "state" / warm)},
+                       dag_file, False)
             for _ in range(args.samples):  # interleaved, so machine-load drift hits every mode alike
                 for mode, extra in modes.items():
                     # A state root per mode: the reachable mode's accepted pushes would clear the
@@ -197,11 +209,11 @@ def main() -> None:
 
     print(f"listener overhead: {args.samples} fresh processes per mode, dag.test() of {args.tasks} chained task(s)")
     print("time inside the listener's hooks per task attempt (= wall time added to that task), ms")
-    print(f"{'mode':<12} {'1st task median':>16} {'1st task p90':>13} {'later median':>13} {'later p90':>10} "
+    print(f"{'mode':<16} {'1st task median':>16} {'1st task p90':>13} {'later median':>13} {'later p90':>10} "
           f"{'process wall median s':>22}")
     summary: dict = {"tasks": args.tasks, "samples": args.samples, "sandbox_requests": pushed, "modes": {}}
     for mode in modes:
-        print(f"{mode:<12} {ms(first[mode]):>16} {p90(first[mode]):>13} {ms(later[mode]):>13} {p90(later[mode]):>10} "
+        print(f"{mode:<16} {ms(first[mode]):>16} {p90(first[mode]):>13} {ms(later[mode]):>13} {p90(later[mode]):>10} "
               f"{statistics.median(walls[mode]):>22.2f}")
         summary["modes"][mode] = {
             "first_task_ms": [round(v * 1000, 1) for v in first[mode]],

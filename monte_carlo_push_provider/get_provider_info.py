@@ -139,15 +139,37 @@ def get_provider_info() -> dict[str, Any]:
                         "default": "10000",
                     },
                     "airflow_lineage_resources": {
-                        "description": "JSON object mapping an asset namespace (the scheme://authority of "
-                        "an Airflow Asset URI, the same form as an OpenLineage namespace) to the Monte Carlo "
-                        "warehouse UUID and resource type the tables of the DAGs' assets are pushed as "
-                        "table lineage for, e.g. "
+                        "description": "JSON object mapping a namespace (the scheme://authority of an "
+                        "Airflow Asset URI, or an OpenLineage dataset namespace such as postgres://db:5432, "
+                        "snowflake://account or bigquery) or an Airflow connection id (the conn_id of a SQL "
+                        "task) to the Monte Carlo warehouse UUID and resource type that the tables of the "
+                        "DAGs' assets and of the tasks' OpenLineage inputs/outputs are pushed as table and "
+                        "column lineage for, e.g. "
                         '{"postgres://db:5432": {"uuid": "...", "resource_type": "postgres"}}.',
                         "version_added": "0.1.0",
                         "type": "string",
                         "example": None,
                         "default": "",
+                    },
+                    "airflow_openlineage": {
+                        "description": "With apache-airflow-providers-openlineage installed (the openlineage "
+                        "extra), read each finished task's OpenLineage inputs/outputs in its task process "
+                        "(SQL operators, transfers, operators with OpenLineage methods; works with "
+                        "OpenLineage emission disabled) and send them as the task run's inputs/outputs, and "
+                        "as lineage for warehouses mapped in airflow_lineage_resources.",
+                        "version_added": "0.1.0",
+                        "type": "boolean",
+                        "example": "False",
+                        "default": "True",
+                    },
+                    "airflow_openlineage_timeout_s": {
+                        "description": "Longest the listener waits for one task's OpenLineage extraction "
+                        "(after the task's outcome is recorded); past it the run is sent without "
+                        "OpenLineage inputs/outputs and a warning is logged once per process.",
+                        "version_added": "0.1.0",
+                        "type": "float",
+                        "example": None,
+                        "default": "10",
                     },
                 },
             }

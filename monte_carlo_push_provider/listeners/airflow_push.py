@@ -18,15 +18,21 @@ Where Airflow 3.3 calls which hook (checked by experiment, see docs/airflow-in-m
   marks a run or a task in the UI / REST API;
 - ``airflow dags test`` / ``dag.test()``: all of the above in one process, except
   ``on_dag_run_running`` (the run is created running).
+
+In task processes a finished attempt's run event also carries what Airflow's OpenLineage
+provider knows it read and wrote (:mod:`~monte_carlo_push_provider.listeners.openlineage`), and
+a successful one's tables go out as lineage for mapped warehouses.
 """
 
 from __future__ import annotations
 
 import atexit
+import hashlib
 import json
 import logging
 import os
 import threading
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -44,6 +50,8 @@ _TERMINAL = frozenset({"success", "failed", "up_for_retry", "skipped", "upstream
 _PAUSED_STATES = frozenset({"deferred", "up_for_reschedule"})
 #: Nest task runs in the dag-run event up to this many; beyond, send them as their own events.
 MAX_NESTED_TASK_RUNS = 100
+#: A lineage event this host pushed is pushed again after this long at the earliest.
+LINEAGE_REFRESH_S = 24 * 3600.0
 
 
 def _state(value: Any) -> str | None:
@@ -69,7 +77,25 @@ class _Runtime:
         self._lock = threading.Lock()
         self._known: dict[str, dict[str, Any]] = {}  # dag_id -> {"fingerprint", "is_paused"}
         self._open: dict[Any, Any] = {}  # task attempts started in this process, for before_stopping
+        # run_source_id -> (inputs, outputs) from OpenLineage, for the dag run's nested task runs
+        # when the dag run finishes in this process too (``airflow dags test``)
+        self._openlineage_refs: dict[str, tuple[list[dict[str, Any]], list[dict[str, Any]]]] = {}
+        self._lineage_sent: set[str] = set()  # lineage fingerprints this process pushed
+        self.resources = self._parse_resources(settings.lineage_resources)
         atexit.register(self.sender.close, settings.flush_timeout_s)
+
+    @staticmethod
+    def _parse_resources(text: str) -> dict[str, tuple[str, str]]:
+        """``[monte_carlo] airflow_lineage_resources``, parsed once per process."""
+        if not text:
+            return {}
+        from monte_carlo_push_provider.utils.etl_lineage import parse_resource_map
+
+        try:
+            return parse_resource_map(text)
+        except ValueError as exc:  # json.JSONDecodeError is one
+            log.warning("Monte Carlo listener: [monte_carlo] airflow_lineage_resources: %s; no lineage pushed", exc)
+            return {}
 
     def _client(self) -> tuple[Client, MonteCarloCredentials]:
         from monte_carlo_push_provider.hooks.monte_carlo import MonteCarloHook
@@ -135,17 +161,93 @@ class _Runtime:
         """Table lineage the DAG's assets declare, for warehouses mapped in
         ``[monte_carlo] airflow_lineage_resources`` — pushed with the metadata, so once per DAG
         version (table lineage never expires in Monte Carlo)."""
-        if not self.settings.lineage_resources:
+        if not self.resources:
             return
-        from monte_carlo_push_provider.utils.etl_lineage import parse_resource_map, table_lineage
+        from monte_carlo_push_provider.utils.etl_lineage import table_lineage
 
+        for resource, event in table_lineage(dag, self.resources):
+            self._submit_lineage(resource, event)
+
+    # -- OpenLineage: run-time inputs/outputs and lineage of a finished attempt -----------------
+
+    def _lineage_marker(self, fingerprint: str) -> Path:
+        return self.state_dir / "lineage" / f"{fingerprint}.json"
+
+    def _lineage_is_fresh(self, fingerprint: str) -> bool:
+        if fingerprint in self._lineage_sent:
+            return True
         try:
-            resources = parse_resource_map(self.settings.lineage_resources)
-        except ValueError as exc:
-            log.warning("Monte Carlo listener: [monte_carlo] %s; no lineage pushed", exc)
+            age = time.time() - self._lineage_marker(fingerprint).stat().st_mtime
+        except OSError:
+            return False
+        return age < LINEAGE_REFRESH_S
+
+    def _push_openlineage(self, task: Any, lineage: Any) -> None:
+        """Table and column lineage of a successful attempt, for warehouses mapped in
+        ``[monte_carlo] airflow_lineage_resources``. The same event is pushed again at most once
+        a day per host (a marker file per event): table lineage never expires in Monte Carlo and
+        column lineage lasts 10 days, so a DAG running every minute costs one request a day."""
+        from monte_carlo_push_provider.utils.etl_lineage import openlineage_table_lineage
+
+        conn_id = getattr(task, "conn_id", None)
+        events = openlineage_table_lineage(lineage, self.resources, conn_id=conn_id if isinstance(conn_id, str) else None)
+        for resource, event in events:
+            self._submit_lineage(resource, event)
+
+    def _submit_lineage(self, resource: tuple[str, str], event: dict[str, Any]) -> None:
+        """One lineage event, unless this host pushed the same one within ``LINEAGE_REFRESH_S``
+        (the edges a task's assets declare come back from OpenLineage as the same event)."""
+        fingerprint = hashlib.sha256(json.dumps([resource, event], sort_keys=True).encode()).hexdigest()[:32]
+        with self._lock:
+            if self._lineage_is_fresh(fingerprint):
+                return
+            self._lineage_sent.add(fingerprint)
+
+        def accepted(invocation_id: str) -> None:
+            marker = self._lineage_marker(fingerprint)
+            try:
+                marker.parent.mkdir(parents=True, exist_ok=True)
+                marker.write_text(json.dumps({"invocation_id": invocation_id}))
+            except OSError as exc:
+                log.debug("Monte Carlo listener: lineage marker not written: %s", exc)
+
+        def failed() -> None:
+            with self._lock:
+                self._lineage_sent.discard(fingerprint)  # try again on the next run
+
+        self.sender.submit("lineage", event, resource=resource, on_accepted=accepted, on_failed=failed)
+
+    def _openlineage(self, ti: Any, status: str | None, event: dict[str, Any]) -> None:
+        """Add what OpenLineage knows the attempt read and wrote to its run event; push the
+        lineage of a successful one. Only in task processes, for finished attempts (a starting
+        one only has OpenLineage preloaded in the background)."""
+        if not self.settings.openlineage:
             return
-        for resource, event in table_lineage(dag, resources):
-            self.sender.submit("lineage", event, resource=resource)
+        if status == "running":
+            from monte_carlo_push_provider.listeners.openlineage import prewarm
+
+            prewarm(ti)
+            return
+        if status not in ("success", "failed", "up_for_retry"):
+            return
+        from monte_carlo_push_provider.listeners.openlineage import is_task_process_instance, task_lineage
+
+        if not is_task_process_instance(ti):
+            return
+        lineage = task_lineage(ti, failed=status != "success", timeout_s=self.settings.openlineage_timeout_s)
+        if lineage is None:
+            return
+        from monte_carlo_push_provider.utils.etl_lineage import merge_refs, openlineage_refs
+
+        inputs, outputs = openlineage_refs(lineage)
+        if inputs:
+            event["inputs"] = merge_refs(event.get("inputs") or [], inputs)
+        if outputs:
+            event["outputs"] = merge_refs(event.get("outputs") or [], outputs)
+        with self._lock:
+            self._openlineage_refs[event["run_source_id"]] = (inputs, outputs)
+        if status == "success" and self.resources:
+            self._push_openlineage(getattr(ti, "task", None), lineage)
 
     # -- task attempts --------------------------------------------------------------------------
 
@@ -169,10 +271,11 @@ class _Runtime:
         event = task_run_event(
             ti, base_url=self.settings.base_url, state=state, run_type=self._run_type(ti), error=error
         )
+        status = _state(state if state is not None else ti.state)
         if event is not None:
+            self._openlineage(ti, status, event)
             self.sender.submit("runs", event)
         key = (ti.dag_id, ti.run_id, ti.task_id, getattr(ti, "map_index", -1))
-        status = _state(state if state is not None else ti.state)
         with self._lock:
             if status in _TERMINAL:
                 self._open.pop(key, None)
@@ -216,6 +319,7 @@ class _Runtime:
                     upstream_failed=upstream.get(ti.task_id, ()),
                 )
                 if event is not None:
+                    self._add_known_openlineage(event)
                     task_runs.append(event)
         nested = task_runs if len(task_runs) <= MAX_NESTED_TASK_RUNS else []
         event = dag_run_event(dag_run, base_url=self.settings.base_url, task_runs=nested, message=msg)
@@ -224,6 +328,18 @@ class _Runtime:
         if not nested:
             for task_run in task_runs:
                 self.sender.submit("runs", task_run)
+
+    def _add_known_openlineage(self, event: dict[str, Any]) -> None:
+        """A nested task run this process already reported with OpenLineage inputs/outputs keeps
+        them (the dag run's event must not report the attempt with less than it did)."""
+        from monte_carlo_push_provider.utils.etl_lineage import merge_refs
+
+        with self._lock:
+            known = self._openlineage_refs.get(event["run_source_id"])
+        if known:
+            for key, refs in zip(("inputs", "outputs"), known, strict=True):
+                if refs:
+                    event[key] = merge_refs(event.get(key) or [], refs)
 
 
 def _task_instances(dag_run: Any) -> list[Any]:

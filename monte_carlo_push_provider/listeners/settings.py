@@ -20,6 +20,7 @@ DEFAULT_FLUSH_TIMEOUT_S = 5.0
 DEFAULT_REQUEST_TIMEOUT_S = 10.0
 DEFAULT_QUEUE_SIZE = 10_000
 DEFAULT_BASE_URL = "http://localhost:8080"
+DEFAULT_OPENLINEAGE_TIMEOUT_S = 10.0
 
 
 def _conf():
@@ -47,7 +48,9 @@ class ListenerSettings:
     flush_timeout_s: float
     request_timeout_s: float
     queue_size: int
-    lineage_resources: str  # JSON; parsed by the lineage forwarder
+    lineage_resources: str  # JSON; parsed once per process by the listener's runtime
+    openlineage: bool = True
+    openlineage_timeout_s: float = DEFAULT_OPENLINEAGE_TIMEOUT_S
 
 
 def _float(conf, key: str, default: float) -> float:
@@ -55,6 +58,14 @@ def _float(conf, key: str, default: float) -> float:
         return float(conf.get(SECTION, key, fallback=str(default)) or default)
     except ValueError:
         log.warning("[monte_carlo] %s must be a number of seconds; using %s", key, default)
+        return default
+
+
+def _bool(conf, key: str, default: bool) -> bool:
+    try:
+        return conf.getboolean(SECTION, key, fallback=default)
+    except Exception as exc:  # AirflowConfigException: not a boolean
+        log.warning("[monte_carlo] %s: %s; using %s (use True or False)", key, exc, default)
         return default
 
 
@@ -89,6 +100,8 @@ def load_settings() -> ListenerSettings | None:
         request_timeout_s=_float(conf, "airflow_request_timeout_s", DEFAULT_REQUEST_TIMEOUT_S),
         queue_size=max(queue_size, 100),
         lineage_resources=conf.get(SECTION, "airflow_lineage_resources", fallback="") or "",
+        openlineage=_bool(conf, "airflow_openlineage", True),
+        openlineage_timeout_s=_float(conf, "airflow_openlineage_timeout_s", DEFAULT_OPENLINEAGE_TIMEOUT_S),
     )
 
 

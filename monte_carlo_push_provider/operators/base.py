@@ -40,6 +40,8 @@ class BaseCollectorOperator(BaseOperator):
         super().__init__(**kwargs)
         self.resource_uuid = resource_uuid
         self._started = 0.0
+        self._openlineage_summary: dict[str, Any] | None = None  # set by execute
+        self._openlineage_source: Any = None
 
     # -- what a warehouse operator provides ----------------------------------------------------
 
@@ -62,8 +64,9 @@ class BaseCollectorOperator(BaseOperator):
         self.start_timer()
         window = self.window(context)
         collector = self.make_collector()
+        source = self.get_source()
         try:
-            collection = collector.collect(self.get_source(), window)
+            collection = collector.collect(source, window)
         except Exception as exc:
             # An unknown database, a missing grant or a TLS failure becomes a message naming
             # what was read, the grant and the fix (and fails the task: a retry cannot help).
@@ -71,7 +74,25 @@ class BaseCollectorOperator(BaseOperator):
             if explained is None:
                 raise
             raise explained from exc
-        return self.build_manifest(collector, collection, window)
+        manifest = self.build_manifest(collector, collection, window)
+        from monte_carlo_push_provider.utils.openlineage_facets import summarize
+
+        self._openlineage_source = source
+        self._openlineage_summary = summarize([manifest])  # reads only validated keys, defensively
+        return manifest
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
+        """OpenLineage: inputs = the tables the manifest describes (in the hook's OpenLineage
+        namespace when it has one), output = the Monte Carlo resource it is for. See
+        :mod:`monte_carlo_push_provider.utils.openlineage_facets`."""
+        from monte_carlo_push_provider.utils.openlineage_facets import hook_namespace, operator_lineage
+
+        summary = getattr(self, "_openlineage_summary", None)
+        source = getattr(self, "_openlineage_source", None)
+        namespace = hook_namespace(source) if summary and source is not None else None
+        if summary and namespace:
+            summary = {**summary, "inputs": [(namespace, name) for _, name in summary["inputs"]]}
+        return operator_lineage(summary)
 
     def build_manifest(
         self, collector: Collector, collection: Collection, window: tuple[datetime, datetime] | None

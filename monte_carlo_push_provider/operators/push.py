@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import timedelta
 from types import EllipsisType
 from typing import TYPE_CHECKING, Any
@@ -217,6 +217,7 @@ class MonteCarloPushOperator(BaseOperator):
         policy = RefreshPolicy.of(column_lineage_refresh_after, column_lineage_keep_alive)  # fails early
         self.column_lineage_refresh_after = policy.refresh_after
         self.column_lineage_keep_alive = policy.keep_alive
+        self._openlineage_summary: dict[str, Any] | None = None  # set by execute
 
     @property
     def min_push_interval(self) -> timedelta | None:  # the old name, read by older DAG code
@@ -244,6 +245,28 @@ class MonteCarloPushOperator(BaseOperator):
         with contextlib.ExitStack() as leases:
             run.open(leases)  # lease + checkpoint round
             run.plan(manifests)  # pass 1: immutable plan, nothing sent yet
+            self._summarize_for_openlineage(manifests)
             run.send(manifests)  # pass 2: batches, checkpoint after each
             return run.record()  # PushResult -> XCom dict; AirflowSkipException if all skipped
+
+    def _summarize_for_openlineage(self, manifests: Any) -> None:
+        """What :meth:`get_openlineage_facets_on_complete` reports; never fails the push."""
+        from monte_carlo_push_provider.utils.openlineage_facets import summarize
+
+        try:
+            listed = [manifests] if isinstance(manifests, Mapping) else list(manifests or ())
+            self._openlineage_summary = summarize(
+                {**m, "resource_uuid": m.get("resource_uuid") or self.resource_uuid} if isinstance(m, Mapping) else m
+                for m in listed
+            )
+        except Exception as exc:  # a manifest shape plan() accepted but the summary does not read
+            self.log.debug("no OpenLineage summary of the manifests: %s", exc)
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
+        """OpenLineage: inputs = the tables the pushed manifests describe (namespace: their
+        resource type), outputs = the Monte Carlo resources pushed to. A try that failed reports
+        what it was pushing too. See :mod:`monte_carlo_push_provider.utils.openlineage_facets`."""
+        from monte_carlo_push_provider.utils.openlineage_facets import operator_lineage
+
+        return operator_lineage(getattr(self, "_openlineage_summary", None))
 

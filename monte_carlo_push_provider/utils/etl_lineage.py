@@ -12,6 +12,7 @@ and file URIs become ``FILE`` refs; anything else a ``DATASET`` ref named by its
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -69,8 +70,10 @@ def _namespace(uri: str) -> str:
 
 
 def parse_resource_map(text: str) -> dict[str, tuple[str, str]]:
-    """``[monte_carlo] airflow_lineage_resources``: JSON ``{namespace: {"uuid", "resource_type"}}``,
-    a namespace being an asset URI's ``scheme://authority`` (``postgres://warehouse:5432``).
+    """``[monte_carlo] airflow_lineage_resources``: JSON ``{key: {"uuid", "resource_type"}}``, a
+    key being a namespace — an asset URI's ``scheme://authority`` (``postgres://warehouse:5432``),
+    which is also the OpenLineage dataset namespace (``bigquery`` for BigQuery) — or an Airflow
+    connection id (matched against a task's ``conn_id`` when its namespace is not mapped).
     Raises ValueError naming the bad entry."""
     if not text.strip():
         return {}
@@ -117,3 +120,156 @@ def _lineage_ref(asset: Any) -> dict[str, Any] | None:
     database, _, rest = ref["fully_qualified_name"].partition(":")
     schema, _, table = rest.partition(".")
     return {"type": "TABLE", "name": table, "database": database, "schema": schema}
+
+
+# --------------------------------------------------------------------------------------------
+# OpenLineage datasets (what Airflow's OpenLineage provider extracts for a finished task)
+# --------------------------------------------------------------------------------------------
+# Read by attribute only (``namespace``, ``name``, ``facets``), so nothing here imports
+# OpenLineage. Namespaces are OpenLineage's: ``postgres://host:5432``, ``snowflake://account``,
+# ``bigquery``, ``s3://bucket``, ``file``; warehouse dataset names are ``db.schema.table``.
+
+#: Most column-lineage source fields sent for one destination column (a SELECT * of a wide
+#: table stays one event of bounded size).
+MAX_SOURCE_FIELDS = 200
+#: Most OpenLineage inputs (and, separately, outputs) one task run carries.
+MAX_RUN_REFS = 100
+
+
+def _scheme(namespace: str) -> str:
+    return namespace.split(":", 1)[0].lower()
+
+
+def _table_parts(namespace: str, name: str) -> tuple[str, str, str] | None:
+    """(database, schema, table) of a warehouse dataset, or None for anything else (files, topics,
+    names with fewer than three parts, which no Monte Carlo table name can be built from)."""
+    if _scheme(namespace) not in WAREHOUSE_SCHEMES:
+        return None
+    parts = name.split(".")
+    if len(parts) < 3 or not all(parts):
+        return None
+    return ".".join(parts[:-2]), parts[-2], parts[-1]
+
+
+def dataset_ref(namespace: str, name: str, role: str) -> dict[str, Any]:
+    """``AssetRef.to_dict()`` for one OpenLineage dataset: warehouse tables named Monte Carlo's
+    way (``<database>:<schema>.<table>``, as :func:`asset_ref` names an Airflow asset of the same
+    table), object-store and file datasets as ``FILE`` and anything else as ``DATASET`` refs
+    named ``<namespace>/<name>`` (OpenLineage's own identifier)."""
+    table = _table_parts(namespace, name)
+    if table is not None:
+        database, schema, tname = table
+        return {"asset_type": "TABLE", "role": role, "fully_qualified_name": f"{database}:{schema}.{tname}"}
+    asset_type = "FILE" if _scheme(namespace) in FILE_SCHEMES else "DATASET"
+    if namespace in ("file", "file://"):  # local files: namespace "file", name the absolute path
+        return {"asset_type": "FILE", "role": role, "fully_qualified_name": f"file://{name}"}
+    return {"asset_type": asset_type, "role": role, "fully_qualified_name": f"{namespace.rstrip('/')}/{name.lstrip('/')}"}
+
+
+def _datasets(values: Any) -> list[tuple[str, str, Any]]:
+    out = []
+    for dataset in values or ():
+        namespace, name = getattr(dataset, "namespace", None), getattr(dataset, "name", None)
+        if isinstance(namespace, str) and isinstance(name, str) and namespace and name:
+            out.append((namespace, name, getattr(dataset, "facets", None) or {}))
+    return out
+
+
+def merge_refs(*ref_lists: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Refs of one role from several sources, de-duplicated and sorted (stable across processes)."""
+    out: dict[tuple[str, str], dict[str, Any]] = {}
+    for refs in ref_lists:
+        for ref in refs:
+            out.setdefault((ref["asset_type"], ref["fully_qualified_name"]), ref)
+    return [out[k] for k in sorted(out)]
+
+
+def openlineage_refs(lineage: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(inputs, outputs) ``AssetRef`` dicts of an ``OperatorLineage``, at most
+    :data:`MAX_RUN_REFS` of each (the first in sorted order): a run event is one of up to 100 in
+    an ETL request, which has no size-aware batching."""
+    inputs = [dataset_ref(ns, name, "INPUT") for ns, name, _ in _datasets(getattr(lineage, "inputs", None))]
+    outputs = [dataset_ref(ns, name, "OUTPUT") for ns, name, _ in _datasets(getattr(lineage, "outputs", None))]
+    return merge_refs(inputs)[:MAX_RUN_REFS], merge_refs(outputs)[:MAX_RUN_REFS]
+
+
+def _facet(facets: Any, key: str) -> Any:
+    return facets.get(key) if isinstance(facets, dict) else getattr(facets, key, None)
+
+
+def _column_inputs(facets: Any) -> dict[str, list[tuple[str, str, str]]]:
+    """destination column -> [(namespace, dataset name, source column)] from a ``columnLineage``
+    dataset facet (``fields: {column: {inputFields: [{namespace, name, field}]}}``)."""
+    facet = _facet(facets, "columnLineage")
+    fields = _facet(facet, "fields") if facet is not None else None
+    out: dict[str, list[tuple[str, str, str]]] = {}
+    for column, spec in (fields or {}).items():
+        sources = []
+        for source in _facet(spec, "inputFields") or ():
+            values = tuple(_facet(source, k) for k in ("namespace", "name", "field"))
+            if all(isinstance(v, str) and v for v in values):
+                sources.append(values)
+        if sources:
+            out[str(column)] = sources
+    return out
+
+
+def _lineage_table(namespace: str, name: str) -> dict[str, Any] | None:
+    table = _table_parts(namespace, name)
+    if table is None:
+        return None
+    database, schema, tname = table
+    return {"type": "TABLE", "name": tname, "database": database, "schema": schema}
+
+
+def _source_id(
+    sources: dict[tuple[str, str], dict[str, Any]], destination: tuple[str, str], namespace: str, name: str
+) -> str | None:
+    """The local ``asset_id`` of a source table of ``destination``, added to ``sources`` on first
+    sight; None for a table of another warehouse or the destination itself (an ``UPDATE``)."""
+    if namespace != destination[0] or name == destination[1]:
+        return None
+    if (namespace, name) not in sources:
+        ref = _lineage_table(namespace, name)
+        if ref is None:
+            return None
+        sources[(namespace, name)] = {**ref, "asset_id": f"s{len(sources)}"}
+    return sources[(namespace, name)]["asset_id"]
+
+
+def openlineage_table_lineage(
+    lineage: Any, resources: dict[str, tuple[str, str]], *, conn_id: str | None = None
+) -> list[tuple[tuple[str, str], dict[str, Any]]]:
+    """Push-lineage events (``LineageEvent.to_dict()``) for one task's OpenLineage datasets:
+    each output table whose namespace is mapped in ``resources`` (or, failing that, whose task's
+    ``conn_id`` is), fed by the input tables of the same namespace, with column lineage from the
+    output's ``columnLineage`` facet. [(resource, event)]."""
+    inputs = _datasets(getattr(lineage, "inputs", None))
+    out: list[tuple[tuple[str, str], dict[str, Any]]] = []
+    for namespace, name, facets in _datasets(getattr(lineage, "outputs", None)):
+        resource = resources.get(namespace.rstrip("/")) or (resources.get(conn_id) if conn_id else None)
+        destination = _lineage_table(namespace, name)
+        if resource is None or destination is None:
+            continue
+        sources: dict[tuple[str, str], dict[str, Any]] = {}
+        source_id = functools.partial(_source_id, sources, (namespace, name))
+        for ns, dataset, _ in inputs:
+            source_id(ns, dataset)
+        fields = []
+        for column, column_sources in sorted(_column_inputs(facets).items()):
+            refs: dict[tuple[str, str], dict[str, str]] = {}
+            for ns, dataset, field in column_sources:
+                asset_id = source_id(ns, dataset)
+                if asset_id is not None:
+                    refs.setdefault((asset_id, field), {"asset_id": asset_id, "field_name": field})
+            if refs:
+                fields.append({"name": column, "source_fields": [refs[k] for k in sorted(refs)][:MAX_SOURCE_FIELDS]})
+        if not sources:
+            continue
+        if fields:
+            event = {"destination": destination, "sources": list(sources.values()), "fields": fields}
+        else:  # table lineage: no column mapping needs the local ids
+            event = {"destination": destination,
+                     "sources": [{k: v for k, v in s.items() if k != "asset_id"} for s in sources.values()]}
+        out.append((resource, event))
+    return out

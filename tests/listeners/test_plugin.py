@@ -19,6 +19,7 @@ HEAVY = (
     "sqlglot",
     "graphql",
     "monte_carlo_push_provider.listeners.airflow_push",
+    "monte_carlo_push_provider.listeners.openlineage",
     "monte_carlo_push_provider.utils.etl_sender",
     "monte_carlo_push_provider.utils.etl_events",
     "monte_carlo_push_provider.utils.sender",
@@ -63,6 +64,23 @@ def test_on_registers_the_listener_with_both_managers_still_light(plugin_entry_p
     assert "MonteCarloAirflowListener" in seen["core_listeners"]
     # Registered, but the sender, pycarlo and the builders load only on the first event.
     assert seen["heavy"] == ["monte_carlo_push_provider.listeners.airflow_push"]
+
+
+def test_listener_imports_no_openlineage_until_a_task_finishes(plugin_entry_point):
+    """Our entry point and listener module load nothing of OpenLineage (Airflow's own
+    OpenLineage plugin may; that is not ours to count), whatever the settings say."""
+    code = (
+        "import json, sys\n"
+        "import airflow.plugins_manager, airflow.listeners\n"  # Airflow's share, counted out
+        "before = set(sys.modules)\n"
+        "import monte_carlo_push_provider.plugins.listener\n"
+        "import monte_carlo_push_provider.listeners.airflow_push\n"
+        "print(json.dumps(sorted(m for m in set(sys.modules) - before if 'openlineage' in m)))\n"
+    )
+    env = airflow_env(plugin_entry_point, push=True)
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == []
 
 
 @pytest.mark.parametrize("value", ["maybe", ""])
