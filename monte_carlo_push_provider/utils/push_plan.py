@@ -108,11 +108,22 @@ class PushPlan:
     requests: int  # planned requests of units that are not skipped
 
 
-def iter_manifests(value: Any) -> Iterator[Any]:
+#: Reads one manifest part a collector task pushed: ``pull(index, key)`` (see
+#: :mod:`monte_carlo_push_provider.manifest_parts`).
+PartPuller = Callable[[Mapping[str, Any], str], Any]
+
+
+def iter_manifests(value: Any, pull: PartPuller | None = None) -> Iterator[Any]:
     """Flatten what ``manifests`` resolves to: a manifest dict, a list of them, or a (lazy)
     sequence of those from mapped collector tasks. ``None`` entries (a mapped task that returned
-    nothing) are skipped."""
+    nothing) are skipped. The index a collector returns for a window in several parts is
+    resolved part by part with ``pull``: one part is read at a time, and dropped before the next."""
+    from monte_carlo_push_provider.manifest_parts import is_parts_index
+
     if value is None:
+        return
+    if is_parts_index(value):
+        yield from _parts(value, pull)
         return
     if isinstance(value, Mapping):
         yield value
@@ -132,10 +143,30 @@ def iter_manifests(value: Any) -> Iterator[Any]:
     for item in items:
         if item is None:
             continue
-        if isinstance(item, Mapping) or isinstance(item, (str, bytes)):
+        if (isinstance(item, Mapping) and not is_parts_index(item)) or isinstance(item, (str, bytes)):
             yield item
         else:
-            yield from iter_manifests(item)
+            yield from iter_manifests(item, pull)
+
+
+def _parts(index: Mapping[str, Any], pull: PartPuller | None) -> Iterator[Any]:
+    from monte_carlo_push_provider.utils.errors import MonteCarloManifestError
+
+    who = f"{index.get('task_id')}" + (f"[{index['map_index']}]" if index.get("map_index", -1) not in (-1, None) else "")
+    if pull is None:
+        raise MonteCarloManifestError(
+            f"the manifests of task {who} came in {len(index['manifest_parts'])} parts (XComs "
+            f"{', '.join(index['manifest_parts'][:3])}…), which only a running Airflow task can read; pass "
+            "the collector's output (collect.output) to MonteCarloPushOperator inside a DAG"
+        )
+    for key in index["manifest_parts"]:
+        part = pull(index, key)
+        if part is None:
+            raise MonteCarloManifestError(
+                f"manifest part {key} of task {who} (run {index.get('run_id')}) is missing from XCom: it was "
+                "cleared or expired. Re-run the collector task, then this push"
+            )
+        yield part
 
 
 def groups(
@@ -315,6 +346,7 @@ def plan_push(
     validate: Callable[[Any, int], Any],
     log: Any,
     strict_size: bool = False,
+    pull: PartPuller | None = None,
 ) -> tuple[PushPlan, list[dict[str, Any]]]:
     """Pass 1. Returns the plan (hourly cadence not yet applied: see :func:`apply_cadence`) and
     the oversized-event reports."""
@@ -323,7 +355,7 @@ def plan_push(
     units: dict[tuple, PushUnit] = {}
     oversized: list[dict[str, Any]] = []
     count = 0
-    for index, manifest in enumerate(iter_manifests(manifests)):
+    for index, manifest in enumerate(iter_manifests(manifests, pull)):
         count += 1
         validate(manifest, index)
         if not manifest["events"]:

@@ -236,11 +236,21 @@ class PushRun:
         if manifest.get("kind") == "lineage" and manifest.get("window") and manifest.get("events"):
             self.lineage_windows.append((manifest.get("resource_uuid"), manifest["resource_type"], manifest["window"]))
 
+    def pull_part(self, index: Any, key: str) -> Any:
+        """One manifest part a collector task pushed as an XCom (``manifest_parts``)."""
+        pull = getattr(self.ti, "xcom_pull", None)
+        if not callable(pull):
+            return None
+        return pull(
+            task_ids=index["task_id"], dag_id=index.get("dag_id"), run_id=index.get("run_id"), key=key,
+            map_indexes=index.get("map_index", -1),
+        )
+
     def plan(self, manifests: Any) -> None:
         plan, oversized = plan_push(
             manifests, resolve_resource=self.resolve_resource, ledger=PushedLedger(self.state, self.ownership),
             lock=self._lock, max_compressed_bytes=self.op.max_compressed_bytes, max_raw_bytes=self.op.max_raw_bytes,
-            validate=self._validate, log=self.log, strict_size=self.op.strict_size,
+            validate=self._validate, log=self.log, strict_size=self.op.strict_size, pull=self.pull_part,
         )
         self.plan_ = plan
         self.result.manifests = plan.manifests
@@ -298,7 +308,7 @@ class PushRun:
         )
         self.sender = sender
         try:
-            sender.run(manifests, self.resolve_resource)
+            sender.run(manifests, self.resolve_resource, self.pull_part)
         except BaseException:
             self.result.status = "failed"
             self._release_unused_claims()

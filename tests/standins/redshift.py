@@ -259,6 +259,38 @@ class RedshiftStandIn:
             "redshift_sys.stl_querytext"
         )
 
+    def log_many_queries(
+        self, count: int, *, start: datetime, end: datetime, first_id: int = 1_000_000, shapes: int = 50,
+        sessions: int = 200,
+    ) -> None:
+        """``count`` finished queries spread evenly over ``[start, end)`` by end time (1 s each),
+        in the SYS views, made server-side with ``generate_series`` (fast enough for 1,000,000).
+        Query ids are ``first_id ..``; statements come in ``shapes`` shapes (inserts into
+        ``mart.t_<k>`` from ``analytics.src_<k>`` with a literal that varies per query), so the
+        lineage engine parses ``shapes`` statements and the rest are cache hits."""
+        span_us = int((end - start) / timedelta(microseconds=1))
+        text = (
+            "'INSERT INTO mart.t_' || (g %% {shapes}) || ' SELECT id, amount FROM analytics.src_' || (g %% {shapes}) "
+            "|| ' WHERE id > ' || g"
+        ).format(shapes=int(shapes))
+        finished = "(%s::timestamp + ((g::bigint * %s) / %s) * interval '1 microsecond')"
+        with self.connect() as conn:
+            conn.execute(
+                "INSERT INTO redshift_sys.sys_query_history (user_id, query_id, query_label, transaction_id, "
+                "session_id, database_name, query_type, status, result_cache_hit, start_time, end_time, "
+                "elapsed_time, queue_time, execution_time, error_message, returned_rows, returned_bytes, "
+                "query_text, compute_type) "
+                f"SELECT %s, %s + g, 'default', (%s + g) * 10, g %% {int(sessions)}, %s, 'INSERT', 'success', false, "
+                f"{finished} - interval '1 second', {finished}, 1000000, 0, 1000000, NULL, 1, 8, {text}, 'primary' "
+                "FROM generate_series(0, %s - 1) AS g",
+                [self.user_id, first_id, first_id, self.database, start, span_us, count, start, span_us, count, count],
+            )
+            conn.execute(
+                "INSERT INTO redshift_sys.sys_query_text SELECT user_id, query_id, transaction_id, session_id, "
+                "start_time, 0, query_text FROM redshift_sys.sys_query_history WHERE query_id >= %s AND query_id < %s",
+                [first_id, first_id + count],
+            )
+
     def log_query(
         self,
         text: str,
