@@ -28,6 +28,7 @@ import argparse
 import gzip
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -126,24 +127,29 @@ def child(args: argparse.Namespace) -> None:
 
 
 def lower_bound(xcom_dir: Path, max_raw_bytes: int | None) -> tuple[int, int]:
-    """Sum over push units (query logs; table and column lineage) of ceil(gzip of its events /
-    1 MB), and the same with the raw cap as well (max of the gzip and the raw bound per unit)."""
-    from monte_carlo_push_provider.utils.batching import lower_bound_requests
+    """Sum over push units (query logs; table and column lineage) of ceil(gzip of its events as
+    one stream / 1 MB), and the same with the raw cap as well (the larger of the gzip and the raw
+    bound per unit). One part in memory at a time; events encoded as the push encodes them."""
+    import zlib
+
     from monte_carlo_push_provider.utils.push_plan import encoded, groups, iter_manifests
-    from monte_carlo_push_provider.utils.wire import MAX_COMPRESSED_BYTES
+    from monte_carlo_push_provider.utils.wire import GZIP_LEVEL, MAX_COMPRESSED_BYTES
 
     xcom = FileXCom(xcom_dir, "push")
-    bound = with_raw = 0
+    units: dict[Any, list[Any]] = {}  # unit -> [compressor, gzip bytes, raw bytes]
     for task in ("query_logs", "lineage"):
-        per_unit: dict[str, Any] = {}
         for manifest in iter_manifests(xcom.xcom_pull(task), lambda index, key, t=task: xcom.xcom_pull(t, key)):
             for key, indexed in groups(manifest, "uuid"):
-                per_unit.setdefault(key[3], []).extend(encoded(manifest["kind"], e) for _, e in indexed)
-        for bodies in per_unit.values():
-            gzip_bound = lower_bound_requests(bodies, MAX_COMPRESSED_BYTES)[1]
-            raw = sum(len(b) + 2 for b in bodies)
-            bound += gzip_bound
-            with_raw += max(gzip_bound, -(-raw // max_raw_bytes) if max_raw_bytes else 0)
+                unit = units.setdefault(key, [zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 31), 0, 0])
+                for _, event in indexed:
+                    body = encoded(manifest["kind"], event)
+                    unit[1] += len(unit[0].compress(body)) + len(unit[0].compress(b", "))
+                    unit[2] += len(body) + 2
+    bound = with_raw = 0
+    for compressor, gzip_bytes, raw in units.values():
+        gzip_bound = max(1, -(-(gzip_bytes + len(compressor.flush())) // MAX_COMPRESSED_BYTES))
+        bound += gzip_bound
+        with_raw += max(gzip_bound, -(-raw // max_raw_bytes) if max_raw_bytes else 0)
     return bound, with_raw
 
 
@@ -173,10 +179,18 @@ def main() -> None:
     if args.child:
         return child(args)
 
+    root = Path(tempfile.mkdtemp(prefix="mcpp-qlscale-"))
+    try:
+        run_modes(args, root)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def run_modes(args: argparse.Namespace, root: Path) -> None:
+    from monte_carlo_push_provider.utils.wire import MAX_RAW_BYTES
     from monte_carlo_sandbox.testing import SandboxProcess
     from tests.standins.redshift import running_postgres, running_redshift
 
-    root = Path(tempfile.mkdtemp(prefix="mcpp-qlscale-"))
     with running_postgres() as server, running_redshift(server) as standin:
         t0 = time.monotonic()
         standin.log_many_queries(args.rows, start=START, end=END, shapes=args.shapes)
@@ -195,8 +209,6 @@ def main() -> None:
                 )
                 figures = {kind: run_child(kind, mode, xcom_dir, args, env) for kind in ("query_logs", "lineage", "push")}
                 accepted = sum(p["event_count"] for p in sandbox.pushes("query_logs"))
-            from monte_carlo_push_provider.utils.wire import MAX_RAW_BYTES
-
             raw_cap = MAX_RAW_BYTES if args.max_raw_bytes < 0 else (args.max_raw_bytes or None)
             bound, raw_bound = lower_bound(xcom_dir, raw_cap)
             ql, lin, push = figures["query_logs"], figures["lineage"], figures["push"]
