@@ -621,9 +621,13 @@ def explain_access_error(exc: BaseException, hints: AccessHints, target: str) ->
 
 @dataclass
 class Collection:
-    """What one ``collect`` call produced: the events, and the manifest's descriptive keys."""
+    """What one ``collect`` call produced: the events, and the manifest's descriptive keys.
 
-    events: list[dict[str, Any]]
+    ``events`` may be a generator (query logs, lineage over a window): the operator consumes it
+    into manifest parts of bounded size, so the window never sits in memory at once. ``stats``
+    may be filled while it is consumed; it is read after."""
+
+    events: Iterable[dict[str, Any]]
     #: extra manifest keys (``database``, ``databases``, ``source``, ``region`` …)
     info: dict[str, Any] = field(default_factory=dict)
     #: counters for the summary line and ``manifest["stats"]`` (besides ``skipped``)

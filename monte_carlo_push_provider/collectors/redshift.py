@@ -18,7 +18,9 @@ exactly one window (a running query is picked up by the window it ends in)::
     stl_query + stl_querytext              source="stl" (provisioned clusters without SYS views)
 
 History rows keep only the first 4,000 characters of a statement; the full text is reassembled
-here, in Python, from the text rows in ``sequence`` order. Not with ``LISTAGG``: it caps its result
+here, in Python, from the text rows in ``sequence`` order. The history's own (blank-padded
+``character(4000)``) text is selected only for a query without text rows: it would otherwise
+travel once per text row, for nothing. Not with ``LISTAGG``: it caps its result
 at 65,535 bytes and is one of the Redshift-only forms below.
 
 Redshift-only SQL
@@ -160,24 +162,34 @@ ORDER BY schemaname, tablename, columnnum
 
 USERS_SQL = "SELECT usesysid, usename FROM pg_user"
 
+# The history is read through a server-side cursor: redshift_connector buffers a whole result
+# in the client on execute(), so a 1,000,000-row window would sit in memory at once; FETCH
+# FORWARD keeps one fetch_size batch. DECLARE needs a transaction (the connector opens one:
+# autocommit is off) and is closed and rolled back after (it only reads). Redshift materialises
+# a cursor's result on the leader node (its size cap depends on the node type); the window
+# bounds it. The cursor name is a constant: never formatted from input.
+DECLARE_CURSOR_SQL = "DECLARE mc_query_history CURSOR FOR "
+FETCH_CURSOR_SQL = "FETCH FORWARD {count:d} FROM mc_query_history"
+CLOSE_CURSOR_SQL = "CLOSE mc_query_history"
+
 SYS_QUERIES_SQL = """
 SELECT h.query_id, h.session_id, h.transaction_id, h.user_id, h.database_name, h.query_type,
        h.status, h.start_time, h.end_time, h.elapsed_time, h.queue_time, h.execution_time,
        h.returned_rows, h.returned_bytes, h.error_message, h.query_label, h.result_cache_hit,
-       h.query_text, t.sequence, t.text
+       CASE WHEN t.query_id IS NULL THEN h.query_text END AS query_text, t.sequence, t.text
 FROM sys_query_history AS h
 LEFT JOIN sys_query_text AS t ON t.query_id = h.query_id
-WHERE h.end_time >= %s AND h.end_time < %s
+WHERE h.end_time >= {start} AND h.end_time < {end}
   AND h.status IN ('success', 'failed', 'canceled')
 ORDER BY h.start_time, h.query_id, t.sequence
 """
 
 STL_QUERIES_SQL = """
 SELECT q.query, q.pid, q.xid, q.userid, q.database, q.starttime, q.endtime, q.aborted, q.label,
-       q.querytxt, t.sequence, t.text
+       CASE WHEN t.query IS NULL THEN q.querytxt END AS querytxt, t.sequence, t.text
 FROM stl_query AS q
 LEFT JOIN stl_querytext AS t ON t.query = q.query
-WHERE q.endtime >= %s AND q.endtime < %s
+WHERE q.endtime >= {start} AND q.endtime < {end}
 ORDER BY q.starttime, q.query, t.sequence
 """
 
@@ -203,6 +215,44 @@ def _naive_utc(value: datetime) -> datetime:
     # The SYS/STL columns are UTC without zone; a zone-aware parameter would be converted through
     # the session time zone first, so bind the same instant as a naive UTC value.
     return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def timestamp_literal(value: datetime) -> str:
+    """``TIMESTAMP '2026-03-01 09:50:00.000000'``: the window inside ``DECLARE … CURSOR FOR``.
+
+    A literal, not a bind parameter: Redshift does not take parameters in ``DECLARE``. Safe to
+    format: the text is made here from a ``datetime`` (digits, ``-``, ``:``, ``.`` and a space),
+    never from user input."""
+    if not isinstance(value, datetime):
+        raise TypeError(f"window bounds must be datetimes, got {type(value).__name__}")
+    return f"TIMESTAMP '{_naive_utc(value).strftime('%Y-%m-%d %H:%M:%S.%f')}'"
+
+
+def iter_server_side(conn: Any, sql: str, fetch_size: int) -> Iterator[tuple[Any, ...]]:
+    """The rows of ``sql`` through a server-side cursor, ``fetch_size`` at a time (see
+    :data:`DECLARE_CURSOR_SQL`)."""
+    count = max(int(fetch_size), 1)
+    cur = conn.cursor()
+    restore = getattr(conn, "autocommit", False)
+    if restore:
+        conn.autocommit = False  # DECLARE … CURSOR lives in a transaction
+    try:
+        cur.execute(DECLARE_CURSOR_SQL + sql)
+        while True:
+            cur.execute(FETCH_CURSOR_SQL.format(count=count))
+            rows = cur.fetchall()
+            if rows:
+                yield from rows
+            if len(rows) < count:
+                break
+        cur.execute(CLOSE_CURSOR_SQL)
+    finally:
+        try:
+            conn.rollback()  # read only: ends the transaction (and the cursor, if still open)
+        finally:
+            if restore:
+                conn.autocommit = True
+            cur.close()
 
 
 #: Counts arrive as int, or as Decimal for numeric(38,0) columns (svv_table_info rows).
@@ -442,23 +492,15 @@ def iter_queries(
     if source not in SOURCES:
         raise ValueError(f"source must be one of {', '.join(SOURCES)}, got {source!r}")
     users = load_users(conn)
-    cur = conn.cursor()
-    try:
-        if source == "sys":
-            cur.execute(SYS_QUERIES_SQL, (_naive_utc(start), _naive_utc(end)))
-            rows = _group(iter_cursor(cur, fetch_size), key=0, chunk_at=18)
-            for head, chunks in rows:
-                query = _sys_query(head, chunks, users)
-                if user_filter is None or user_filter(query.user or ""):
-                    yield query
-        else:
-            cur.execute(STL_QUERIES_SQL, (_naive_utc(start), _naive_utc(end)))
-            for head, chunks in _group(iter_cursor(cur, fetch_size), key=0, chunk_at=10):
-                query = _stl_query(head, chunks, users)
-                if user_filter is None or user_filter(query.user or ""):
-                    yield query
-    finally:
-        cur.close()
+    window = {"start": timestamp_literal(start), "end": timestamp_literal(end)}
+    if source == "sys":
+        sql, chunk_at, build = SYS_QUERIES_SQL.format(**window), 18, _sys_query
+    else:
+        sql, chunk_at, build = STL_QUERIES_SQL.format(**window), 10, _stl_query
+    for head, chunks in _group(iter_server_side(conn, sql, fetch_size), key=0, chunk_at=chunk_at):
+        query = build(head, chunks, users)
+        if user_filter is None or user_filter(query.user or ""):
+            yield query
 
 
 def _group(rows: Iterator[tuple[Any, ...]], *, key: int, chunk_at: int) -> Iterator[tuple[tuple[Any, ...], list[str | None]]]:
@@ -711,7 +753,9 @@ class _RedshiftHistoryCollector(Collector):
         self.source = source
         self.user_filter = user_filter
 
-    def read(self, hook: Any, window: tuple[datetime, datetime] | None) -> list[QueryRecord]:
+    def read(self, hook: Any, window: tuple[datetime, datetime] | None) -> Iterator[QueryRecord]:
+        """The window's statements, streamed (a generator: the connection is open while it is
+        consumed and closed when it is exhausted or closed)."""
         assert window is not None
         self.target = f"{'SYS_QUERY_HISTORY' if self.source == 'sys' else 'STL_QUERY'} in database {hook.conn.schema}"
         log.info("reading %s query history for %s .. %s", self.source, window[0].isoformat(), window[1].isoformat())
@@ -721,7 +765,7 @@ class _RedshiftHistoryCollector(Collector):
                 conn, start=window[0], end=window[1], source=self.source, user_filter=self.user_filter,
                 fetch_size=self.fetch_size,
             )
-            return list(representable((query_record(q) for q in queries), self.skips))
+            yield from representable((query_record(q) for q in queries), self.skips)
         finally:
             conn.close()
 
@@ -732,7 +776,7 @@ class RedshiftQueryLogCollector(_RedshiftHistoryCollector):
     flavour = LOG_TYPE
 
     def collect(self, source: Any, window: tuple[datetime, datetime] | None) -> Collection:
-        events = [q.to_event() for q in self.read(source, window)]
+        events = (q.to_event() for q in self.read(source, window))  # streamed into manifest parts
         return Collection(events, what=f"{self.source} history")
 
 
@@ -745,20 +789,21 @@ class RedshiftLineageCollector(_RedshiftHistoryCollector):
 
     def __init__(
         self, *, default_schema: str = DEFAULT_SCHEMA, max_query_chars: int = 200_000,
-        parse_timeout_s: float = 5.0, **kwargs: Any,
+        parse_timeout_s: float = 5.0, parse_workers: int = 0, **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.default_schema = default_schema
         self.max_query_chars = max_query_chars
         self.parse_timeout_s = parse_timeout_s
+        self.parse_workers = parse_workers
 
     def collect(self, source: Any, window: tuple[datetime, datetime] | None) -> Collection:
         queries = self.read(source, window)
         events, stats = engine_lineage(
-            [q.lineage_row() for q in queries if q.succeeded],
+            (q.lineage_row() for q in queries if q.succeeded),  # streamed: the engine keeps shapes and edges
             dialect=LINEAGE_DIALECT, resource_type=RESOURCE_TYPE,
             default_database=source.conn.schema, default_schema=self.default_schema,
-            max_query_chars=self.max_query_chars, timeout_s=self.parse_timeout_s,
+            max_query_chars=self.max_query_chars, timeout_s=self.parse_timeout_s, parse_workers=self.parse_workers,
         )
         log.info("lineage: %s", ", ".join(f"{k}={v}" for k, v in stats.items()))
         return Collection(events, stats=stats, what=f"{self.source} history")

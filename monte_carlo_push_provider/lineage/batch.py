@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
@@ -40,6 +40,9 @@ from .results import LineageResult
 from .shapes import SHAPE_CACHE, CachedShape, RecordingSchema, ShapeCache, ShapeResolver, schema_token
 
 log = logging.getLogger(__name__)
+
+#: Rows of a streamed input parsed per chunk (see :func:`build_lineage_manifest`).
+DEFAULT_CHUNK_ROWS = 20_000
 
 Node = tuple[str | None, str]  # (session key for session-scoped temp tables else None, table name)
 
@@ -134,6 +137,7 @@ def build_lineage_manifest(
     shape_cache: ShapeCache | None = None,
     parse_workers: int = 0,
     on_skip: Callable[[QueryForLineage, str, str], None] | None = None,
+    chunk_rows: int | None = DEFAULT_CHUNK_ROWS,
 ) -> tuple[dict[str, Any], LineageStats]:
     """Parse a batch of query-log rows; return (lineage manifest v1, stats).
 
@@ -147,6 +151,12 @@ def build_lineage_manifest(
     ``on_skip(row, defect, detail)``, when given, is told of every statement skipped (defect
     ``too_large``, ``timed_out`` or ``unparseable``) instead of the engine logging it: a collector
     whose rows are catalog objects (view definitions) counts them with its own skips.
+
+    ``queries`` may be a generator (a collector streaming a window): it is then read
+    ``chunk_rows`` rows at a time, and memory follows the distinct shapes and edges, not the
+    number of queries. Rows are ordered by start_time within a chunk, so a streamed input must
+    arrive in start_time order (the collectors' SQL orders it) for temporary tables to resolve
+    across chunks; a list is sorted as a whole.
     """
     started = time.perf_counter()
     stats = LineageStats()
@@ -158,72 +168,22 @@ def build_lineage_manifest(
     resolver.batch = cache.new_batch()
     graph = _Graph()
     order = 0
-    rows = _in_order([QueryForLineage.coerce(r) for r in queries])
-    shapes: list[Shape | None] | None = None
-    prefetched: dict[tuple, tuple[str, LineageError]] = {}
-    if parse_workers > 0:
-        shapes = _prefetch(
-            rows, resolver, stats, prefetched, dialect=dialect, default_database=default_database,
-            default_schema=default_schema, user_schema=user_schema, max_query_chars=max_query_chars,
-            timeout_s=timeout_s, max_tokens=max_query_tokens, workers=parse_workers,
-        )
-
-    for position, row in enumerate(rows):
-        stats.queries += 1
-        text = row.query_text
-        if not text or not text.strip():
-            stats.skipped_empty += 1
-            continue
-        key = row.query_id or f"text:{hash(text)}"
-        if max_query_chars and len(text) > max_query_chars:
-            stats.skipped_too_large += 1
-            detail = f"{len(text)} characters, over the {max_query_chars} cap"
-            if on_skip is not None:
-                on_skip(row, "too_large", detail)
-            else:
-                _warn_once(key, "lineage: skipped query %s: %s", row.query_id, detail)
-            continue
-        try:
-            results = _statements(
-                resolver,
-                text,
-                dialect,
-                row.default_database or default_database,
-                row.default_schema or default_schema,
-                user_schema,
-                created_columns,
-                timeout_s=timeout_s,
-                max_tokens=max_query_tokens,
-                shape=shapes[position] if shapes is not None else _UNKNOWN,
-                prefetched=prefetched,
+    for chunk in _chunks(queries, chunk_rows):
+        rows = _in_order([QueryForLineage.coerce(r) for r in chunk])
+        shapes: list[Shape | None] | None = None
+        prefetched: dict[tuple, tuple[str, LineageError]] = {}
+        if parse_workers > 0:
+            shapes = _prefetch(
+                rows, resolver, stats, prefetched, dialect=dialect, default_database=default_database,
+                default_schema=default_schema, user_schema=user_schema, max_query_chars=max_query_chars,
+                timeout_s=timeout_s, max_tokens=max_query_tokens, workers=parse_workers,
             )
-        except LineageError as e:
-            # Logged once per shape (or per query id when there is no shape): a failing dashboard
-            # query run 10,000 times in the window is one warning, with its first query id.
-            key = e.shape_key or key
-            args: tuple[object, ...]
-            if isinstance(e, QueryTooLargeError):
-                stats.skipped_too_large += 1
-                defect, message, args = "too_large", "lineage: skipped query %s: %s", (row.query_id, e)
-            elif isinstance(e, LineageTimeoutError):
-                stats.timed_out += 1
-                defect = "timed_out"
-                message, args = "lineage: skipped query %s: parsing ran over %ss: %.200s", (row.query_id, timeout_s, text)
-            else:
-                stats.skipped_unparseable += 1
-                defect = "unparseable"
-                message, args = "lineage: skipped unparseable query %s (%s): %.200s", (row.query_id, e, text)
-            if on_skip is not None:
-                on_skip(row, defect, str(e))
-            else:
-                _warn_once(key, message, *args)
-            continue
-        stats.parsed += 1
-        session = row.session_id or None
-        for result in results:
-            stats.statements += 1
-            order += 1
-            _record(graph, result, session, order, created_columns, user_schema)
+        order = _apply(
+            rows, shapes, prefetched, resolver, graph, stats, order, created_columns, dialect=dialect,
+            default_database=default_database, default_schema=default_schema, user_schema=user_schema,
+            max_query_chars=max_query_chars, timeout_s=timeout_s, max_query_tokens=max_query_tokens,
+            on_skip=on_skip,
+        )
 
     stats.distinct_shapes = len(resolver.seen)
     stats.shapes_parsed = resolver.parsed
@@ -358,9 +318,9 @@ def _prefetch(
         [todo[k][1] for k in keys], workers=workers, dialect=dialect, schema=user_schema,
         timeout_s=timeout_s, max_tokens=max_tokens,
     )
-    stats.parse_workers = pool_stats.workers
-    stats.shapes_parsed_in_workers = pool_stats.parsed
-    stats.workers_killed = pool_stats.killed
+    stats.parse_workers = max(stats.parse_workers, pool_stats.workers)  # chunks add up
+    stats.shapes_parsed_in_workers += pool_stats.parsed
+    stats.workers_killed += pool_stats.killed
     for key, outcome in zip(keys, outcomes, strict=True):
         shape, task = todo[key]
         if outcome.results is not None:
@@ -418,6 +378,93 @@ def _statements(
     if key is not None and shape is not None:
         resolver.store(key, shape, results, lookup.consulted)
     return results
+
+
+def _chunks(queries: Iterable[Any], size: int | None) -> Iterator[list[Any]]:
+    """A list or tuple is one chunk (sorted by start_time as a whole, as it always was); any
+    other iterable (a collector streaming its window) is read ``size`` rows at a time, so only
+    one chunk of statements is in memory: the graph keeps edges, the cache keeps shapes."""
+    if isinstance(queries, (list, tuple)) or not size:
+        yield list(queries)
+        return
+    chunk: list[Any] = []
+    for row in queries:
+        chunk.append(row)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _apply(
+    rows: list[QueryForLineage], shapes: list[Shape | None] | None, prefetched: dict[tuple, tuple[str, LineageError]],
+    resolver: ShapeResolver, graph: _Graph, stats: LineageStats, order: int,
+    created_columns: dict[str, dict[str, str]], *, dialect: str, default_database: str | None,
+    default_schema: str | None, user_schema: Mapping[str, Mapping[str, str]], max_query_chars: int,
+    timeout_s: float, max_query_tokens: int | None,
+    on_skip: Callable[[QueryForLineage, str, str], None] | None = None,
+) -> int:
+    """Parse (or look up) one chunk of rows and record their writes in ``graph``; returns the
+    statement order reached."""
+    for position, row in enumerate(rows):
+        stats.queries += 1
+        text = row.query_text
+        if not text or not text.strip():
+            stats.skipped_empty += 1
+            continue
+        key = row.query_id or f"text:{hash(text)}"
+        if max_query_chars and len(text) > max_query_chars:
+            stats.skipped_too_large += 1
+            detail = f"{len(text)} characters, over the {max_query_chars} cap"
+            if on_skip is not None:
+                on_skip(row, "too_large", detail)
+            else:
+                _warn_once(key, "lineage: skipped query %s: %s", row.query_id, detail)
+            continue
+        try:
+            results = _statements(
+                resolver,
+                text,
+                dialect,
+                row.default_database or default_database,
+                row.default_schema or default_schema,
+                user_schema,
+                created_columns,
+                timeout_s=timeout_s,
+                max_tokens=max_query_tokens,
+                shape=shapes[position] if shapes is not None else _UNKNOWN,
+                prefetched=prefetched,
+            )
+        except LineageError as e:
+            # Logged once per shape (or per query id when there is no shape): a failing dashboard
+            # query run 10,000 times in the window is one warning, with its first query id.
+            key = e.shape_key or key
+            args: tuple[object, ...]
+            if isinstance(e, QueryTooLargeError):
+                stats.skipped_too_large += 1
+                defect, message, args = "too_large", "lineage: skipped query %s: %s", (row.query_id, e)
+            elif isinstance(e, LineageTimeoutError):
+                stats.timed_out += 1
+                defect = "timed_out"
+                message, args = "lineage: skipped query %s: parsing ran over %ss: %.200s", (row.query_id, timeout_s, text)
+            else:
+                stats.skipped_unparseable += 1
+                defect = "unparseable"
+                message, args = "lineage: skipped unparseable query %s (%s): %.200s", (row.query_id, e, text)
+            if on_skip is not None:
+                on_skip(row, defect, str(e))
+            else:
+                _warn_once(key, message, *args)
+            continue
+        stats.parsed += 1
+        session = row.session_id or None
+        for result in results:
+            stats.statements += 1
+            order += 1
+            _record(graph, result, session, order, created_columns, user_schema)
+
+    return order
 
 
 def _in_order(rows: list[QueryForLineage]) -> list[QueryForLineage]:

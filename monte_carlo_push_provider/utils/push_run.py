@@ -272,6 +272,16 @@ class PushRun:
                 if event.get("fields"):
                     self.lineage_seen.append((slot[0], slot[1], event, seen_at, (index, event_index)))
 
+    def pull_part(self, index: Any, key: str) -> Any:
+        """One manifest part a collector task pushed as an XCom (``manifest_parts``)."""
+        pull = getattr(self.ti, "xcom_pull", None)
+        if not callable(pull):
+            return None
+        return pull(
+            task_ids=index["task_id"], dag_id=index.get("dag_id"), run_id=index.get("run_id"), key=key,
+            map_indexes=index.get("map_index", -1),
+        )
+
     def plan(self, manifests: Any) -> None:
         if self.scopes is not None:
             from monte_carlo_push_provider.utils.errors import MonteCarloConfigError
@@ -283,7 +293,7 @@ class PushRun:
         plan, oversized = plan_push(
             manifests, resolve_resource=self.resolve_resource, ledger=PushedLedger(self.state, self.ownership),
             lock=self._lock, max_compressed_bytes=self.op.max_compressed_bytes, max_raw_bytes=self.op.max_raw_bytes,
-            validate=self._validate, log=self.log, strict_size=self.op.strict_size,
+            validate=self._validate, log=self.log, strict_size=self.op.strict_size, pull=self.pull_part,
         )
         self.result.manifests = plan.manifests
         plan = self.plan_ = self._plan_refresh(plan, oversized)
@@ -341,7 +351,7 @@ class PushRun:
                 continue
         not_sent = {  # column-lineage events of this push it does not send (window already pushed, oversized)
             source for unit in plan.units.values() if unit.event_type == "COLUMN_LINEAGE"
-            for offset in unit.excluded | unit.oversized if (source := unit.source_of(offset)) is not None
+            for offset in (*unit.excluded, *unit.oversized) if (source := unit.source_of(offset)) is not None
         }
         for slot in dict.fromkeys(resolved.values()):
             resource, resource_type = slot
@@ -424,7 +434,7 @@ class PushRun:
         )
         self.sender = sender
         try:
-            sender.run(manifests, self.resolve_resource)
+            sender.run(manifests, self.resolve_resource, self.pull_part)
             if self.refresh_manifests:
                 sender.run(self.refresh_manifests, self.resolve_resource)
         except BaseException:
@@ -457,10 +467,10 @@ class PushRun:
                                    pushed_at=record.accepted_at)
                         push_state.write_json(claim.path, doc)
         elif unit.kind == "query_logs":
-            by_day: dict[str, list[str]] = {}
+            by_slot: dict[str, list[str]] = {}
             for event in events:
-                by_day.setdefault(str(event["start_time"])[:10], []).append(pushed_key(event))
-            for day, keys in by_day.items():
+                by_slot.setdefault(push_state.ledger_slot(event["start_time"]), []).append(pushed_key(event))
+            for day, keys in by_slot.items():
                 record_pushed(self.state, unit.resource_uuid, "query_logs", unit.log_type or "", day, {
                     **owner_record(self.ownership, self.try_number), "invocation_id": record.invocation_id,
                     "accepted_at": record.accepted_at, "keys": keys,

@@ -135,9 +135,9 @@ class Sender:
         self.request = len(checkpoint.round["batches"])
         self.sent = 0
 
-    def run(self, manifests: Any, resolve_resource: Callable[[str | None], str]) -> None:
+    def run(self, manifests: Any, resolve_resource: Callable[[str | None], str], pull: Any = None) -> None:
         units = self.plan.units
-        for manifest in iter_manifests(manifests):
+        for manifest in iter_manifests(manifests, pull):
             if not manifest["events"]:
                 continue
             resource = resolve_resource(manifest.get("resource_uuid"))

@@ -18,6 +18,7 @@ hold is the server's own and stopping it by PID is exact.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import os
@@ -191,9 +192,10 @@ def _start_postgres(workdir: Path, account: tuple[int, int] | None) -> tuple[Pos
     return server, proc
 
 
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[PostgresServer]:
-    """A plain PostgreSQL server for the session (loopback, free port, temp dir, stopped by PID)."""
+@contextlib.contextmanager
+def running_postgres() -> Iterator[PostgresServer]:
+    """A plain PostgreSQL server (loopback, free port, temp dir), stopped by PID on exit; for
+    scripts (benchmarks) as well as the fixture."""
     account = _service_account()
     workdir = Path(tempfile.mkdtemp(prefix="mcpp-postgres-"))
     proc = None
@@ -204,6 +206,13 @@ def postgres_server() -> Iterator[PostgresServer]:
         if proc is not None:
             proc.stop(signal.SIGINT)  # SIGINT = fast shutdown: do not wait for idle clients
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A plain PostgreSQL server for the session (loopback, free port, temp dir, stopped by PID)."""
+    with running_postgres() as server:
+        yield server
 
 
 # ---------------------------------------------------------------------------------------------
@@ -248,6 +257,10 @@ class RedshiftStandIn:
         with self.server.connect("postgres") as conn:
             conn.execute(sql.SQL("COMMENT ON DATABASE {} IS {}").format(sql.Identifier(name), sql.Literal(MARKER)))
             conn.execute(sql.SQL("ALTER DATABASE {} SET search_path = " + SEARCH_PATH).format(sql.Identifier(name)))
+            # Redshift materialises a cursor's whole result on the leader node before the first
+            # FETCH; PostgreSQL plans cursors for the first 10 % of rows, which turns the history
+            # join into a nested loop (minutes at 100,000 rows). Plan them as Redshift runs them.
+            conn.execute(sql.SQL("ALTER DATABASE {} SET cursor_tuple_fraction = 1.0").format(sql.Identifier(name)))
 
     @property
     def user_id(self) -> int:
@@ -258,6 +271,41 @@ class RedshiftStandIn:
             "TRUNCATE redshift_sys.sys_query_history, redshift_sys.sys_query_text, redshift_sys.stl_query, "
             "redshift_sys.stl_querytext"
         )
+
+    def log_many_queries(
+        self, count: int, *, start: datetime, end: datetime, first_id: int = 1_000_000, shapes: int = 50,
+        sessions: int = 200,
+    ) -> None:
+        """``count`` finished queries spread evenly over ``[start, end)`` by end time (1 s each),
+        in the SYS views, made server-side with ``generate_series`` (fast enough for 1,000,000).
+        Query ids are ``first_id ..``; statements come in ``shapes`` shapes (inserts into
+        ``mart.t_<k>`` from ``analytics.src_<k>`` with a literal that varies per query), so the
+        lineage engine parses ``shapes`` statements and the rest are cache hits."""
+        span_us = int((end - start) / timedelta(microseconds=1))
+        text = (
+            "'INSERT INTO mart.t_' || (g %% {shapes}) || ' SELECT id, amount FROM analytics.src_' || (g %% {shapes}) "
+            "|| ' WHERE id > ' || g"
+        ).format(shapes=int(shapes))
+        finished = "(%s::timestamp + ((g::bigint * %s) / %s) * interval '1 microsecond')"
+        with self.connect() as conn:
+            conn.execute(
+                "INSERT INTO redshift_sys.sys_query_history (user_id, query_id, query_label, transaction_id, "
+                "session_id, database_name, query_type, status, result_cache_hit, start_time, end_time, "
+                "elapsed_time, queue_time, execution_time, error_message, returned_rows, returned_bytes, "
+                "query_text, compute_type) "
+                f"SELECT %s, %s + g, 'default', (%s + g) * 10, g %% {int(sessions)}, %s, 'INSERT', 'success', false, "
+                f"{finished} - interval '1 second', {finished}, 1000000, 0, 1000000, NULL, 1, 8, {text}, 'primary' "
+                "FROM generate_series(0, %s - 1) AS g",
+                [self.user_id, first_id, first_id, self.database, start, span_us, count, start, span_us, count, count],
+            )
+            conn.execute(
+                "INSERT INTO redshift_sys.sys_query_text SELECT user_id, query_id, transaction_id, session_id, "
+                "start_time, 0, query_text FROM redshift_sys.sys_query_history WHERE query_id >= %s AND query_id < %s",
+                [first_id, first_id + count],
+            )
+            # autovacuum is off: without fresh statistics the planner takes these tables for
+            # empty and joins them with a nested loop
+            conn.execute("ANALYZE redshift_sys.sys_query_history, redshift_sys.sys_query_text")
 
     def log_query(
         self,
@@ -357,9 +405,10 @@ def _start_pgbouncer(
     return port, proc
 
 
-@pytest.fixture(scope="session")
-def redshift_standin(postgres_server: PostgresServer) -> Iterator[RedshiftStandIn]:
-    """pgbouncer (Redshift endpoint) + a ``dev`` database with Redshift's system views."""
+@contextlib.contextmanager
+def running_redshift(postgres_server: PostgresServer) -> Iterator[RedshiftStandIn]:
+    """pgbouncer in front of ``postgres_server`` and a ``dev`` database with the Redshift system
+    views; pgbouncer stopped by PID on exit (for scripts as well as the fixture)."""
     from psycopg import sql
 
     server = postgres_server
@@ -382,6 +431,13 @@ def redshift_standin(postgres_server: PostgresServer) -> Iterator[RedshiftStandI
         if proc is not None:
             proc.stop(signal.SIGTERM)  # pgbouncer 1.18: SIGTERM = immediate shutdown
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def redshift_standin(postgres_server: PostgresServer) -> Iterator[RedshiftStandIn]:
+    """pgbouncer (Redshift endpoint) + a ``dev`` database with Redshift's system views."""
+    with running_redshift(postgres_server) as standin:
+        yield standin
 
 
 @pytest.fixture
