@@ -45,12 +45,12 @@ def dags_test(
     tmp_path: Path,
     *,
     logical_date: datetime | None = None,
-    env: dict[str, str] | None = None,
     clock_offset_s: int | None = None,
-    timeout_s: float = 300,
+    timeout_s: float = 600,
 ) -> ExampleRun:
-    """``airflow dags test`` of one example; ``clock_offset_s`` runs the process that many
-    seconds ahead of the real clock (libfaketime), to choose the clock hour it pushes in."""
+    """``airflow dags test`` of one example, with the environment the test's fixtures set (the
+    stand-in's and the sandbox's ``AIRFLOW_CONN_*``); ``clock_offset_s`` runs the process that
+    many seconds ahead of the real clock (libfaketime), to choose the clock hour it pushes in."""
     full_env = dict(os.environ)
     full_env.update(
         AIRFLOW__CORE__DAGS_FOLDER=str(EXAMPLES),
@@ -58,7 +58,6 @@ def dags_test(
         MONTE_CARLO_PUSH_RESULTS=str(tmp_path / "results"),
         PYTHONPATH=str(REPO),
     )
-    full_env.update(env or {})
     cmd = [sys.executable, "-m", "airflow", "dags", "test", dag_id]
     if logical_date is not None:
         cmd.append(logical_date.isoformat())

@@ -26,10 +26,11 @@ def test_redshift_example(
     rs = redshift_catalog.standin
     rs.reset_logs()
     _seed_history(rs)
-    # Without the statement into the hostile-named table: the sensor never confirms that edge
-    # (the sandbox shows it, GraphQL lineage of that name does not match: reported, issue #18),
-    # and would wait its 75 minutes. Its query log and lineage are tested in
-    # tests/operators/test_redshift.py.
+    # Without the statement into the hostile-named table: the sensor would wait its 75 minutes
+    # for that edge. PostgreSQL keeps the quoted mixed-case name the metadata collector sends
+    # (Redshift folds it to lower case unless enable_case_sensitive_identifier is on), the
+    # lineage engine lower-cases it: two nodes, and the sensor asks for the upstream of the
+    # metadata one. Its query log and lineage are tested in tests/operators/test_redshift.py.
     for table, column in (("sys_query_history", "query_id"), ("sys_query_text", "query_id"),
                           ("stl_query", "query"), ("stl_querytext", "query")):
         rs.execute(f"DELETE FROM redshift_sys.{table} WHERE {column} = 206")
