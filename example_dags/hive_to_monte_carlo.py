@@ -19,8 +19,8 @@ Connections:
 - ``hive_metastore`` (type ``hive_metastore``): the metastore's host and Thrift port (9083);
   extra ``{"auth_mechanism": "NOSASL"}`` for an unsecured metastore, Kerberos otherwise.
 - ``aws_default`` (type ``aws``): reads the log bucket (``s3:GetObject`` and ``s3:ListBucket`` on
-  ``LOGS``); any ``ObjectStoragePath`` URL works, ``file:///var/log/hive`` on the HiveServer2
-  host itself (then no connection).
+  ``LOGS``; ``s3://`` paths need ``s3fs`` installed). Any ``ObjectStoragePath`` URL works:
+  ``file:///var/log/hive`` on the HiveServer2 host itself needs no connection.
 - ``monte_carlo_default`` (type ``monte_carlo``): the ingestion key as login / password,
   ``resource_uuid`` of your data-lake warehouse in Monte Carlo, and the GraphQL API key
   (``graphql_key_id`` / ``graphql_key_secret``) the sensor reads with.
@@ -43,7 +43,10 @@ from monte_carlo_push_provider.sensors.monte_carlo import MonteCarloPushedDataSe
 METASTORE_CONN_ID = "hive_metastore"
 LOGS_CONN_ID = "aws_default"
 MONTE_CARLO_CONN_ID = "monte_carlo_default"
-LOGS = "s3://my-emr-logs/j-CLUSTERID/node/"  # HiveServer2 logs of every node, rotated and gzipped
+# HiveServer2 logs of every node, rotated and gzipped. An Airflow Variable, so each environment
+# (a test cluster's bucket, file:///var/log/hive on the HiveServer2 host) sets its own without
+# an edit of the DAG.
+LOGS = "{{ var.value.get('hive_log_path', 's3://my-emr-logs/j-CLUSTERID/node/') }}"
 LOG_PATTERN = "hive*.log*"
 EXCLUDE_DATABASES = ["information_schema", "sys", "tmp_*"]
 # None: Monte Carlo's own Hive naming (database and schema both the Hive database). "hive" keeps
