@@ -13,6 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import REPO
 
 EXAMPLES = REPO / "example_dags"
@@ -58,22 +60,23 @@ for dag_id, dag in bag.dags.items():
                          "flow": getattr(t, "flow", None),
                          "only_freshness_and_volume": getattr(t, "only_freshness_and_volume", None)}
              for t in dag.tasks}
-    dags[dag_id] = {"tasks": tasks, "file": dag.fileloc.rsplit("/", 1)[-1]}
+    dags[dag_id] = {"tasks": tasks}
 print(json.dumps({"errors": {k: str(v)[:500] for k, v in bag.import_errors.items()}, "dags": dags}))
 """
 
 
-def _describe_examples() -> dict:
+@pytest.fixture(scope="module")
+def examples() -> dict:
+    """Every example DAG's tasks, as a fresh DagBag (its own interpreter) parses example_dags/."""
     out = subprocess.run([sys.executable, "-c", _DESCRIBE % str(EXAMPLES)], capture_output=True, text=True,
                          env=os.environ.copy(), timeout=300)
     assert out.returncode == 0, out.stderr[-3000:]
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def test_example_dags_parse_and_each_collects_pushes_and_confirms():
-    result = _describe_examples()
-    assert result["errors"] == {}
-    dags = result["dags"]
+def test_example_dags_parse_and_each_collects_pushes_and_confirms(examples):
+    assert examples["errors"] == {}
+    dags = examples["dags"]
     assert sorted(dags) == sorted(EXAMPLE_RUNS)
     for dag_id, dag in dags.items():
         tasks = dag["tasks"]
@@ -87,10 +90,10 @@ def test_example_dags_parse_and_each_collects_pushes_and_confirms():
         assert f'"{dag_id}"' in (REPO / EXAMPLE_RUNS[dag_id]).read_text(), (dag_id, EXAMPLE_RUNS[dag_id])
 
 
-def test_the_hourly_and_daily_pair_is_what_docs_production_describes():
+def test_the_hourly_and_daily_pair_is_what_docs_production_describes(examples):
     """docs/production.md: hourly freshness + volume under the default flow, the daily full schema
     under ``flow="daily-full-schema"``."""
-    dags = _describe_examples()["dags"]
+    dags = examples["dags"]
     hourly = dags["snowflake_to_monte_carlo_hourly"]["tasks"]
     daily = dags["snowflake_to_monte_carlo_daily_schema"]["tasks"]
     assert hourly["collect_freshness_and_volume"]["only_freshness_and_volume"] is True
