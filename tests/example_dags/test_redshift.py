@@ -26,14 +26,6 @@ def test_redshift_example(
     rs = redshift_catalog.standin
     rs.reset_logs()
     _seed_history(rs)
-    # Without the statement into the hostile-named table: the sensor would wait its 75 minutes
-    # for that edge. PostgreSQL keeps the quoted mixed-case name the metadata collector sends
-    # (Redshift folds it to lower case unless enable_case_sensitive_identifier is on), the
-    # lineage engine lower-cases it: two nodes, and the sensor asks for the upstream of the
-    # metadata one. Its query log and lineage are tested in tests/operators/test_redshift.py.
-    for table, column in (("sys_query_history", "query_id"), ("sys_query_text", "query_id"),
-                          ("stl_query", "query"), ("stl_querytext", "query")):
-        rs.execute(f"DELETE FROM redshift_sys.{table} WHERE {column} = 206")
     rs.use(monkeypatch)
     mc_conn.use("redshift")
     run = dags_test("redshift_to_monte_carlo", tmp_path, logical_date=LOGICAL)
@@ -49,12 +41,15 @@ def test_redshift_example(
     assert not any(db == "shared_sales" for db, _, _ in names)
     # query logs: the window's statements, the failed one included, not Redshift's own user's
     assert sorted(e["event"]["query_id"] for e in mc_conn.events("query_logs")) == [
-        "201", "202", "203", "204", "205", "207"]
+        "201", "202", "203", "204", "205", "206", "207"]
     edges = dict(lineage_edges(mc_conn))
     # query lineage: #stage resolved per session (orders -> daily_orders, customers -> customer_copy)
     assert edges["dev.mart.daily_orders"] == ("dev.analytics.orders",)
     assert edges["dev.mart.customer_copy"] == ("dev.analytics.customers",)
     # view lineage: the view's definition parsed
     assert edges["dev.analytics.big_orders"] == ("dev.analytics.orders",)
+    # the hostile quoted mixed-case table: one node, named as the metadata push names it, so the
+    # sensor confirms its edge
+    assert edges[f"dev.{HOSTILE_SCHEMA}.{HOSTILE_TABLE}"] == ("dev.analytics.orders",)
     seen = run.confirmation()
     assert re.match(r"metadata (\d+)/\1 confirmed\. lineage (\d+)/\2 confirmed\. query_logs (\d+)/\3 confirmed$", seen)
