@@ -1,15 +1,29 @@
-"""Databricks (Unity Catalog) → Monte Carlo.
+"""Databricks (Unity Catalog) -> Monte Carlo, hourly: metadata, lineage and query logs, one push,
+and a sensor that waits until Monte Carlo shows *this* push.
 
-Two DAGs, the cadence Monte Carlo's detectors want (docs/databricks.md):
+- metadata: tables, views and columns of every catalog the token sees, freshness from
+  ``information_schema`` (``last_altered``: no statement per table);
+- lineage: ``system.access.table_lineage`` / ``column_lineage`` (Unity Catalog records it: no SQL
+  parsing);
+- query logs: ``system.query.history``.
 
-- ``databricks_monte_carlo_hourly``: freshness from ``information_schema`` (no per-table
-  statements), lineage and query logs for the hour that ended one hour ago (system-table lag);
-- ``databricks_monte_carlo_daily``: full schema (columns, view text, descriptions) with bytes and
-  last data-commit times from ``DESCRIBE DETAIL``, one mapped task per catalog.
+Lineage and query logs read the hour before the run's logical date, shifted back one hour:
+Databricks documents system-table records as typically available within an hour. Consecutive
+runs still tile time, and a backfill reads its own hours.
 
-Connections: ``databricks_default`` (a SQL warehouse: host, token, ``http_path`` extra) and
-``monte_carlo_default``. Both flows push metadata for the same resource: give the daily push a
-different ``flow`` so the hourly interval guard does not skip it.
+Bytes and the last data commit come from ``DESCRIBE DETAIL``, one statement per Delta table:
+once a day is enough for that (``volume_source="describe_detail"``, under its own ``flow``; the
+hourly / daily pair is ``example_dags/snowflake_to_monte_carlo.py``, docs/databricks.md).
+
+Connections:
+
+- ``databricks_default`` (type ``databricks``): workspace host, a token (or OAuth service
+  principal), and the SQL warehouse's ``http_path`` in the extras. The principal needs ``USE
+  CATALOG`` / ``USE SCHEMA`` / ``SELECT`` on what is collected and ``SELECT`` on
+  ``system.access`` and ``system.query`` (docs/databricks.md).
+- ``monte_carlo_default`` (type ``monte_carlo``): the ingestion key as login / password,
+  ``resource_uuid`` of the Databricks warehouse in Monte Carlo, and the GraphQL API key
+  (``graphql_key_id`` / ``graphql_key_secret``) the sensor reads with.
 """
 
 from __future__ import annotations
@@ -17,7 +31,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from airflow.sdk import DAG
-from airflow.timetables.interval import CronDataIntervalTimetable
 
 from monte_carlo_push_provider.operators.databricks import (
     DatabricksLineageCollectorOperator,
@@ -27,48 +40,42 @@ from monte_carlo_push_provider.operators.databricks import (
 from monte_carlo_push_provider.operators.push import MonteCarloPushOperator
 from monte_carlo_push_provider.sensors.monte_carlo import MonteCarloPushedDataSensor
 
-CATALOGS = ["main", "analytics"]  # or None in the operators for every catalog the token sees
+DATABRICKS_CONN_ID = "databricks_default"
+MONTE_CARLO_CONN_ID = "monte_carlo_default"
+# None: every catalog the token sees (system, samples, hive_metastore and
+# __databricks_internal are left out); or names / patterns (["main", "analytics_*"]). With many
+# catalogs, map one metadata task per catalog, each retried on its own:
+# DatabricksMetadataCollectorOperator.partial(task_id=...).expand(catalogs=["main", "analytics"]).
+CATALOGS: list[str] | None = None
 
 with DAG(
-    dag_id="databricks_monte_carlo_hourly",
-    # data-interval runs: the collectors read [interval start - lag, interval end - lag)
-    schedule=CronDataIntervalTimetable("0 * * * *", timezone="UTC"),
-    start_date=datetime(2026, 11, 1, tzinfo=timezone.utc),
+    dag_id="databricks_to_monte_carlo",
+    schedule="@hourly",
+    start_date=datetime(2026, 1, 1, tzinfo=timezone.utc),
     catchup=False,
-    max_active_runs=1,
-    default_args={"retries": 2, "retry_delay": timedelta(minutes=5)},
-    tags=["monte_carlo", "databricks"],
-) as hourly:
-    freshness = DatabricksMetadataCollectorOperator(
-        task_id="freshness",
+    max_active_runs=1,  # a run overlapping the next hour's would be skipped by the hourly guard
+    default_args={"retries": 2, "retry_delay": timedelta(minutes=2)},
+    tags=["monte-carlo", "databricks", "example"],
+    doc_md=__doc__,
+):
+    metadata = DatabricksMetadataCollectorOperator(
+        task_id="collect_metadata",
+        databricks_conn_id=DATABRICKS_CONN_ID,
         catalogs=CATALOGS,
         volume_source="information_schema",
-        only_freshness_and_volume=True,
     )
-    lineage = DatabricksLineageCollectorOperator(task_id="lineage", catalogs=CATALOGS, lag=timedelta(hours=1))
+    lineage = DatabricksLineageCollectorOperator(
+        task_id="collect_lineage", databricks_conn_id=DATABRICKS_CONN_ID, catalogs=CATALOGS,
+        lag=timedelta(hours=1),
+    )
     query_logs = DatabricksQueryLogCollectorOperator(
-        task_id="query_logs", log_type="databricks", lag=timedelta(hours=1)
+        task_id="collect_query_logs", databricks_conn_id=DATABRICKS_CONN_ID, lag=timedelta(hours=1),
     )
     push = MonteCarloPushOperator(
         task_id="push",
-        manifests=[freshness.output, lineage.output, query_logs.output],
-        output_path="{{ var.value.get('mc_push_results', '/tmp') }}/databricks/{{ run_id }}.json",
+        manifests=[metadata.output, lineage.output, query_logs.output],
+        monte_carlo_conn_id=MONTE_CARLO_CONN_ID,
     )
-    # Confirms this push by its invocation_ids (deferrable: waits in the triggerer, no worker
-    # slot); the default timeout is the slowest flow's (query logs: 75 min).
-    MonteCarloPushedDataSensor(task_id="confirm_arrival", push_result=push.output)
-
-with DAG(
-    dag_id="databricks_monte_carlo_daily",
-    schedule=CronDataIntervalTimetable("30 2 * * *", timezone="UTC"),
-    start_date=datetime(2026, 11, 1, tzinfo=timezone.utc),
-    catchup=False,
-    max_active_runs=1,
-    tags=["monte_carlo", "databricks"],
-) as daily:
-    metadata = DatabricksMetadataCollectorOperator.partial(
-        task_id="metadata",
-        volume_source="describe_detail",  # one statement per Delta table: fine once a day
-        describe_detail_max_tables=5_000,
-    ).expand(catalogs=CATALOGS)
-    MonteCarloPushOperator(task_id="push", manifests=metadata.output, flow="metadata-daily")
+    # Waits (deferred: in the triggerer, no worker slot) until Monte Carlo shows this push by its
+    # invocation_ids; the default timeout is the slowest flow's (query logs: 75 min).
+    MonteCarloPushedDataSensor(task_id="confirm_arrival", push_result=push.output, monte_carlo_conn_id=MONTE_CARLO_CONN_ID)

@@ -35,6 +35,8 @@ with DAG(
     schedule="@hourly",
     start_date=datetime(2026, 1, 1, tzinfo=timezone.utc),
     catchup=False,
+    max_active_runs=1,
+    default_args={"retries": 2, "retry_delay": timedelta(minutes=2)},
     tags=["monte-carlo", "example"],
 ) as dag:
 

@@ -1,5 +1,7 @@
-"""Example DAGs: every file parses; the hourly demo DAG runs for real with ``airflow dags test``
-(collect metadata and view lineage from SQLite -> push to the sandbox -> the sensor confirms);
+"""Example DAGs: every file parses, and every DAG collects, pushes and confirms its push; each is
+run for real by the test ``EXAMPLE_RUNS`` names (the warehouse ones under tests/example_dags/,
+against their stand-ins). Here: the generic SQL DAG runs with ``airflow dags test`` (collect
+metadata and view lineage from SQLite -> push to the sandbox -> the sensor confirms);
 ``scripts/demo.py`` (``make demo``) prints the invocation_ids and the confirmation."""
 
 from __future__ import annotations
@@ -11,22 +13,94 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import REPO
 
 EXAMPLES = REPO / "example_dags"
 
 
-def test_example_dags_parse_without_errors():
-    code = (
-        "from airflow.dag_processing.dagbag import DagBag\n"
-        f"bag = DagBag(dag_folder={str(EXAMPLES)!r})\n"
-        "import json; print(json.dumps({'errors': {k: str(v)[:500] for k, v in bag.import_errors.items()}, 'dags': sorted(bag.dag_ids)}))\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=os.environ.copy(), timeout=300)
+# Every example DAG, and the test that runs it for real against a stand-in and the sandbox.
+EXAMPLE_RUNS = {
+    "athena_to_monte_carlo": "tests/example_dags/test_athena.py",
+    "bigquery_to_monte_carlo": "tests/example_dags/test_bigquery.py",
+    "databricks_to_monte_carlo": "tests/example_dags/test_databricks.py",
+    "hive_to_monte_carlo": "tests/example_dags/test_hive.py",
+    "redshift_to_monte_carlo": "tests/example_dags/test_redshift.py",
+    "snowflake_to_monte_carlo_hourly": "tests/example_dags/test_snowflake.py",
+    "snowflake_to_monte_carlo_daily_schema": "tests/example_dags/test_snowflake.py",
+    "monte_carlo_push_hourly": "tests/test_example_dags.py",
+    "monte_carlo_confirm_arrival": "tests/reliability/test_secrets.py",
+}
+# The warehouse examples: metadata, query logs and lineage collected, pushed, confirmed.
+ALL_FLOWS = {
+    "athena_to_monte_carlo": ("AthenaGlueMetadataCollectorOperator", "AthenaQueryLogCollectorOperator",
+                              "AthenaLineageCollectorOperator"),
+    "bigquery_to_monte_carlo": ("BigQueryMetadataCollectorOperator", "BigQueryQueryLogCollectorOperator",
+                                "BigQueryLineageCollectorOperator"),
+    "databricks_to_monte_carlo": ("DatabricksMetadataCollectorOperator", "DatabricksQueryLogCollectorOperator",
+                                  "DatabricksLineageCollectorOperator"),
+    "hive_to_monte_carlo": ("HiveMetastoreMetadataCollectorOperator", "HiveQueryLogCollectorOperator",
+                            "HiveLineageCollectorOperator"),
+    "redshift_to_monte_carlo": ("RedshiftMetadataCollectorOperator", "RedshiftQueryLogCollectorOperator",
+                                "RedshiftLineageCollectorOperator", "SqlViewLineageCollectorOperator"),
+    "snowflake_to_monte_carlo_hourly": ("SnowflakeMetadataCollectorOperator", "SnowflakeQueryLogCollectorOperator",
+                                        "SnowflakeLineageCollectorOperator"),
+    # the generic SQL example: no query history to read, lineage from the view definitions
+    "monte_carlo_push_hourly": ("SqlMetadataCollectorOperator", "SqlViewLineageCollectorOperator"),
+}
+
+_DESCRIBE = """
+import json
+from airflow.dag_processing.dagbag import DagBag
+bag = DagBag(dag_folder=%r)
+dags = {}
+for dag_id, dag in bag.dags.items():
+    tasks = {t.task_id: {"type": t.task_type, "upstream": sorted(t.upstream_task_ids), "retries": t.retries,
+                         "flow": getattr(t, "flow", None),
+                         "only_freshness_and_volume": getattr(t, "only_freshness_and_volume", None)}
+             for t in dag.tasks}
+    dags[dag_id] = {"tasks": tasks}
+print(json.dumps({"errors": {k: str(v)[:500] for k, v in bag.import_errors.items()}, "dags": dags}))
+"""
+
+
+@pytest.fixture(scope="module")
+def examples() -> dict:
+    """Every example DAG's tasks, as a fresh DagBag (its own interpreter) parses example_dags/."""
+    out = subprocess.run([sys.executable, "-c", _DESCRIBE % str(EXAMPLES)], capture_output=True, text=True,
+                         env=os.environ.copy(), timeout=300)
     assert out.returncode == 0, out.stderr[-3000:]
-    result = json.loads(out.stdout.strip().splitlines()[-1])
-    assert result["errors"] == {}
-    assert "monte_carlo_push_hourly" in result["dags"]
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_example_dags_parse_and_each_collects_pushes_and_confirms(examples):
+    assert examples["errors"] == {}
+    dags = examples["dags"]
+    assert sorted(dags) == sorted(EXAMPLE_RUNS)
+    for dag_id, dag in dags.items():
+        tasks = dag["tasks"]
+        (push,) = [t for t, d in tasks.items() if d["type"] == "MonteCarloPushOperator"]
+        # a sensor confirming this push (its push_result is the push task's output)
+        assert any(d["type"] == "MonteCarloPushedDataSensor" and push in d["upstream"] for d in tasks.values()), dag_id
+        assert all(d["retries"] >= 1 for d in tasks.values()), f"{dag_id}: default_args retries"
+        collectors = {d["type"] for t, d in tasks.items() if t in tasks[push]["upstream"]}
+        assert set(ALL_FLOWS.get(dag_id, ())) <= collectors, (dag_id, collectors)
+        # the test that runs it names it
+        assert f'"{dag_id}"' in (REPO / EXAMPLE_RUNS[dag_id]).read_text(), (dag_id, EXAMPLE_RUNS[dag_id])
+
+
+def test_the_hourly_and_daily_pair_is_what_docs_production_describes(examples):
+    """docs/production.md: hourly freshness + volume under the default flow, the daily full schema
+    under ``flow="daily-full-schema"``."""
+    dags = examples["dags"]
+    hourly = dags["snowflake_to_monte_carlo_hourly"]["tasks"]
+    daily = dags["snowflake_to_monte_carlo_daily_schema"]["tasks"]
+    assert hourly["collect_freshness_and_volume"]["only_freshness_and_volume"] is True
+    assert daily["collect_full_schema"]["only_freshness_and_volume"] is False
+    assert (hourly["push"]["flow"], daily["push"]["flow"]) == (None, "daily-full-schema")  # None: "metadata"
+    production = (REPO / "docs" / "production.md").read_text()
+    assert 'flow="daily-full-schema"' in production and "example_dags/snowflake_to_monte_carlo.py" in production
 
 
 def test_hourly_example_dag_pushes_to_sandbox(mc_sandbox_clean, airflow_db, tmp_path):

@@ -61,6 +61,7 @@ from monte_carlo_push_provider.collectors.base import (
     as_count,
     engine_lineage,
     representable,
+    restore_catalog_names,
     table_events,
     to_utc,
     view_lineage,
@@ -171,6 +172,25 @@ USERS_SQL = "SELECT usesysid, usename FROM pg_user"
 DECLARE_CURSOR_SQL = "DECLARE mc_query_history CURSOR FOR "
 FETCH_CURSOR_SQL = "FETCH FORWARD {count:d} FROM mc_query_history"
 CLOSE_CURSOR_SQL = "CLOSE mc_query_history"
+#: The catalog's spelling of the tables lineage names, with their columns. Redshift folds
+#: identifiers to lower case, quoted ones too, unless ``enable_case_sensitive_identifier`` is on:
+#: then a quoted ``"MixedCase"`` keeps its case in the catalog (as on PostgreSQL). Which applied
+#: is a setting the statement text does not show, so the names the engine folded are looked up
+#: here case-insensitively. Bounded by the referenced tables: ``{schemas}`` and ``{names}`` become
+#: one ``%s`` per lower-cased schema and table name (bound values; a name is never formatted in).
+LINEAGE_CATALOG_SQL = """
+SELECT t.table_schema, t.table_name, t.table_type, c.column_name
+FROM svv_tables AS t
+LEFT JOIN svv_columns AS c
+  ON c.table_catalog = t.table_catalog AND c.table_schema = t.table_schema AND c.table_name = t.table_name
+WHERE t.table_catalog = %s
+  AND lower(t.table_schema) IN ({schemas})
+  AND lower(t.table_name) IN ({names})
+ORDER BY t.table_schema, t.table_name, c.ordinal_position
+"""
+#: Referenced tables per catalog query: a window names a few dozen, one query; a huge window
+#: takes more queries rather than one with tens of thousands of parameters.
+LINEAGE_TABLES_PER_QUERY = 500
 
 SYS_QUERIES_SQL = """
 SELECT h.query_id, h.session_id, h.transaction_id, h.user_id, h.database_name, h.query_type,
@@ -780,9 +800,58 @@ class RedshiftQueryLogCollector(_RedshiftHistoryCollector):
         return Collection(events, what=f"{self.source} history")
 
 
+def catalog_tables(
+    conn: Any, database: str, tables: Iterable[tuple[str, str]], fetch_size: int = 10_000
+) -> list[TableRecord]:
+    """The tables and views ``(schema, name)`` (any case) of the connection's ``database``, as
+    the catalog spells them, with their column names: what lineage names are matched against.
+
+    A name the catalog holds in two spellings (``"Orders"`` and ``orders``, possible only with
+    ``enable_case_sensitive_identifier``) is left out: the engine's lower-case spelling, what an
+    unquoted reference means, stays."""
+    wanted = sorted({(s.lower(), n.lower()) for s, n in tables})
+    records: dict[tuple[str, str], TableRecord] = {}
+    cur = conn.cursor()
+    try:
+        for i in range(0, len(wanted), LINEAGE_TABLES_PER_QUERY):
+            chunk = wanted[i:i + LINEAGE_TABLES_PER_QUERY]
+            schemas, names = sorted({s for s, _ in chunk}), sorted({n for _, n in chunk})
+            sql = LINEAGE_CATALOG_SQL.format(schemas=", ".join(["%s"] * len(schemas)),
+                                             names=", ".join(["%s"] * len(names)))
+            cur.execute(sql, (database, *schemas, *names))
+            for schema, name, table_type, column in iter_cursor(cur, fetch_size):
+                schema, name = _text(schema) or "", _text(name) or ""
+                record = records.get((schema, name))
+                if record is None:
+                    record = records[(schema, name)] = TableRecord(
+                        database=database, schema=schema, name=name,
+                        type=normalize_table_type(_text(table_type)),
+                    )
+                if column is not None:
+                    record.fields.append((_text(column) or "", "", None))
+    finally:
+        cur.close()
+    folded: dict[tuple[str, str], list[TableRecord]] = {}
+    for record in records.values():
+        folded.setdefault((record.schema.lower(), record.name.lower()), []).append(record)
+    return [r for same in folded.values() if len(same) == 1 for r in same]
+
+
+def _referenced_tables(events: Iterable[Mapping[str, Any]], database: str) -> set[tuple[str, str]]:
+    """``(schema, name)`` of the connection's database's tables that lineage events name."""
+    tables = set()
+    for event in events:
+        for ref in (event["destination"], *event["sources"]):
+            if str(ref.get("database") or "").lower() == database.lower() and ref.get("schema") and ref.get("name"):
+                tables.add((str(ref["schema"]), str(ref["name"])))
+    return tables
+
+
 class RedshiftLineageCollector(_RedshiftHistoryCollector):
     """Lineage parsed from the statements that succeeded (dialect ``redshift``); ``#temp`` tables
-    resolved per session. Redshift folds unquoted names to lower case, as the engine does."""
+    resolved per session. The engine folds names to lower case; each table of the connection's
+    database is then given the catalog's spelling (:func:`catalog_tables`), so lineage names the
+    same node as the metadata push whether or not the cluster keeps quoted names' case."""
 
     kind: ClassVar[str] = "lineage"
     flavour = RESOURCE_TYPE
@@ -805,5 +874,13 @@ class RedshiftLineageCollector(_RedshiftHistoryCollector):
             default_database=source.conn.schema, default_schema=self.default_schema,
             max_query_chars=self.max_query_chars, timeout_s=self.parse_timeout_s, parse_workers=self.parse_workers,
         )
+        database = source.conn.schema
+        tables = _referenced_tables(events, database)
+        if tables:
+            conn = source.get_conn()
+            try:
+                restore_catalog_names(events, catalog_tables(conn, database, tables, self.fetch_size))
+            finally:
+                conn.close()
         log.info("lineage: %s", ", ".join(f"{k}={v}" for k, v in stats.items()))
         return Collection(events, stats=stats, what=f"{self.source} history")

@@ -15,6 +15,7 @@ hourly guard skipped everything) the sensor succeeds at once.
 
 from __future__ import annotations
 
+import string
 import time
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
@@ -44,9 +45,20 @@ DEFERRAL_GRACE = timedelta(minutes=5)
 _LONGEST_FLOW_TIMEOUT = max(FLOW_TIMEOUT.values())
 
 
+#: What an asset URI keeps as written: every printable ASCII character but ``%``.
+_URI_SAFE = string.punctuation.replace("%", "") + " "
+
+
 def table_asset_uri(resource_uuid: str | None, full_table_id: str) -> str:
-    """The Airflow asset URI of a table Monte Carlo confirmed (``x-`` schemes are kept as is)."""
-    return f"x-monte-carlo://{resource_uuid or 'any'}/{full_table_id}"
+    """The Airflow asset URI of a table Monte Carlo confirmed (``x-`` schemes are kept as is).
+
+    Airflow refuses a non-ASCII URI when it records the asset event (and then fails the sensor
+    task after it confirmed): non-ASCII characters and ``%`` are percent-encoded (UTF-8), so
+    ``Umsätze`` is ``Ums%C3%A4tze``; an ASCII id is the URI as it is.
+    """
+    from urllib.parse import quote
+
+    return f"x-monte-carlo://{resource_uuid or 'any'}/{quote(full_table_id, safe=_URI_SAFE)}"
 
 
 class MonteCarloPushedDataSensor(BaseSensorOperator):

@@ -246,8 +246,10 @@ def _ref(name: str, schema: str, database: str = "dev") -> dict[str, Any]:
 
 @pytest.mark.parametrize("source", ["sys", "stl"])
 def test_lineage_resolves_temp_tables_per_session(
-    redshift: RedshiftStandIn, mc_conn: Any, monkeypatch: pytest.MonkeyPatch, source: str
+    redshift_catalog: RedshiftCatalog, mc_conn: Any, monkeypatch: pytest.MonkeyPatch, source: str
 ) -> None:
+    redshift = redshift_catalog.standin
+    redshift.reset_logs()
     _seed_history(redshift)
     redshift.use(monkeypatch)
     mc_conn.use("redshift")
@@ -256,11 +258,11 @@ def test_lineage_resolves_temp_tables_per_session(
     _push(manifest)
     [push] = mc_conn.pushes("lineage")
     assert (push["resource_type"], push["resource_uuid"]) == ("redshift", REDSHIFT_UUID)
-    # Redshift folds identifiers to lower case, quoted ones too (unless the cluster sets
-    # enable_case_sensitive_identifier), and the redshift dialect of the lineage engine does the same.
-    table, schema = HOSTILE_TABLE.lower(), HOSTILE_SCHEMA.lower()
+    # The engine folds names to lower case; the collector gives them back the catalog's spelling
+    # (the stand-in keeps quoted names' case, as Redshift with enable_case_sensitive_identifier).
+    table, schema = HOSTILE_TABLE, HOSTILE_SCHEMA
     hostile = {"type": "TABLE", "name": table, "database": "dev", "schema": schema,
-               "asset_id": f"dev.{schema}.{table}"}
+               "asset_id": f"dev.{schema.lower()}.{table.lower()}"}  # a local reference: the engine's
     orders, customers = _ref("orders", "analytics"), _ref("customers", "analytics")
     events = {e["event"]["destination"]["name"]: e["event"] for e in mc_conn.events("lineage")}
     assert sorted(events) == sorted(["customer_copy", "daily_orders", "order_report", table])
@@ -359,7 +361,46 @@ def test_dag_runs_redshift_collectors_and_pushes(
     assert sorted(e["event"]["query_id"] for e in mc_conn.events("query_logs")) == [
         "201", "202", "203", "204", "205", "206", "207"]
     lineage = sorted(e["event"]["destination"]["name"] for e in mc_conn.events("lineage"))
-    assert lineage == sorted(["customer_copy", "daily_orders", "order_report", HOSTILE_TABLE.lower()])
+    assert lineage == sorted(["customer_copy", "daily_orders", "order_report", HOSTILE_TABLE])
+
+
+def test_lineage_names_tables_as_the_metadata_push_does(
+    redshift_catalog: RedshiftCatalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue #17 item 5: a quoted mixed-case table is one node, in metadata and lineage alike.
+    Its own schema, dropped after, so the other tests' catalog stays as they assert it."""
+    rs = redshift_catalog.standin
+    rs.reset_logs()
+    mixed = quote_qualified("Case Test", "MixedOrders")
+    rs.execute('CREATE SCHEMA "Case Test"')
+    try:
+        rs.execute(f'CREATE TABLE {mixed} ("OrderId" integer, amount integer)')
+        rs.execute('CREATE TABLE "Case Test".plain (id integer)')
+        at = datetime(2026, 3, 1, 10, 0)
+        # Quoted mixed case (kept by the stand-in, as by Redshift with
+        # enable_case_sensitive_identifier) next to unquoted names in any case, which fold.
+        rs.log_query(f'INSERT INTO {mixed} ("OrderId", amount) SELECT o.ID, o.amount FROM ANALYTICS.Orders AS o '
+                     'JOIN "Case Test".PLAIN AS p ON p.id = o.id', query_id=301, start=at, session_id=3, query_type="INSERT")
+        rs.log_query(f'INSERT INTO "Case Test".Plain SELECT "OrderId" FROM {mixed}', query_id=302,
+                     start=at + timedelta(seconds=5), session_id=3, query_type="INSERT")
+        rs.use(monkeypatch)
+        metadata = RedshiftMetadataCollectorOperator(task_id="metadata", databases=["dev"]).execute(
+            make_context(task_id="metadata"))
+        lineage = RedshiftLineageCollectorOperator(task_id="lineage").execute(make_context(**INTERVAL))
+    finally:
+        rs.execute('DROP SCHEMA "Case Test" CASCADE')
+    validate_manifest(lineage)
+    assets = {(a["metadata"]["database"], a["metadata"]["schema"], a["metadata"]["name"]): a
+              for a in metadata["events"]}
+    assert ("dev", "Case Test", "MixedOrders") in assets
+    named = {(r["database"], r["schema"], r["name"])
+             for e in lineage["events"] for r in (e["destination"], *e["sources"])}
+    assert named == {("dev", "Case Test", "MixedOrders"), ("dev", "Case Test", "plain"), ("dev", "analytics", "orders")}
+    assert named <= set(assets), sorted(named - set(assets))
+    # column names too: the catalog's "OrderId", as the metadata push lists it
+    (into_mixed,) = [e for e in lineage["events"] if e["destination"]["name"] == "MixedOrders"]
+    assert sorted(f["name"] for f in into_mixed["fields"]) == ["OrderId", "amount"]
+    assert [f["name"] for f in assets[("dev", "Case Test", "MixedOrders")]["fields"]] == ["OrderId", "amount"]
 
 
 def test_view_lineage_through_the_redshift_hook(redshift_catalog: RedshiftCatalog, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -608,19 +608,3 @@ def test_mapped_collectors_in_a_real_dag_run(airflow_db: Any, mc_conn: Any, snow
     ]
     assert len(mc_conn.pushes("metadata")) == 1  # the three mapped manifests in one push task
 
-
-@pytest.mark.parametrize(
-    "name", ["snowflake_metadata_hourly", "snowflake_metadata_daily", "snowflake_query_logs_lineage_hourly"]
-)
-def test_example_dags_parse(name: str) -> None:
-    import importlib.util
-    from pathlib import Path
-
-    path = Path(__file__).resolve().parents[2] / "example_dags" / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(f"example_{name}", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    assert module.dag.dag_id == name
-    assert any(t.task_type == "MonteCarloPushOperator" for t in module.dag.tasks)
-    assert any(t.task_type == "MonteCarloPushedDataSensor" for t in module.dag.tasks)

@@ -232,3 +232,17 @@ def test_expectations_use_push_result_details_when_present():
     assert Expectations.from_dict(expect.to_dict()) == expect
     # A column mapping implies its table edge.
     assert parse_edges([{"destination": DAILY, "columns": {"total": [(ORDERS, "amount")]}}])[0].sources == (ORDERS,)
+
+
+def test_asset_uri_of_a_non_ascii_table_is_percent_encoded():
+    """Airflow records asset events only for ASCII URIs: a table named in any other script used to
+    fail the sensor task after it had confirmed the push (found running the Databricks example)."""
+    from airflow.sdk import Asset
+
+    from monte_carlo_push_provider.sensors.monte_carlo import table_asset_uri
+
+    assert table_asset_uri("u", "ANALYTICS:PUBLIC.orders") == "x-monte-carlo://u/ANALYTICS:PUBLIC.orders"
+    assert table_asset_uri(None, 'sales:Raw Data.we`ird; "x"') == 'x-monte-carlo://any/sales:Raw Data.we`ird; "x"'
+    uri = table_asset_uri("u", "sales:raw.Umsätze_€_100%")
+    assert uri == "x-monte-carlo://u/sales:raw.Ums%C3%A4tze_%E2%82%AC_100%25" and uri.isascii()
+    assert Asset(uri=uri).uri == uri
