@@ -62,13 +62,15 @@ class PartWriter:
     JSON bytes, and hand each full one to ``push(key, manifest)`` at once (it keeps one part).
 
     ``header`` is what :func:`~monte_carlo_push_provider.manifest.new_manifest` takes besides the
-    events (kind, resource_type / log_type, resource_uuid, window, info). ``stats`` is called
-    when a part is cut, so the last part carries the final counters.
+    events (resource_type / log_type, resource_uuid, window). ``info`` (descriptive keys such as
+    ``source``) and ``stats`` are read when a part is cut: a collector may fill them while its
+    events are consumed, and the last part carries the final counters.
     """
 
     def __init__(
         self, *, kind: str, header: Mapping[str, Any], push: Callable[[str, dict[str, Any]], None] | None,
-        stats: Callable[[], dict[str, Any]], max_events: int = DEFAULT_MAX_EVENTS,
+        stats: Callable[[], dict[str, Any]], info: Mapping[str, Any] | None = None,
+        max_events: int = DEFAULT_MAX_EVENTS,
         max_bytes: int = DEFAULT_MAX_BYTES, log: Any = None,
     ) -> None:
         check_part_limits(max_events, max_bytes)
@@ -76,6 +78,7 @@ class PartWriter:
         self.header = dict(header)
         self.push = push
         self.stats = stats
+        self.info = info if info is not None else {}
         self.max_events = max_events
         self.max_bytes = max_bytes
         self.log = log or logging.getLogger(__name__)
@@ -87,7 +90,7 @@ class PartWriter:
 
     def _manifest(self, events: list[dict[str, Any]], part: int | None) -> dict[str, Any]:
         extra: dict[str, Any] = {"part": {"index": part}} if part is not None else {}
-        return new_manifest(self.kind, events, **self.header, **extra, stats=self.stats())
+        return new_manifest(self.kind, events, **self.header, **self.info, **extra, stats=self.stats())
 
     def write(self, events: Iterable[dict[str, Any]]) -> dict[str, Any]:
         """Consume ``events``; return the one manifest, or the index of the parts pushed."""

@@ -407,24 +407,29 @@ class _AthenaHistoryCollector(Collector):
         self.read_work_groups: list[str] = []
 
     def read(self, athena: Any, window: tuple[datetime, datetime] | None) -> list[QueryRecord]:
+        """The window's executions, ordered by end time (lineage needs the order)."""
+        records = list(self.stream(athena, window))
+        records.sort(key=lambda q: (q.end_time, q.query_id or ""))  # type: ignore[arg-type,return-value]
+        return records
+
+    def stream(self, athena: Any, window: tuple[datetime, datetime] | None) -> Iterator[QueryRecord]:
+        """The window's executions, workgroup by workgroup, newest first as Athena lists them
+        (query logs: streamed into manifest parts without holding the window)."""
         assert window is not None
         start, end = window
         self.target = "Athena workgroups (athena:ListWorkGroups)"
         groups = self.work_groups or list_work_groups(athena)
         if self.work_group_filter is not None:
             groups = [g for g in groups if self.work_group_filter(g)]
-        self.read_work_groups = groups
+        self.read_work_groups[:] = groups  # the manifest's work_groups (the list _info() gave out)
         log.info("reading Athena query executions of %d workgroup(s) for %s .. %s: %s",
                  len(groups), start.isoformat(), end.isoformat(), ", ".join(groups))
-        records: list[QueryRecord] = []
         for group in groups:
             self.target = f"Athena workgroup {group} (athena:ListQueryExecutions)"
             executions = iter_window_executions(
                 athena, group, start, end, skips=self.skips, max_query_runtime=self.max_query_runtime,
             )
-            records.extend(representable((query_record(e) for e in executions), self.skips))
-        records.sort(key=lambda q: (q.end_time, q.query_id or ""))  # type: ignore[arg-type,return-value]
-        return records
+            yield from representable((query_record(e) for e in executions), self.skips)
 
     def _info(self) -> dict[str, Any]:
         return {"work_groups": self.read_work_groups}
@@ -436,8 +441,16 @@ class AthenaQueryLogCollector(_AthenaHistoryCollector):
     flavour = LOG_TYPE
 
     def collect(self, source: Any, window: tuple[datetime, datetime] | None) -> Collection:
-        events = [q.to_event() for q in self.read(source, window)]
-        return Collection(events, info=self._info(), what=f"{len(self.read_work_groups)} workgroup(s)")
+        collection = Collection([], info=self._info(), what="Athena workgroups")
+        collection.events = self._events(source, window, collection)  # streamed into manifest parts
+        return collection
+
+    def _events(
+        self, source: Any, window: tuple[datetime, datetime] | None, collection: Collection
+    ) -> Iterator[dict[str, Any]]:
+        for query in self.stream(source, window):
+            yield query.to_event()
+        collection.what = f"{len(self.read_work_groups)} workgroup(s)"
 
 
 class AthenaLineageCollector(_AthenaHistoryCollector):

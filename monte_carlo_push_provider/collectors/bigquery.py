@@ -1142,16 +1142,25 @@ class BigQueryQueryLogCollector(_BigQueryJobsCollector):
 
     def collect(self, source: BigQuerySource, window: tuple[datetime, datetime] | None) -> Collection:
         assert window is not None
+        collection = Collection([], what="jobs")
+        collection.events = self._events(source, window, collection)  # streamed into manifest parts
+        return collection
+
+    def _events(
+        self, source: BigQuerySource, window: tuple[datetime, datetime], collection: Collection
+    ) -> Iterator[dict[str, Any]]:
         stats = JobStats()
-        events: list[dict[str, Any]] = []
         for project in _projects(self.project_ids, source.project):
             log.info("reading the query jobs of %s that ended in [%s, %s)", project, *window)
             for query in representable((query_record(j) for j in self.jobs(source, project, window, stats)), self.skips):
                 stats.failed += not query.succeeded
-                events.append(query.to_event())
+                collection.info["source"] = stats.source  # known once the first job is read
+                yield query.to_event()
         log.info("jobs from %s: %d read, %d failed, %d of this collector's own skipped",
                  stats.source, stats.jobs, stats.failed, stats.own_skipped)
-        return Collection(events, info={"source": stats.source}, stats=asdict(stats), what=f"jobs ({stats.source})")
+        collection.info["source"] = stats.source
+        collection.stats.update(asdict(stats))
+        collection.what = f"jobs ({stats.source})"
 
 
 class BigQueryLineageCollector(_BigQueryJobsCollector):
@@ -1176,11 +1185,13 @@ class BigQueryLineageCollector(_BigQueryJobsCollector):
         projects = _projects(self.project_ids, source.project)
         stats = JobStats()
         names: dict[str, tuple[str, str, str]] = {}
-        queries: list[dict[str, Any]] = []
-        for project in projects:
-            log.info("reading the query jobs of %s for lineage in [%s, %s)", project, *window)
-            queries.extend(lineage_queries(self.jobs(source, project, window, stats), names))
-        events, engine_stats = engine_lineage(queries, dialect="bigquery", resource_type=RESOURCE_TYPE)
+
+        def queries() -> Iterator[dict[str, Any]]:  # streamed: the engine keeps shapes and edges
+            for project in projects:
+                log.info("reading the query jobs of %s for lineage in [%s, %s)", project, *window)
+                yield from lineage_queries(self.jobs(source, project, window, stats), names)
+
+        events, engine_stats = engine_lineage(queries(), dialect="bigquery", resource_type=RESOURCE_TYPE)
         log.info("lineage from %d job(s) (%s): %s", stats.jobs, stats.source, engine_stats)
         # BigQuery's case rule: the exact names the jobs recorded, not a fold
         restore_case({"events": events}, names)

@@ -649,10 +649,13 @@ class DatabricksQueryLogCollector(Collector):
         self.target = "system.query.history"
         log.info("reading system.query.history for statements ended in [%s, %s)",
                  window[0].isoformat(), window[1].isoformat())
+        return Collection(self._events(source, window), what="system.query.history")  # streamed into parts
+
+    def _events(self, source: Any, window: tuple[datetime, datetime]) -> Iterator[dict[str, Any]]:
         conn = source.get_conn()
         try:
             queries = iter_query_history(conn, *window, workspace_id=self.workspace_id, fetch_size=self.fetch_size)
-            events = [q.to_event() for q in representable(queries, self.skips)]
+            for query in representable(queries, self.skips):
+                yield query.to_event()
         finally:
             conn.close()
-        return Collection(events, what="system.query.history")

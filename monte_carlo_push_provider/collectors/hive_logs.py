@@ -334,7 +334,10 @@ class _HiveLogCollector(Collector):
         self.recursive = recursive
         self.log_timezone = log_timezone
 
-    def read(self, root: Any, window: tuple[datetime, datetime] | None) -> list[QueryRecord]:
+    def read(self, root: Any, window: tuple[datetime, datetime] | None) -> Iterator[QueryRecord]:
+        """The window's statements (a generator the operator streams into manifest parts; the log
+        parser itself orders a window's statements by start time, so it holds them: slice a
+        busy window with ``window_part``)."""
         assert window is not None
         zone = _zone(self.log_timezone)
         stats = ParseStats()
@@ -345,10 +348,10 @@ class _HiveLogCollector(Collector):
             "cannot hold the window and were not opened", len(files), root, window[0].isoformat(),
             window[1].isoformat(), self.log_timezone, stats.files_skipped,
         )
-        queries = [query_record(q) for q in iter_log_queries(files, start=window[0], end=window[1], zone=zone,
-                                                             stats=stats)]
+        queries = (query_record(q) for q in iter_log_queries(files, start=window[0], end=window[1], zone=zone,
+                                                             stats=stats))
+        yield from representable(queries, self.skips)
         log.info("log parse: %s", ", ".join(f"{k}={v}" for k, v in stats.as_dict().items()))
-        return list(representable(queries, self.skips))
 
 
 class HiveQueryLogCollector(_HiveLogCollector):
@@ -356,7 +359,8 @@ class HiveQueryLogCollector(_HiveLogCollector):
     flavour = LOG_TYPE
 
     def collect(self, source: Any, window: tuple[datetime, datetime] | None) -> Collection:
-        return Collection([q.to_event() for q in self.read(source, window)], what=f"HiveServer2 logs at {source}")
+        events = (q.to_event() for q in self.read(source, window))  # streamed into manifest parts
+        return Collection(events, what=f"HiveServer2 logs at {source}")
 
 
 def name_like_metadata(events: list[dict[str, Any]], database_label: str | None) -> list[dict[str, Any]]:
@@ -401,7 +405,7 @@ class HiveLineageCollector(_HiveLogCollector):
     def collect(self, source: Any, window: tuple[datetime, datetime] | None) -> Collection:
         queries = self.read(source, window)
         events, stats = engine_lineage(
-            [q.lineage_row() for q in queries if q.succeeded], dialect=LINEAGE_DIALECT, resource_type=self.flavour,
+            (q.lineage_row() for q in queries if q.succeeded), dialect=LINEAGE_DIALECT, resource_type=self.flavour,
             # without a label the engine's "database" is replaced by name_like_metadata below
             default_database=self.database_label or self.default_database, default_schema=self.default_database,
             max_query_chars=self.max_query_chars, timeout_s=self.parse_timeout_s,

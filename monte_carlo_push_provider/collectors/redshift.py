@@ -18,7 +18,9 @@ exactly one window (a running query is picked up by the window it ends in)::
     stl_query + stl_querytext              source="stl" (provisioned clusters without SYS views)
 
 History rows keep only the first 4,000 characters of a statement; the full text is reassembled
-here, in Python, from the text rows in ``sequence`` order. Not with ``LISTAGG``: it caps its result
+here, in Python, from the text rows in ``sequence`` order. The history's own (blank-padded
+``character(4000)``) text is selected only for a query without text rows: it would otherwise
+travel once per text row, for nothing. Not with ``LISTAGG``: it caps its result
 at 65,535 bytes and is one of the Redshift-only forms below.
 
 Redshift-only SQL
@@ -170,7 +172,7 @@ SYS_QUERIES_SQL = """
 SELECT h.query_id, h.session_id, h.transaction_id, h.user_id, h.database_name, h.query_type,
        h.status, h.start_time, h.end_time, h.elapsed_time, h.queue_time, h.execution_time,
        h.returned_rows, h.returned_bytes, h.error_message, h.query_label, h.result_cache_hit,
-       h.query_text, t.sequence, t.text
+       CASE WHEN t.query_id IS NULL THEN h.query_text END AS query_text, t.sequence, t.text
 FROM sys_query_history AS h
 LEFT JOIN sys_query_text AS t ON t.query_id = h.query_id
 WHERE h.end_time >= {start} AND h.end_time < {end}
@@ -180,7 +182,7 @@ ORDER BY h.start_time, h.query_id, t.sequence
 
 STL_QUERIES_SQL = """
 SELECT q.query, q.pid, q.xid, q.userid, q.database, q.starttime, q.endtime, q.aborted, q.label,
-       q.querytxt, t.sequence, t.text
+       CASE WHEN t.query IS NULL THEN q.querytxt END AS querytxt, t.sequence, t.text
 FROM stl_query AS q
 LEFT JOIN stl_querytext AS t ON t.query = q.query
 WHERE q.endtime >= {start} AND q.endtime < {end}
@@ -723,12 +725,13 @@ class RedshiftLineageCollector(_RedshiftHistoryCollector):
 
     def __init__(
         self, *, default_schema: str = DEFAULT_SCHEMA, max_query_chars: int = 200_000,
-        parse_timeout_s: float = 5.0, **kwargs: Any,
+        parse_timeout_s: float = 5.0, parse_workers: int = 0, **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.default_schema = default_schema
         self.max_query_chars = max_query_chars
         self.parse_timeout_s = parse_timeout_s
+        self.parse_workers = parse_workers
 
     def collect(self, source: Any, window: tuple[datetime, datetime] | None) -> Collection:
         queries = self.read(source, window)
@@ -736,7 +739,7 @@ class RedshiftLineageCollector(_RedshiftHistoryCollector):
             (q.lineage_row() for q in queries if q.succeeded),  # streamed: the engine keeps shapes and edges
             dialect=LINEAGE_DIALECT, resource_type=RESOURCE_TYPE,
             default_database=source.conn.schema, default_schema=self.default_schema,
-            max_query_chars=self.max_query_chars, timeout_s=self.parse_timeout_s,
+            max_query_chars=self.max_query_chars, timeout_s=self.parse_timeout_s, parse_workers=self.parse_workers,
         )
         log.info("lineage: %s", ", ".join(f"{k}={v}" for k, v in stats.items()))
         return Collection(events, stats=stats, what=f"{self.source} history")

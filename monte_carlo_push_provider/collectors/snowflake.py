@@ -596,16 +596,20 @@ class SnowflakeQueryLogCollector(Collector):
         start, end = window
         self.target = "{}.{}.QUERY_HISTORY".format(*self.au)
         log.info("reading %s.%s.QUERY_HISTORY for queries that ended in [%s, %s)", *self.au, start, end)
+        collection = Collection([], stats={"failed": 0}, what="QUERY_HISTORY")
+        collection.events = self._events(source, start, end, collection)  # streamed into manifest parts
+        return collection
+
+    def _events(self, source: Any, start: datetime, end: datetime, collection: Collection) -> Iterator[dict[str, Any]]:
         conn = source.get_conn()
         try:
-            queries = list(
-                representable(iter_query_history(conn, start, end, account_usage=self.au, fetch_size=self.fetch_size),
-                              self.skips)
-            )
+            queries = iter_query_history(conn, start, end, account_usage=self.au, fetch_size=self.fetch_size)
+            for query in representable(queries, self.skips):
+                collection.stats["failed"] += not query.succeeded
+                yield query.to_event()
         finally:
             conn.close()
-        failed = sum(not q.succeeded for q in queries)
-        return Collection([q.to_event() for q in queries], stats={"failed": failed}, what=f"QUERY_HISTORY ({failed} failed)")
+        collection.what = f"QUERY_HISTORY ({collection.stats['failed']} failed)"
 
 
 # ---------------------------------------------------------------------------------------------

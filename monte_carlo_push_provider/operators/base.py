@@ -101,8 +101,8 @@ class BaseCollectorOperator(BaseOperator):
         push = getattr(ti, "xcom_push", None)
         writer = PartWriter(
             kind=collector.kind,
-            header={"resource_uuid": self.resource_uuid, "window": window, **flavour, **collection.info},
-            push=push if callable(push) else None,
+            header={"resource_uuid": self.resource_uuid, "window": window, **flavour},
+            info=collection.info, push=push if callable(push) else None,
             stats=lambda: {**collection.stats, "skipped": collector.skips.as_dict()},
             max_events=self.max_events_per_manifest, max_bytes=self.max_bytes_per_manifest, log=self.log,
         )

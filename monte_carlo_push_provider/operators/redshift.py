@@ -187,6 +187,9 @@ class RedshiftLineageCollectorOperator(_RedshiftHistoryOperator):
         starts with ``public``).
     :param max_query_chars: statements longer than this are skipped (and counted).
     :param parse_timeout_s: per-statement parse time cap.
+    :param parse_workers: parse the window's distinct statement shapes in this many worker
+        processes (default 0: in the task). Pays on windows with thousands of distinct shapes and
+        idle cores: ``cores available to the task - 1`` (docs/production.md, "Query logs at scale").
     """
 
     def __init__(
@@ -195,15 +198,19 @@ class RedshiftLineageCollectorOperator(_RedshiftHistoryOperator):
         default_schema: str = DEFAULT_SCHEMA,
         max_query_chars: int = 200_000,
         parse_timeout_s: float = 5.0,
+        parse_workers: int = 0,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        if not isinstance(parse_workers, int) or parse_workers < 0:
+            raise ValueError(f"parse_workers must be a whole number >= 0, got {parse_workers!r}")
         self.default_schema = default_schema
         self.max_query_chars = max_query_chars
         self.parse_timeout_s = parse_timeout_s
+        self.parse_workers = parse_workers
 
     def make_collector(self) -> RedshiftLineageCollector:
         return RedshiftLineageCollector(
             default_schema=self.default_schema, max_query_chars=self.max_query_chars,
-            parse_timeout_s=self.parse_timeout_s, **self._history(),
+            parse_timeout_s=self.parse_timeout_s, parse_workers=self.parse_workers, **self._history(),
         )

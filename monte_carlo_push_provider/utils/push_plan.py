@@ -275,20 +275,22 @@ class PushedLedger:
         self._windows: dict[tuple[str, str], list[tuple[datetime, datetime, dict[str, Any]]]] = {}
 
     def query_log_block(self, resource_uuid: str, log_type: str, event: Mapping[str, Any]) -> tuple[str, str | None]:
-        from monte_carlo_push_provider.utils.push_state import pushed_key, read_pushed
+        from monte_carlo_push_provider.utils.push_state import ledger_slot, pushed_key, read_pushed
 
         key = pushed_key(dict(event))
         if self.ownership.force:
             return key, None
         slot = (resource_uuid, log_type)
-        day = str(event.get("start_time", ""))[:10]
-        days = self._days.setdefault(slot, set())
+        loaded = self._days.setdefault(slot, set())
         keys = self._keys.setdefault(slot, {})
-        if day not in days:
-            days.add(day)
-            for record in read_pushed(self.state, resource_uuid, "query_logs", log_type, [day]):
-                for k in record.get("keys") or []:
-                    keys.setdefault(k, record)
+        # The entry's start-time slot, and its start day, where versions before slots filed it.
+        start = str(event.get("start_time", ""))
+        for folder in (ledger_slot(start), start[:10]):
+            if folder not in loaded:
+                loaded.add(folder)
+                for record in read_pushed(self.state, resource_uuid, "query_logs", log_type, [folder]):
+                    for k in record.get("keys") or []:
+                        keys.setdefault(k, record)
         pushed = keys.get(key)
         return key, (self.ownership.blocks(pushed) if pushed is not None else None)
 

@@ -339,10 +339,10 @@ class PushRun:
                                    pushed_at=record.accepted_at)
                         push_state.write_json(claim.path, doc)
         elif unit.kind == "query_logs":
-            by_day: dict[str, list[str]] = {}
+            by_slot: dict[str, list[str]] = {}
             for event in events:
-                by_day.setdefault(str(event["start_time"])[:10], []).append(pushed_key(event))
-            for day, keys in by_day.items():
+                by_slot.setdefault(push_state.ledger_slot(event["start_time"]), []).append(pushed_key(event))
+            for day, keys in by_slot.items():
                 record_pushed(self.state, unit.resource_uuid, "query_logs", unit.log_type or "", day, {
                     **owner_record(self.ownership, self.try_number), "invocation_id": record.invocation_id,
                     "accepted_at": record.accepted_at, "keys": keys,

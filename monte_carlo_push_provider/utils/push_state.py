@@ -556,17 +556,36 @@ def pushed_key(event: dict[str, Any]) -> str:
     return hashlib.sha256(basis.encode()).hexdigest()[:20]
 
 
+#: Query-log ledger records are filed by the 5-minute slot of their entries' start time, so a push
+#: reads the keys of the slots its own window's queries started in, not of a whole day (at a
+#: million queries an hour, a day is 24 million keys). The start time, because it is what never
+#: changes about a query (a HiveServer2 statement still running has no end yet); a window read by
+#: end time holds a few long queries that started in earlier slots, each such slot a twelfth of
+#: an hour's keys.
+LEDGER_SLOT_MINUTES = 5
+
+
+def ledger_slot(start_time: str) -> str:
+    """``YYYY-MM-DD/HHMM``: where the ledger files a query-log entry that started at ``start_time``."""
+    when = parse_iso(start_time)
+    return f"{when:%Y-%m-%d}/{when.hour:02d}{when.minute // LEDGER_SLOT_MINUTES * LEDGER_SLOT_MINUTES:02d}"
+
+
 def read_pushed(state: PushState, resource_uuid: str, kind: str, flavour: str,
                 days: Iterable[str]) -> Iterable[dict[str, Any]]:
-    """Ledger records (one per accepted batch) for the given UTC days (``YYYY-MM-DD``; lineage
-    windows use the day ``windows``)."""
+    """Ledger records (one per accepted batch) for the given UTC days (``YYYY-MM-DD``: records of
+    versions before slots; lineage windows use the day ``windows``) or slots (``YYYY-MM-DD/HHMM``,
+    :func:`ledger_slot`)."""
     base = state.pushed_dir(resource_uuid, kind, flavour)
     for day in sorted(set(days)):
-        for name in list_names(base / day):
+        folder = base
+        for part in day.split("/"):
+            folder = folder / part
+        for name in list_names(folder):
             if not name.endswith(".json"):
-                continue
+                continue  # a day folder also holds its slot folders
             try:
-                doc = read_json(base / day / name)
+                doc = read_json(folder / name)
             except Unreadable as err:
                 raise MonteCarloStateError(
                     f"pushed-ledger record {err.path} is unreadable ({err.detail}); it lists {kind} already "
@@ -578,5 +597,9 @@ def read_pushed(state: PushState, resource_uuid: str, kind: str, flavour: str,
 
 def record_pushed(state: PushState, resource_uuid: str, kind: str, flavour: str, day: str,
                   document: dict[str, Any]) -> None:
+    """File ``document`` under ``day`` (a day, ``windows``, or a ``YYYY-MM-DD/HHMM`` slot)."""
     name = f"{document['invocation_id']}.json"
-    write_json(state.pushed_dir(resource_uuid, kind, flavour) / day / safe(name), document)
+    folder = state.pushed_dir(resource_uuid, kind, flavour)
+    for part in day.split("/"):
+        folder = folder / safe(part)
+    write_json(folder / safe(name), document)

@@ -204,20 +204,24 @@ def test_push_result_files_are_never_overwritten(mc_conn, tmp_path):
 # -- item 2: query logs and lineage pushed once per resource ---------------------------------
 
 
-def qlogs(ids, start_hour=10):
+def qlogs(ids, start_hour=10, first=None):
+    # query q starts 5 min after query `first` (default: the first id): a query seen by two
+    # overlapping runs has the same times in both, as a warehouse's finished query does
+    ids = list(ids)
+    first = ids[0] if first is None else first
     entries = [
-        query_log_entry(start_time=T0.replace(hour=start_hour) + timedelta(minutes=5 * i),
-                        end_time=T0.replace(hour=start_hour) + timedelta(minutes=5 * i, seconds=3),
+        query_log_entry(start_time=T0.replace(hour=start_hour) + timedelta(minutes=5 * (q - first)),
+                        end_time=T0.replace(hour=start_hour) + timedelta(minutes=5 * (q - first), seconds=3),
                         query_text=f"select {q}", query_id=f"q{q}")
-        for i, q in enumerate(ids)
+        for q in ids
     ]
     return new_manifest("query_logs", entries, log_type="snowflake")
 
 
 def test_overlapping_manual_run_does_not_push_the_same_queries_again(mc_conn):
-    scheduled = push(qlogs(range(1, 13)), context={"run_id": "scheduled__10"})
-    manual = push(qlogs(range(7, 19)), context={"run_id": "manual__1"})  # overlaps q7..q12
-    again = push(qlogs(range(1, 19)), skip_when_nothing_pushed=False, context={"run_id": "manual__2"})
+    scheduled = push(qlogs(range(1, 13), first=1), context={"run_id": "scheduled__10"})
+    manual = push(qlogs(range(7, 19), first=1), context={"run_id": "manual__1"})  # overlaps q7..q12
+    again = push(qlogs(range(1, 19), first=1), skip_when_nothing_pushed=False, context={"run_id": "manual__2"})
     pushed = names(mc_conn, "query_logs")
     assert sorted(pushed) == sorted(f"q{i}" for i in range(1, 19))  # 18 distinct, none twice
     assert scheduled["totals"]["events"] == 12 and manual["totals"]["events"] == 6

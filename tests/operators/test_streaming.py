@@ -190,3 +190,33 @@ def test_mapped_sub_windows_push_every_query_once(
     assert len(re.findall(r"manifest part \d+ written: ", log)) == 12
     ids = Counter(e["event"]["query_id"] for e in mc_conn.events("query_logs"))
     assert len(ids) == 1000 and set(ids.values()) == {1}
+
+
+# -- the pushed ledger at a million queries an hour ------------------------------------------------
+
+
+def test_the_ledger_reads_the_slots_of_the_window_and_still_honours_day_records(tmp_path: Path) -> None:
+    from monte_carlo_push_provider.utils.push_plan import Ownership, PushedLedger
+    from monte_carlo_push_provider.utils.push_state import PushState, ledger_slot, pushed_key, record_pushed
+
+    state = PushState(tmp_path)
+
+    def entry(query_id: str, start: str, end: str) -> dict[str, Any]:
+        return {"start_time": start, "end_time": end, "query_text": "SELECT 1", "query_id": query_id}
+
+    legacy = entry("legacy", "2026-03-01T10:00:00Z", "2026-03-01T10:00:01Z")
+    slotted = entry("slotted", "2026-03-01T10:05:30Z", "2026-03-01T10:09:00Z")
+    late = entry("late", "2026-03-01T23:02:00Z", "2026-03-01T23:03:00Z")
+    fresh = entry("fresh", "2026-03-01T10:06:00Z", "2026-03-01T10:07:00Z")
+    assert ledger_slot(slotted["start_time"]) == "2026-03-01/1005"
+    other = {"owner": {"dag_id": "d", "run_id": "earlier", "task_id": "push", "map_index": -1}, "round": 1}
+    record_pushed(state, "uuid", "query_logs", "redshift", "2026-03-01",  # as versions before slots filed it
+                  {**other, "invocation_id": "inv-old", "keys": [pushed_key(legacy)]})
+    for e, inv in ((slotted, "inv-1"), (late, "inv-2")):
+        record_pushed(state, "uuid", "query_logs", "redshift", ledger_slot(e["start_time"]),
+                      {**other, "invocation_id": inv, "keys": [pushed_key(e)]})
+    ledger = PushedLedger(state, Ownership({"dag_id": "d", "run_id": "now", "task_id": "push", "map_index": -1}, 1))
+    blocked = {e["query_id"]: ledger.query_log_block("uuid", "redshift", e)[1] for e in (legacy, slotted, fresh)}
+    assert blocked == {"legacy": "d/earlier/push", "slotted": "d/earlier/push", "fresh": None}
+    # the 23:00 slot of the same day was never read: a window's push loads its own slots only
+    assert set(ledger._keys[("uuid", "redshift")]) == {pushed_key(legacy), pushed_key(slotted)}

@@ -18,6 +18,7 @@ hold is the server's own and stopping it by PID is exact.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import os
@@ -191,9 +192,10 @@ def _start_postgres(workdir: Path, account: tuple[int, int] | None) -> tuple[Pos
     return server, proc
 
 
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[PostgresServer]:
-    """A plain PostgreSQL server for the session (loopback, free port, temp dir, stopped by PID)."""
+@contextlib.contextmanager
+def running_postgres() -> Iterator[PostgresServer]:
+    """A plain PostgreSQL server (loopback, free port, temp dir), stopped by PID on exit; for
+    scripts (benchmarks) as well as the fixture."""
     account = _service_account()
     workdir = Path(tempfile.mkdtemp(prefix="mcpp-postgres-"))
     proc = None
@@ -204,6 +206,13 @@ def postgres_server() -> Iterator[PostgresServer]:
         if proc is not None:
             proc.stop(signal.SIGINT)  # SIGINT = fast shutdown: do not wait for idle clients
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A plain PostgreSQL server for the session (loopback, free port, temp dir, stopped by PID)."""
+    with running_postgres() as server:
+        yield server
 
 
 # ---------------------------------------------------------------------------------------------
@@ -248,6 +257,10 @@ class RedshiftStandIn:
         with self.server.connect("postgres") as conn:
             conn.execute(sql.SQL("COMMENT ON DATABASE {} IS {}").format(sql.Identifier(name), sql.Literal(MARKER)))
             conn.execute(sql.SQL("ALTER DATABASE {} SET search_path = " + SEARCH_PATH).format(sql.Identifier(name)))
+            # Redshift materialises a cursor's whole result on the leader node before the first
+            # FETCH; PostgreSQL plans cursors for the first 10 % of rows, which turns the history
+            # join into a nested loop (minutes at 100,000 rows). Plan them as Redshift runs them.
+            conn.execute(sql.SQL("ALTER DATABASE {} SET cursor_tuple_fraction = 1.0").format(sql.Identifier(name)))
 
     @property
     def user_id(self) -> int:
@@ -290,6 +303,9 @@ class RedshiftStandIn:
                 "start_time, 0, query_text FROM redshift_sys.sys_query_history WHERE query_id >= %s AND query_id < %s",
                 [first_id, first_id + count],
             )
+            # autovacuum is off: without fresh statistics the planner takes these tables for
+            # empty and joins them with a nested loop
+            conn.execute("ANALYZE redshift_sys.sys_query_history, redshift_sys.sys_query_text")
 
     def log_query(
         self,
@@ -389,9 +405,10 @@ def _start_pgbouncer(
     return port, proc
 
 
-@pytest.fixture(scope="session")
-def redshift_standin(postgres_server: PostgresServer) -> Iterator[RedshiftStandIn]:
-    """pgbouncer (Redshift endpoint) + a ``dev`` database with Redshift's system views."""
+@contextlib.contextmanager
+def running_redshift(postgres_server: PostgresServer) -> Iterator[RedshiftStandIn]:
+    """pgbouncer in front of ``postgres_server`` and a ``dev`` database with the Redshift system
+    views; pgbouncer stopped by PID on exit (for scripts as well as the fixture)."""
     from psycopg import sql
 
     server = postgres_server
@@ -414,6 +431,13 @@ def redshift_standin(postgres_server: PostgresServer) -> Iterator[RedshiftStandI
         if proc is not None:
             proc.stop(signal.SIGTERM)  # pgbouncer 1.18: SIGTERM = immediate shutdown
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def redshift_standin(postgres_server: PostgresServer) -> Iterator[RedshiftStandIn]:
+    """pgbouncer (Redshift endpoint) + a ``dev`` database with Redshift's system views."""
+    with running_redshift(postgres_server) as standin:
+        yield standin
 
 
 @pytest.fixture
