@@ -607,6 +607,25 @@ def sandbox_query_ids(db_path: Path) -> tuple[int, Counter[int]]:
     return total, counts
 
 
+def check_push(result_path: Path, sandbox: Any, queries: int) -> dict[str, Any]:
+    """What one push task reported and what its sandbox stored: every query id of the window
+    exactly once, none from outside it."""
+    result = json.loads(result_path.read_text())
+    stored, per_query = sandbox_query_ids(sandbox.db_path)
+    expected = range(1, queries + 1)
+    return {
+        "requests": int(result["totals"]["requests"]),
+        "events": int(result["totals"]["events"]),
+        "status": result.get("status"),
+        "accepted": sandbox.stats().get("accepted"),
+        "stored": stored,
+        "once": sum(1 for n in per_query.values() if n == 1),
+        "twice": sum(1 for n in per_query.values() if n > 1),
+        "missing": sum(1 for q in expected if q not in per_query),
+        "unexpected": sum(1 for q in per_query if not 1 <= q <= queries),
+    }
+
+
 def task_rows(conn: Any) -> list[dict[str, Any]]:
     rows = conn.execute(
         "SELECT task_id, map_index, state, hostname, start_date, end_date, pid FROM task_instance "
@@ -658,6 +677,10 @@ def run(args: argparse.Namespace, root: Path) -> dict[str, Any]:
         t = time.perf_counter()
         (root / "sandbox").mkdir()
         sandbox = stack.enter_context(SandboxProcess(workdir=root / "sandbox"))
+        sandbox_b = None
+        if args.also_no_raw_cap:  # the second push (raw cap off) gets a sandbox of its own
+            (root / "sandbox_no_raw_cap").mkdir()
+            sandbox_b = stack.enter_context(SandboxProcess(workdir=root / "sandbox_no_raw_cap"))
         # Unwound first: Airflow and Redis stop before the sandbox and the PostgreSQL they use.
         stack.callback(services.stop)
         redis_port = free_port()
@@ -705,6 +728,7 @@ def run(args: argparse.Namespace, root: Path) -> dict[str, Any]:
             MCPP_QLS_SUBWINDOWS=str(args.subwindows),
             MCPP_QLS_LINEAGE_PARTS=str(args.lineage_parts),
             MCPP_QLS_PART_EVENTS=str(args.part_events),
+            MCPP_QLS_PARSE_WORKERS=str(args.parse_workers),
             # Task processes talk to the API server; on a loaded machine its first answers are slow.
             AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT="60",
             MCPP_QLS_RESULT_PATH=str(result_path),
@@ -712,6 +736,12 @@ def run(args: argparse.Namespace, root: Path) -> dict[str, Any]:
         )
         if args.max_raw_bytes is not None:
             env["MCPP_QLS_MAX_RAW_BYTES"] = str(args.max_raw_bytes or "none")
+        if sandbox_b is not None:
+            env.update(
+                MCPP_QLS_SECOND_PUSH="1",
+                MCPP_QLS_SECOND_STATE_PATH=str(root / "push_state_no_raw_cap"),
+                AIRFLOW_CONN_MONTE_CARLO_NO_RAW_CAP=sandbox_b.connection_uri_json(RESOURCE_TYPE, timeout_s=120),
+            )
         log = root / "airflow-cli.log"
         airflow_cli("db", "migrate", env=env, log=log)
         airflow_cli("dags", "reserialize", env=env, log=log)
@@ -769,21 +799,16 @@ def run(args: argparse.Namespace, root: Path) -> dict[str, Any]:
         # The listener writes its record after the task reported success: wait for the last ones.
         wait_for("peak-RSS records", lambda: len(list(report_dir.glob("*.json"))) >= len(tasks), 120)
         records = {json.loads(p.read_text())["task"]: json.loads(p.read_text()) for p in report_dir.glob("*.json")}
-        result = json.loads(result_path.read_text())
-        stats = sandbox.stats()
         resource_uuid = SANDBOX_WAREHOUSES[RESOURCE_TYPE]
         max_raw = MAX_RAW_BYTES if args.max_raw_bytes is None else (args.max_raw_bytes or None)
         with server.connect("airflow") as adb:
-            bounds = lower_bounds(adb, resource_uuid, MAX_COMPRESSED_BYTES, max_raw)
-        stored, per_query = sandbox_query_ids(sandbox.db_path)
-        expected = set(range(1, args.queries + 1))
-        pushed_ids = set(per_query)
-        figures.update(
-            warehouse=wh, tasks=tasks, records=records, result=result, sandbox_stats=stats, bounds=bounds,
-            stored=stored, once=sum(1 for n in per_query.values() if n == 1), twice=sum(1 for n in per_query.values() if n > 1),
-            missing=len(expected - pushed_ids), unexpected=len(pushed_ids - expected), sampled=dict(sampler.peak_mb),
-            max_raw=max_raw,
-        )
+            # The raw bound is always the default cap's (what a capped push could reach).
+            bounds = lower_bounds(adb, resource_uuid, MAX_COMPRESSED_BYTES, MAX_RAW_BYTES)
+        pushes = {"push_to_monte_carlo": check_push(result_path, sandbox, args.queries)}
+        if sandbox_b is not None:
+            pushes["push_no_raw_cap"] = check_push(root / "push_result_no_raw_cap.json", sandbox_b, args.queries)
+        figures.update(warehouse=wh, tasks=tasks, records=records, bounds=bounds, pushes=pushes,
+                       sampled=dict(sampler.peak_mb), max_raw=max_raw)
         stages["(figures: lower bound, sandbox check)"] = time.perf_counter() - t
     stages["total"] = time.perf_counter() - started
     figures["stages"] = stages
@@ -822,35 +847,43 @@ def report(args: argparse.Namespace, f: dict[str, Any]) -> dict[str, Any]:
     print(f"lineage: {len(lineage_tasks)} task(s), window collected in {lineage_wall:.1f} s wall (first start -> last "
           f"end), engine {engine_s:.1f} s; {shapes:,} distinct shapes (summed over manifests), {parsed:,} parsed, "
           f"{hits:,} shape-cache hits, {edges:,} table edges")
-    result = f["result"]
-    requests = int(result["totals"]["requests"])
     bounds = f["bounds"]
-    print("push units (events, gzip MB, raw MB, gzip bound, raw bound):")
+    print("push units (events, gzip MB, raw MB, gzip bound, raw bound at the default 5 MB cap):")
     for label, unit in bounds["units"].items():
         print(f"  {label:<28} {unit['events']:>10,} {unit['gzip_bytes'] / 1e6:>9.1f} {unit['raw_bytes'] / 1e6:>9.1f} "
               f"{unit['gzip_bound']:>6} {unit['raw_bound']:>6}")
     gzip_bound, bound = bounds["gzip_bound"], bounds["bound"]
-    print(f"requests: {requests} sent; lower bound {bound} under both caps (gzip 1 MB, raw "
-          f"{f['max_raw'] / 1e6 if f['max_raw'] else 'off'} MB), gzip-only bound {gzip_bound}; "
-          f"sandbox accepted {f['sandbox_stats'].get('accepted')} request(s)")
-    pushed_events = int(result["totals"]["events"])
-    print(f"query logs: {f['stored']:,} stored by the sandbox, {f['once']:,} query ids exactly once, {f['twice']:,} more "
-          f"than once, {f['missing']:,} missing, {f['unexpected']:,} from outside the window; push reported "
-          f"{pushed_events:,} events in total")
+    print(f"lower bound: {gzip_bound} request(s) by gzip size alone (1 MB), {bound} under the gzip limit and the "
+          f"default 5 MB raw cap")
+    pushes = f["pushes"]
+    for task, push in pushes.items():
+        cap = "raw cap off" if task == "push_no_raw_cap" or not f["max_raw"] else f"raw cap {f['max_raw'] / 1e6:g} MB"
+        print(f"{task} ({cap}): {push['requests']} request(s), {push['requests'] / gzip_bound:.2f} x the gzip bound; "
+              f"sandbox accepted {push['accepted']}; query logs stored {push['stored']:,}: {push['once']:,} query ids "
+              f"exactly once, {push['twice']:,} more than once, {push['missing']:,} missing, {push['unexpected']:,} "
+              f"from outside the window")
+    main_push = pushes["push_to_monte_carlo"]
+    requests = main_push["requests"]
     worst = max(peaks.values()) if peaks else float("nan")
     checks = {
         "every task <= 600 MB peak RSS": bool(peaks) and worst <= GOAL_TASK_RSS_MB and len(peaks) == len(tasks),
         "lineage of the window <= 180 s": lineage_wall <= GOAL_LINEAGE_S,
         "requests <= 1.10 x gzip lower bound + 1": requests <= GOAL_RATIO * gzip_bound + 1,
-        "every query pushed once": f["once"] == wh.queries and not f["missing"] and not f["unexpected"] and not f["twice"],
+        "every query pushed once": all(
+            p["once"] == wh.queries and not (p["missing"] or p["unexpected"] or p["twice"]) for p in pushes.values()
+        ),
     }
+    if "push_no_raw_cap" in pushes:
+        checks["requests <= 1.10 x gzip lower bound + 1 (raw cap off)"] = (
+            pushes["push_no_raw_cap"]["requests"] <= GOAL_RATIO * gzip_bound + 1
+        )
     for check, met in checks.items():
         print(f"  target {check}: {'met' if met else 'NOT met'}")
     workers = Counter(rec.get("worker", "?") for rec in records.values())
     return {
         "queries": wh.queries,
-        "query_log_events_pushed": f["stored"],
-        "query_ids_pushed_once": f["once"],
+        "query_log_events_pushed": main_push["stored"],
+        "query_ids_pushed_once": main_push["once"],
         "distinct_shapes": shapes,
         "generated_shapes": len(wh.shapes),
         "adhoc_queries": wh.adhoc,
@@ -862,7 +895,9 @@ def report(args: argparse.Namespace, f: dict[str, Any]) -> dict[str, Any]:
         "peak_rss_mb_per_task": peaks,
         "requests": requests,
         "lower_bound_requests": gzip_bound,
-        "lower_bound_requests_both_caps": bound,
+        "lower_bound_requests_raw_cap": bound,
+        "max_raw_bytes": f["max_raw"],
+        **({"requests_no_raw_cap": pushes["push_no_raw_cap"]["requests"]} if "push_no_raw_cap" in pushes else {}),
         "executor": "CeleryExecutor",
         "workers": dict(workers),
         "subwindows": args.subwindows,
@@ -889,11 +924,17 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2, help="Celery workers, concurrency 1 each (default 2)")
     parser.add_argument("--max-raw-bytes", type=int, default=None,
                         help="the push's raw-body cap (default: the operator's, 5 MB); 0 turns it off")
+    parser.add_argument("--no-raw-cap", action="store_true", help="push with max_raw_bytes=None (same as --max-raw-bytes 0)")
+    parser.add_argument("--also-no-raw-cap", action="store_true",
+                        help="push the same manifests a second time with the raw cap off, to a second sandbox")
+    parser.add_argument("--parse-workers", type=int, default=0, help="the lineage collector's parse_workers (default 0)")
     parser.add_argument("--xcom-threshold", type=int, default=64 * 1024,
                         help="XCom values at least this many bytes go to object storage (default 64 KiB)")
     parser.add_argument("--timeout", type=float, default=3600, help="seconds the DAG run may take (default 3600)")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (Airflow logs, XCom files, sandbox DB)")
     args = parser.parse_args()
+    if args.no_raw_cap:
+        args.max_raw_bytes = 0
     if args.decoys is None:
         args.decoys = max(300, args.queries // 100)
     if shutil.which("redis-server") is None:

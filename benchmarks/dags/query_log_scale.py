@@ -15,7 +15,11 @@ same DAG:
 - ``MCPP_QLS_PART_EVENTS``: events per manifest part (``max_events_per_manifest``): a collector
   pushes each full part as its own XCom (one object in object storage) and returns an index;
 - ``MCPP_QLS_RESULT_PATH``: where the push writes its push-result file;
-- ``MCPP_QLS_MAX_RAW_BYTES``: the push's raw-body cap (unset: the operator's default; ``none``: off).
+- ``MCPP_QLS_MAX_RAW_BYTES``: the push's raw-body cap (unset: the operator's default; ``none``: off);
+- ``MCPP_QLS_SECOND_PUSH``: ``1`` adds a second push of the same manifests with the raw cap off
+  (``max_raw_bytes=None``), to its own sandbox (connection ``monte_carlo_no_raw_cap``) with its
+  own state path, so one run measures the requests both ways;
+- ``MCPP_QLS_PARSE_WORKERS``: the lineage collector's ``parse_workers`` (default 0).
 
 Peak RSS per task is recorded by the listener plugin in ``benchmarks/plugins`` (the driver makes
 it Airflow's plugins folder), not by the DAG.
@@ -40,6 +44,8 @@ SUBWINDOWS = max(1, int(os.environ.get("MCPP_QLS_SUBWINDOWS", "4")))
 LINEAGE_PARTS = max(1, int(os.environ.get("MCPP_QLS_LINEAGE_PARTS", "1")))
 PART_EVENTS = int(os.environ.get("MCPP_QLS_PART_EVENTS", "50000"))
 RESULT_PATH = os.environ.get("MCPP_QLS_RESULT_PATH", "/tmp/mcpp_query_log_scale/push_result.json")
+PARSE_WORKERS = int(os.environ.get("MCPP_QLS_PARSE_WORKERS", "0"))
+SECOND_PUSH = os.environ.get("MCPP_QLS_SECOND_PUSH") == "1"
 _RAW = os.environ.get("MCPP_QLS_MAX_RAW_BYTES")
 PUSH_LIMITS = {} if not _RAW else {"max_raw_bytes": None if _RAW == "none" else int(_RAW)}
 
@@ -61,7 +67,9 @@ with DAG(
     query_logs = RedshiftQueryLogCollectorOperator.partial(task_id="collect_query_logs", **history).expand(
         window_part=[(i, SUBWINDOWS) for i in range(SUBWINDOWS)]
     )
-    lineage = RedshiftLineageCollectorOperator.partial(task_id="collect_lineage", **history).expand(
+    lineage = RedshiftLineageCollectorOperator.partial(
+        task_id="collect_lineage", parse_workers=PARSE_WORKERS, **history
+    ).expand(
         window_part=[(i, LINEAGE_PARTS) for i in range(LINEAGE_PARTS)]
     )
     MonteCarloPushOperator(
@@ -71,3 +79,13 @@ with DAG(
         push_bucket=None,  # the benchmark re-runs within the hour
         **PUSH_LIMITS,
     )
+    if SECOND_PUSH:
+        MonteCarloPushOperator(
+            task_id="push_no_raw_cap",
+            manifests=[query_logs.output, lineage.output],
+            monte_carlo_conn_id="monte_carlo_no_raw_cap",
+            output_path=RESULT_PATH.replace(".json", "_no_raw_cap.json"),
+            state_path=os.environ.get("MCPP_QLS_SECOND_STATE_PATH"),
+            push_bucket=None,
+            max_raw_bytes=None,
+        )
