@@ -5,6 +5,7 @@ collected as query logs and as lineage, pushed to the sandbox, every task in its
     .venv/bin/uv pip install --python .venv/bin/python '.[amazon,standins,objectstorage,celery]'
     .venv/bin/python benchmarks/query_log_scale.py                      # 1,000,000 queries
     .venv/bin/python benchmarks/query_log_scale.py --queries 50000      # a quick run
+    .venv/bin/python benchmarks/query_log_scale.py --part-events 20000 --also-no-raw-cap   # the docs' run
 
 What runs, all on 127.0.0.1 and stopped by PID at the end (also on failure):
 
@@ -25,9 +26,12 @@ What runs, all on 127.0.0.1 and stopped by PID at the end (also on failure):
    API server (the workers' Execution API), a scheduler, a DAG processor and ``--workers`` Celery
    workers with ``--concurrency 1`` each and their own hostnames.
 3. **the DAG** (``benchmarks/dags/query_log_scale.py``): the real
-   ``RedshiftQueryLogCollectorOperator`` and ``RedshiftLineageCollectorOperator`` mapped over
-   ``--subwindows`` sub-windows of the hour, then one ``MonteCarloPushOperator`` of both, to the
-   sandbox (a subprocess).
+   ``RedshiftQueryLogCollectorOperator`` mapped over ``--subwindows`` sub-windows of the hour
+   (``window_part``), the real ``RedshiftLineageCollectorOperator`` over the hour in
+   ``--lineage-parts`` task(s) (default one: the shape cache is per process), both handing over
+   manifest parts of ``--part-events`` events, then one ``MonteCarloPushOperator`` of both to the
+   sandbox (a subprocess); with ``--also-no-raw-cap`` a second push of the same manifests with
+   ``max_raw_bytes=None`` to a second sandbox, so one run gives the requests both ways.
 
 Measured: wall time per stage and per task (from the metadata DB), which worker ran which task,
 peak RSS per task (the kernel's high-water mark of the task's own process, written by the
@@ -253,24 +257,26 @@ class Warehouse:
     multi_chunk: int = 0
     text_mb: float = 0.0
     statuses: dict[str, int] = field(default_factory=dict)
+    quarters: list[int] = field(default_factory=list)  # statements per quarter hour, largest first
     seconds: float = 0.0
 
 
 #: The statement of query ``g``: one statement per generate_series value. Numbers come from
-#: hashint4/hashint8 of g, so every run generates the same history without random state.
+#: hashint4 / hashint8extended of g (sign bit cleared), so every run generates the same history
+#: without random state; end times are uniform over the hour (hashint8extended gives 64 bits).
 GENERATE_SQL = """
 INSERT INTO bench_queries (query_id, shape_id, user_id, session_id, end_time, elapsed, status, query_type, text)
 SELECT g,
        q.shape_id,
        COALESCE(u.usesysid, 0),
-       1000 + abs(hashint4(g + 3)) %% 4000,
-       CASE WHEN g <= %(n)s::int THEN %(start)s::timestamp + (abs(hashint8(g::bigint + 17)) %% 3600000000) * interval '1 microsecond'
-            WHEN g %% 3 = 0 THEN %(start)s::timestamp - (1 + abs(hashint8(g::bigint + 17)) %% 1800000000) * interval '1 microsecond'
-            WHEN g %% 3 = 1 THEN %(end)s::timestamp + (abs(hashint8(g::bigint + 17)) %% 1800000000) * interval '1 microsecond'
-            ELSE %(start)s::timestamp + (abs(hashint8(g::bigint + 17)) %% 3600000000) * interval '1 microsecond' END,
-       5000 + (power((abs(hashint4(g + 5)) %% 1000000) / 1000000.0, 4) * 120000000)::bigint,
-       CASE WHEN abs(hashint4(g + 7)) %% 1000 < 20 THEN 'failed'
-            WHEN abs(hashint4(g + 7)) %% 1000 < 25 THEN 'canceled' ELSE 'success' END,
+       1000 + (hashint4(g + 3) & 2147483647) %% 4000,
+       CASE WHEN g <= %(n)s::int THEN %(start)s::timestamp + ((hashint8extended(g::bigint, 17) & 9223372036854775807) %% 3600000000) * interval '1 microsecond'
+            WHEN g %% 3 = 0 THEN %(start)s::timestamp - (1 + (hashint8extended(g::bigint, 17) & 9223372036854775807) %% 1800000000) * interval '1 microsecond'
+            WHEN g %% 3 = 1 THEN %(end)s::timestamp + ((hashint8extended(g::bigint, 17) & 9223372036854775807) %% 1800000000) * interval '1 microsecond'
+            ELSE %(start)s::timestamp + ((hashint8extended(g::bigint, 17) & 9223372036854775807) %% 3600000000) * interval '1 microsecond' END,
+       5000 + (power(((hashint4(g + 5) & 2147483647) %% 1000000) / 1000000.0, 4) * 120000000)::bigint,
+       CASE WHEN (hashint4(g + 7) & 2147483647) %% 1000 < 20 THEN 'failed'
+            WHEN (hashint4(g + 7) & 2147483647) %% 1000 < 25 THEN 'canceled' ELSE 'success' END,
        COALESCE(s.query_type, CASE WHEN g %% 2 = 0 THEN 'CTAS' ELSE 'SELECT' END),
        CASE WHEN s.template IS NULL THEN
             -- a unique ad-hoc statement: its own alias and column names make it its own shape
@@ -280,22 +286,22 @@ SELECT g,
                  ELSE 'select x' || g || '.*, ''' || md5(g::text) || ''' as tag_' || g || ' from ' || tb.name || ' x' || g
                       || ' where x' || g || '.created_at > ''2026-11-' || lpad((1 + g %% 28)::text, 2, '0') || ''' limit 100' END
        ELSE replace(replace(replace(replace(replace(s.template,
-            '{N2}', (abs(hashint4(g + 11)) %% 1000)::text),
-            '{N}', (abs(hashint4(g + 13)) %% 100000)::text),
-            '{D}', to_char(date '2026-01-01' + abs(hashint4(g + 19)) %% 330, 'YYYY-MM-DD')),
+            '{N2}', ((hashint4(g + 11) & 2147483647) %% 1000)::text),
+            '{N}', ((hashint4(g + 13) & 2147483647) %% 100000)::text),
+            '{D}', to_char(date '2026-01-01' + (hashint4(g + 19) & 2147483647) %% 330, 'YYYY-MM-DD')),
             '{H}', substr(md5(g::text), 1, 16)),
-            '{W}', (ARRAY['open','closed','pending','void','late','new','gold','silver','trial','churned'])[1 + abs(hashint4(g + 23)) %% 10])
+            '{W}', (ARRAY['open','closed','pending','void','late','new','gold','silver','trial','churned'])[1 + (hashint4(g + 23) & 2147483647) %% 10])
        END
 FROM generate_series(%(first)s::int, %(last)s::int) AS g
 CROSS JOIN LATERAL (
     SELECT CASE WHEN g > %(n)s::int AND g %% 3 = 2 THEN NULL  -- decoy in the window: rdsdb (below)
-                WHEN abs(hashint4(g + 29)) %% 100000 < %(adhoc_per_100k)s::int THEN NULL
+                WHEN (hashint4(g + 29) & 2147483647) %% 100000 < %(adhoc_per_100k)s::int THEN NULL
                 WHEN g <= %(shapes)s::int THEN g - 1  -- every shape occurs at least once
-                ELSE least(%(shapes)s::int - 1, floor(%(shapes)s::int * power((abs(hashint4(g + 31)) %% 1000000) / 1000000.0, 3)))::int
+                ELSE least(%(shapes)s::int - 1, floor(%(shapes)s::int * power(((hashint4(g + 31) & 2147483647) %% 1000000) / 1000000.0, 3)))::int
            END AS shape_id
 ) AS q
 LEFT JOIN bench_shapes AS s ON s.shape_id = q.shape_id
-LEFT JOIN bench_tables AS tb ON tb.table_id = abs(hashint4(g + 37)) %% %(tables)s::int
+LEFT JOIN bench_tables AS tb ON tb.table_id = (hashint4(g + 37) & 2147483647) %% %(tables)s::int
 LEFT JOIN pg_user AS u ON u.usename = CASE WHEN g > %(n)s::int AND g %% 3 = 2 THEN 'rdsdb'
                                            WHEN s.user_name IS NOT NULL THEN s.user_name
                                            ELSE 'analyst_' || lpad((1 + g %% 20)::text, 2, '0') END
@@ -310,8 +316,8 @@ SELECT user_id, query_id, 'default', query_id * 4, session_id, 'dev', query_type
        query_type = 'SELECT' AND query_id %% 7 = 0, end_time - elapsed * interval '1 microsecond', end_time,
        elapsed, elapsed / 50, elapsed - elapsed / 50,
        CASE WHEN status = 'failed' THEN 'ERROR: permission denied for relation ' || shape_id END,
-       CASE WHEN status = 'success' THEN abs(hashint4(query_id::int)) %% 100000 END,
-       CASE WHEN status = 'success' THEN abs(hashint4(query_id::int)) %% 100000 * 64 END,
+       CASE WHEN status = 'success' THEN (hashint4(query_id::int) & 2147483647) %% 100000 END,
+       CASE WHEN status = 'success' THEN (hashint4(query_id::int) & 2147483647) %% 100000 * 64 END,
        left(text, 4000), 'primary', 100, 'Default queue'
 FROM bench_queries
 WHERE query_id BETWEEN %(first)s::int AND %(last)s::int
@@ -384,6 +390,9 @@ def generate_history(standin: Any, *, queries: int, shapes: list[Shape], tables:
         wh.adhoc, wh.multi_chunk, wh.text_mb = int(row[0]), int(row[1]), int(row[2] or 0) / 1e6
         wh.text_rows = int(conn.execute(
             "SELECT count(*) FROM redshift_sys.sys_query_text WHERE query_id <= %s", [queries]).fetchone()[0])
+        wh.quarters = [int(n) for (n,) in conn.execute(
+            "SELECT count(*) FROM bench_queries WHERE query_id <= %s GROUP BY floor(extract(epoch FROM end_time - %s) / 900) "
+            "ORDER BY 1 DESC", [queries, WINDOW_START]).fetchall()]
         wh.statuses = dict(conn.execute(
             "SELECT status, count(*) FROM bench_queries WHERE query_id <= %s GROUP BY 1 ORDER BY 1", [queries]
         ).fetchall())
@@ -671,7 +680,7 @@ def run(args: argparse.Namespace, root: Path) -> dict[str, Any]:
         stages["generate the hour in PostgreSQL"] = wh.seconds
         print(f"generated in {wh.seconds:.0f} s: {wh.queries:,} statements in the window ({wh.adhoc:,} ad hoc, "
               f"{wh.multi_chunk:,} over 4,000 characters), {wh.text_rows:,} sys_query_text rows, "
-              f"{wh.text_mb:,.0f} MB of SQL, statuses {wh.statuses}", flush=True)
+              f"{wh.text_mb:,.0f} MB of SQL, statuses {wh.statuses}, per quarter hour {wh.quarters}", flush=True)
 
         # -- broker, sandbox, Airflow -------------------------------------------------------------
         t = time.perf_counter()
