@@ -31,7 +31,7 @@ class BaseCollectorOperator(BaseOperator):
 
     :param resource_uuid: Monte Carlo warehouse UUID to put in the manifest (templated; default
         null, which makes the push operator use its connection's ``resource_uuid``).
-    :param max_events_per_manifest: events per manifest part (default 50,000). A collection
+    :param max_events_per_manifest: events per manifest part (default 25,000). A collection
         bigger than one part is pushed as several XComs ``manifest_part_<i>``, each as soon as it
         is full, and the task returns their index, which the push operator reads part by part:
         the task's memory follows the part size, not the window (docs/production.md).
@@ -42,7 +42,7 @@ class BaseCollectorOperator(BaseOperator):
     template_fields: Sequence[str] = ("resource_uuid",)
 
     def __init__(
-        self, *, resource_uuid: str | None = None, max_events_per_manifest: int = 50_000,
+        self, *, resource_uuid: str | None = None, max_events_per_manifest: int = 25_000,
         max_bytes_per_manifest: int = 32 * 2**20, **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)

@@ -53,6 +53,48 @@ class Prebuilt:
         return self._data.get("fields")
 
 
+class OffsetRuns:
+    """A set of unit offsets kept as sorted ``[start, end)`` runs: a re-run over a window whose
+    million entries were all pushed excludes one run, not a million integers. Pass 1 adds offsets
+    in increasing order (extending the last run); any other order works too."""
+
+    __slots__ = ("count", "ends", "starts")
+
+    def __init__(self) -> None:
+        from array import array
+
+        self.starts = array("q")
+        self.ends = array("q")
+        self.count = 0
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __contains__(self, offset: object) -> bool:
+        from bisect import bisect_right
+
+        if not isinstance(offset, int):
+            return False
+        at = bisect_right(self.starts, offset) - 1
+        return at >= 0 and offset < self.ends[at]
+
+    def add(self, offset: int) -> None:
+        from bisect import bisect_right
+
+        if self.ends and self.ends[-1] == offset:
+            self.ends[-1] = offset + 1
+        elif not self.ends or offset > self.ends[-1]:
+            self.starts.append(offset)
+            self.ends.append(offset + 1)
+        elif offset in self:
+            return
+        else:
+            at = bisect_right(self.starts, offset)
+            self.starts.insert(at, offset)
+            self.ends.insert(at, offset + 1)
+        self.count += 1
+
+
 @dataclass
 class PushUnit:
     """Events of one request shape: (kind, resource, resource_type / log_type, event type)."""
@@ -65,7 +107,7 @@ class PushUnit:
     event_type: str
     event_count: int = 0  # events of this unit in the manifests, excluded ones included
     plans: list[Any] = field(default_factory=list)  # BatchPlan, in planner indices
-    excluded: set[int] = field(default_factory=set)  # unit offsets already pushed: never planned
+    excluded: OffsetRuns = field(default_factory=lambda: OffsetRuns())  # unit offsets already pushed: never planned
     resumed_events: int = 0  # of excluded: pushed by an earlier try of this round
     pushed_by: dict[str, int] = field(default_factory=dict)  # other owners' label -> excluded count
     oversized: set[int] = field(default_factory=set)  # unit offsets too large alone: never sent
@@ -263,16 +305,75 @@ def owner_record(ownership: Ownership, try_number: int | None) -> dict[str, Any]
     return {"owner": dict(ownership.identity), "round": ownership.round, "try_number": try_number}
 
 
+class FolderKeys:
+    """The pushed-ledger keys of one ledger folder (a slot, or a legacy day), 10 bytes each.
+
+    A push over a million-query window looks up a million keys; as a dict of strings they would
+    cost ~150 bytes each. Keys are :func:`~monte_carlo_push_provider.utils.push_state.pushed_key`
+    values (20 hex digits = 80 bits, all kept), held as sorted integer arrays and found by
+    bisection; the records they came from are kept without their key lists.
+    """
+
+    def __init__(self, records: Iterable[Mapping[str, Any]]) -> None:
+        from array import array
+
+        self.records: list[dict[str, Any]] = []
+        self.other: dict[str, int] = {}  # keys not of the 20-hex-digit form (none are written so)
+        pairs: list[tuple[int, int]] = []
+        for record in records:
+            index = len(self.records)
+            self.records.append({k: v for k, v in record.items() if k != "keys"})
+            for key in record.get("keys") or []:
+                if len(key) == 20:
+                    try:
+                        pairs.append((int(key, 16), index))
+                        continue
+                    except ValueError:
+                        pass
+                self.other.setdefault(key, index)
+        pairs.sort()
+        self.high = array("Q", (k >> 16 for k, _ in pairs))
+        self.low = array("H", (k & 0xFFFF for k, _ in pairs))
+        self.index = array("I", (i for _, i in pairs))
+
+    def __len__(self) -> int:
+        return len(self.high) + len(self.other)
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        """The (first) record that lists ``key``, or None."""
+        from bisect import bisect_left
+
+        if key in self.other:
+            return self.records[self.other[key]]
+        try:
+            value = int(key, 16) if len(key) == 20 else None
+        except ValueError:
+            value = None
+        if value is None:
+            return None
+        high, low = value >> 16, value & 0xFFFF
+        at = bisect_left(self.high, high)
+        while at < len(self.high) and self.high[at] == high:
+            if self.low[at] == low:
+                return self.records[self.index[at]]
+            at += 1
+        return None
+
+
 class PushedLedger:
-    """Read side of the pushed ledger (query-log keys, lineage windows), loaded lazily per unit
-    day while pass 1 holds the (resource, kind) lease."""
+    """Read side of the pushed ledger (query-log keys, lineage windows), loaded lazily per ledger
+    folder (5-minute slot of start time, or a legacy day) while pass 1 holds the (resource, kind)
+    lease."""
 
     def __init__(self, state: Any, ownership: Ownership):
         self.state = state
         self.ownership = ownership
-        self._keys: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
-        self._days: dict[tuple[str, str], set[str]] = {}
+        self._folders: dict[tuple[str, str, str], FolderKeys] = {}
         self._windows: dict[tuple[str, str], list[tuple[datetime, datetime, dict[str, Any]]]] = {}
+
+    def loaded_keys(self) -> int:
+        """Keys held in memory (for tests and the benchmark)."""
+        return sum(len(f) for f in self._folders.values())
 
     def query_log_block(self, resource_uuid: str, log_type: str, event: Mapping[str, Any]) -> tuple[str, str | None]:
         from monte_carlo_push_provider.utils.push_state import ledger_slot, pushed_key, read_pushed
@@ -280,18 +381,20 @@ class PushedLedger:
         key = pushed_key(dict(event))
         if self.ownership.force:
             return key, None
-        slot = (resource_uuid, log_type)
-        loaded = self._days.setdefault(slot, set())
-        keys = self._keys.setdefault(slot, {})
-        # The entry's start-time slot, and its start day, where versions before slots filed it.
+        # An entry is filed under its start-time slot; versions before slots filed it under its
+        # start day. Earlier records win (first pushed), as they always did.
         start = str(event.get("start_time", ""))
-        for folder in (ledger_slot(start), start[:10]):
-            if folder not in loaded:
-                loaded.add(folder)
-                for record in read_pushed(self.state, resource_uuid, "query_logs", log_type, [folder]):
-                    for k in record.get("keys") or []:
-                        keys.setdefault(k, record)
-        pushed = keys.get(key)
+        pushed = None
+        for folder in (start[:10], ledger_slot(start)):
+            slot = (resource_uuid, log_type, folder)
+            keys = self._folders.get(slot)
+            if keys is None:
+                keys = self._folders[slot] = FolderKeys(
+                    read_pushed(self.state, resource_uuid, "query_logs", log_type, [folder])
+                )
+            pushed = keys.get(key)
+            if pushed is not None:
+                break
         return key, (self.ownership.blocks(pushed) if pushed is not None else None)
 
     def lineage_window_block(self, resource_uuid: str, resource_type: str, window: Mapping[str, str]) -> str | None:

@@ -3,7 +3,7 @@
 Real parts: the Redshift stand-in through the real RedshiftSQLHook / redshift_connector (server-
 side cursor), ``airflow dags test`` in its own process with the common-io object-storage XCom
 backend (one object per part), the sandbox counting what arrived. Memory is measured by
-``benchmarks/query_log_scale.py``, not here.
+``benchmarks/query_log_streaming.py``, not here.
 """
 
 from __future__ import annotations
@@ -219,4 +219,37 @@ def test_the_ledger_reads_the_slots_of_the_window_and_still_honours_day_records(
     blocked = {e["query_id"]: ledger.query_log_block("uuid", "redshift", e)[1] for e in (legacy, slotted, fresh)}
     assert blocked == {"legacy": "d/earlier/push", "slotted": "d/earlier/push", "fresh": None}
     # the 23:00 slot of the same day was never read: a window's push loads its own slots only
-    assert set(ledger._keys[("uuid", "redshift")]) == {pushed_key(legacy), pushed_key(slotted)}
+    assert ledger.loaded_keys() == 2
+
+
+def test_ledger_keys_are_found_among_many_and_unknown_ones_are_not() -> None:
+    from monte_carlo_push_provider.utils.push_plan import FolderKeys
+    from monte_carlo_push_provider.utils.push_state import pushed_key
+
+    keys = [pushed_key({"query_id": str(i)}) for i in range(20_000)]
+    records = [{"invocation_id": f"inv-{j}", "keys": keys[j::4]} for j in range(4)]
+    folder = FolderKeys(records + [{"invocation_id": "odd", "keys": ["not-a-hex-key"]}])
+    assert len(folder) == 20_001 and "keys" not in folder.records[0]
+    assert all(folder.get(k)["invocation_id"] == f"inv-{i % 4}" for i, k in enumerate(keys))  # type: ignore[index]
+    assert folder.get("not-a-hex-key")["invocation_id"] == "odd"  # type: ignore[index]
+    assert folder.get(pushed_key({"query_id": "20000"})) is None
+    # same 64 high bits, other low 16 bits: not a match
+    near = f"{(int(keys[0], 16) ^ 1):020x}"
+    assert folder.get(near) is None
+
+
+def test_offset_runs_behave_as_a_set() -> None:
+    import random
+
+    from monte_carlo_push_provider.utils.push_plan import OffsetRuns
+
+    runs, reference = OffsetRuns(), set()
+    for offset in [*range(0, 1000), *range(2000, 2500), 5000]:  # pass 1: increasing
+        runs.add(offset)
+        reference.add(offset)
+    rng = random.Random(7)
+    for offset in rng.sample(range(6000), 300):  # and any order
+        runs.add(offset)
+        reference.add(offset)
+    assert len(runs) == len(reference) and len(runs.starts) < 400
+    assert all((n in runs) == (n in reference) for n in range(-5, 6100))
