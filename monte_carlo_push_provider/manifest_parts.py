@@ -38,7 +38,7 @@ from monte_carlo_push_provider.manifest import new_manifest, utc_iso
 
 #: Events per part. A query-log event is ~0.5-2 KB as JSON and 3-5x that as Python objects, so a
 #: part of 25,000 costs the collector ~150 MB while it fills and is written, and the push ~140 MB
-#: while it reads it, whatever the window holds (benchmarks/query_log_scale.py).
+#: while it reads it, whatever the window holds (benchmarks/query_log_streaming.py).
 DEFAULT_MAX_EVENTS = 25_000
 #: JSON bytes per part (long statements fill a part by bytes before they fill it by count).
 DEFAULT_MAX_BYTES = 32 * 2**20

@@ -3,7 +3,7 @@
 Real parts: the Redshift stand-in through the real RedshiftSQLHook / redshift_connector (server-
 side cursor), ``airflow dags test`` in its own process with the common-io object-storage XCom
 backend (one object per part), the sandbox counting what arrived. Memory is measured by
-``benchmarks/query_log_scale.py``, not here.
+``benchmarks/query_log_streaming.py``, not here.
 """
 
 from __future__ import annotations
