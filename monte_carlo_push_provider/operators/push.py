@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from datetime import timedelta
 from types import EllipsisType
 from typing import TYPE_CHECKING, Any
@@ -245,22 +245,9 @@ class MonteCarloPushOperator(BaseOperator):
         with contextlib.ExitStack() as leases:
             run.open(leases)  # lease + checkpoint round
             run.plan(manifests)  # pass 1: immutable plan, nothing sent yet
-            self._summarize_for_openlineage(manifests)
+            self._openlineage_summary = run.lineage_summary.result()  # of pass 1's manifests
             run.send(manifests)  # pass 2: batches, checkpoint after each
             return run.record()  # PushResult -> XCom dict; AirflowSkipException if all skipped
-
-    def _summarize_for_openlineage(self, manifests: Any) -> None:
-        """What :meth:`get_openlineage_facets_on_complete` reports; never fails the push."""
-        from monte_carlo_push_provider.utils.openlineage_facets import summarize
-
-        try:
-            listed = [manifests] if isinstance(manifests, Mapping) else list(manifests or ())
-            self._openlineage_summary = summarize(
-                {**m, "resource_uuid": m.get("resource_uuid") or self.resource_uuid} if isinstance(m, Mapping) else m
-                for m in listed
-            )
-        except Exception as exc:  # a manifest shape plan() accepted but the summary does not read
-            self.log.debug("no OpenLineage summary of the manifests: %s", exc)
 
     def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
         """OpenLineage: inputs = the tables the pushed manifests describe (namespace: their

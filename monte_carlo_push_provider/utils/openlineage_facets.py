@@ -39,7 +39,12 @@ def manifest_tables(manifest: Mapping[str, Any]) -> list[tuple[str, str, str]]:
         if isinstance(ref, Mapping) and all(isinstance(ref.get(k), str) for k in ("database", "schema", "name")):
             seen.setdefault((ref["database"], ref["schema"], ref["name"]), None)
 
-    for event in manifest.get("events") or ():
+    events = manifest.get("events")
+    if not isinstance(events, list):
+        # a manifest-parts index (``events`` is a count; the parts are XComs of their own):
+        # reading every part back to name its tables would cost what the parts exist to avoid
+        return []
+    for event in events:
         if not isinstance(event, Mapping):
             continue
         if manifest.get("kind") == "metadata":
@@ -51,25 +56,41 @@ def manifest_tables(manifest: Mapping[str, Any]) -> list[tuple[str, str, str]]:
     return list(seen)
 
 
-def summarize(manifests: Iterable[Mapping[str, Any]], namespace: str | None = None) -> dict[str, Any]:
-    """What the facets need from the manifests, small enough to keep on the operator after
+class LineageSummary:
+    """What the facets need from manifests seen one at a time (the push reads them in its plan
+    pass, so nothing is read again for this), small enough to keep on the operator after
     ``execute``: input datasets (capped) and output datasets."""
-    inputs: dict[tuple[str, str], None] = {}
-    outputs: dict[tuple[str, str], None] = {}
-    total = 0
-    for manifest in manifests:
+
+    def __init__(self, namespace: str | None = None) -> None:
+        self.namespace = namespace
+        self.inputs: dict[tuple[str, str], None] = {}
+        self.outputs: dict[tuple[str, str], None] = {}
+        self.tables = 0
+
+    def add(self, manifest: Any, default_resource_uuid: str | None = None) -> None:
         if not isinstance(manifest, Mapping):
-            continue
+            return
         kind = str(manifest.get("kind"))
-        ns = namespace or str(manifest.get("resource_type") or manifest.get("log_type") or "warehouse")
+        ns = self.namespace or str(manifest.get("resource_type") or manifest.get("log_type") or "warehouse")
         for database, schema, table in manifest_tables(manifest):
-            total += 1
-            if len(inputs) < MAX_DATASETS:
-                inputs.setdefault((ns, f"{database}.{schema}.{table}"), None)
-        outputs.setdefault((MONTE_CARLO_NAMESPACE, f"{manifest.get('resource_uuid') or 'default'}/{kind}"), None)
-    if total > MAX_DATASETS:
-        log.info("OpenLineage inputs: the first %s of %s tables reported", MAX_DATASETS, f"{total:,}")
-    return {"inputs": list(inputs), "outputs": list(outputs)}
+            self.tables += 1
+            if len(self.inputs) < MAX_DATASETS:
+                self.inputs.setdefault((ns, f"{database}.{schema}.{table}"), None)
+        uuid = manifest.get("resource_uuid") or default_resource_uuid or "default"
+        self.outputs.setdefault((MONTE_CARLO_NAMESPACE, f"{uuid}/{kind}"), None)
+
+    def result(self) -> dict[str, Any]:
+        if self.tables > MAX_DATASETS:
+            log.info("OpenLineage inputs: the first %s of %s tables reported", MAX_DATASETS, f"{self.tables:,}")
+        return {"inputs": list(self.inputs), "outputs": list(self.outputs)}
+
+
+def summarize(manifests: Iterable[Mapping[str, Any]], namespace: str | None = None) -> dict[str, Any]:
+    """:class:`LineageSummary` of ``manifests``."""
+    summary = LineageSummary(namespace)
+    for manifest in manifests:
+        summary.add(manifest)
+    return summary.result()
 
 
 def hook_namespace(hook: Any) -> str | None:

@@ -135,6 +135,9 @@ class PushRun:
         from monte_carlo_push_provider.manifest import Preflight
 
         self.preflight = Preflight(default_resource_uuid=operator.resource_uuid or self.creds.resource_uuid)
+        from monte_carlo_push_provider.utils.openlineage_facets import LineageSummary
+
+        self.lineage_summary = LineageSummary()  # the push operator's OpenLineage inputs/outputs
         self.scopes: ScopeTracker | None = None  # dropped-table cleanup: what each scope pushed (utils/push_cleanup.py)
         if getattr(operator, "cleanup", "off") != "off":
             from monte_carlo_push_provider.utils.push_cleanup import ScopeTracker
@@ -257,6 +260,10 @@ class PushRun:
             raise
         except ManifestError as err:
             raise MonteCarloManifestError(str(err)) from None
+        try:  # what get_openlineage_facets_on_complete reports; never fails the push
+            self.lineage_summary.add(manifest, self.op.resource_uuid)
+        except Exception as exc:
+            self.log.debug("no OpenLineage summary of manifest %s: %s", index, exc)
         if self.scopes is not None and manifest.get("kind") == "metadata":
             self.scopes.add(manifest, index, self.resolve_resource(manifest.get("resource_uuid")))
         if manifest.get("kind") == "lineage" and manifest.get("window") and manifest.get("events"):
