@@ -85,6 +85,49 @@ def test_tokenizer_fingerprint_keeps_quoting_and_name_literals() -> None:
     assert i1.key != i2.key
 
 
+COPY_FAMILIES = [
+    ("redshift", "COPY s.t FROM 's3://bucket/load/part-{i}.csv.gz' IAM_ROLE 'arn:aws:iam::1:role/r{i}' CSV GZIP"),
+    ("redshift", "COPY s.t (a, b) FROM 's3://b/{i}/' CREDENTIALS 'aws_access_key_id=K{i}' DELIMITER AS '|'"),
+    ("redshift", "UNLOAD ('select a from s.t') TO 's3://b/out/{i}/' IAM_ROLE 'arn:aws:iam::1:role/r'"),
+    ("snowflake", "COPY INTO d.s.t FROM '@stage/p/part-{i}.csv' FILE_FORMAT = (TYPE = CSV)"),
+    ("snowflake", "COPY INTO '@stage/out/{i}/' FROM d.s.t"),
+    ("postgres", "COPY s.t FROM '/data/in/{i}.csv'"),
+    ("duckdb", "COPY t FROM 'f{i}.csv'"),
+    ("duckdb", "COPY t TO 'out/{i}.parquet' (FORMAT PARQUET)"),
+    ("sqlite", "/* loader */ copy t from 'f{i}.csv'"),
+]
+
+
+@pytest.mark.parametrize(("dialect", "template"), COPY_FAMILIES)
+def test_copy_locations_vary_within_one_shape(dialect: str, template: str) -> None:
+    shapes = {fingerprint(template.format(i=i), dialect).key for i in range(50)}
+    assert len(shapes) == 1
+
+
+@pytest.mark.parametrize("dialect", ["redshift", "snowflake", "postgres", "duckdb", "sqlite", ""])
+@pytest.mark.parametrize(
+    ("left", "right"),
+    [
+        ("COPY s.t1 FROM 's3://b/p' IAM_ROLE 'r'", "COPY s.t2 FROM 's3://b/p' IAM_ROLE 'r'"),  # the target
+        ("COPY INTO s.t1 FROM '@st/p'", "COPY INTO s.t2 FROM '@st/p'"),
+        ("COPY INTO '@st/o' FROM s.t1", "COPY INTO '@st/o' FROM s.t2"),  # the source
+        ("COPY (SELECT * FROM 'a.csv') TO 'o.csv'", "COPY (SELECT * FROM 'b.csv') TO 'o.csv'"),  # a query's FROM
+        ("COPY t FROM 'x'; SELECT * FROM 'a.csv'", "COPY t FROM 'x'; SELECT * FROM 'b.csv'"),  # next statement
+        ("SELECT * FROM 'a.csv'", "SELECT * FROM 'b.csv'"),
+        ("SELECT * FROM x JOIN 'a.csv' ON TRUE", "SELECT * FROM x JOIN 'b.csv' ON TRUE"),
+    ],
+)
+def test_string_tables_outside_copy_locations_keep_their_shape(dialect: str, left: str, right: str) -> None:
+    assert fingerprint(left, dialect).key != fingerprint(right, dialect).key
+
+
+def test_copy_shape_is_parsed_once_per_target_table() -> None:
+    rows = _rows(*(f"COPY s.t{i % 2} FROM 's3://b/load/part-{i}' IAM_ROLE 'arn:aws:iam::1:role/r{i}'" for i in range(20)))
+    _, stats = _run(rows, dialect="redshift")
+    assert (stats.distinct_shapes, stats.shapes_parsed, stats.shape_cache_hits) == (2, 2, 18)
+    assert stats.literal_sensitive_shapes == 0
+
+
 # ------------------------------------------------------------------------------- the batch
 def test_each_shape_is_parsed_once_and_applied_to_every_query() -> None:
     rows = _rows(*(f"INSERT INTO d.s.b SELECT a FROM d.s.a WHERE day = '2024-01-{i:02d}' /* run {i} */" for i in range(1, 21)))
