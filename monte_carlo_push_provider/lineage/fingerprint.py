@@ -219,32 +219,60 @@ def _literal_types(token_type: type) -> frozenset:
 
 
 _WORD = re.compile(r"[^\W\d]\w*|\d+")
+# A literal made only of these (or holding a quoted part) may be a dotted name ('d.s.t',
+# 'my-proj.d.t', '"My T".c'); anything else (an S3 path, a URL, a stage, an ARN) is a value, whose
+# dotted pieces ('part-1.csv' -> 'csv') name nothing and must not match a keyword of the shape.
+_NAME_LIKE = re.compile(r"[\w$. -]*|.*[\"`\[].*", re.DOTALL)
+
+
+def _in_name(piece: str, name: str) -> bool:
+    """Whether ``piece`` occurs in ``name`` as a whole token: not glued to a letter or digit
+    (``_`` separates, as in the PIVOT column 'jan'_total), so 30 is in revenue_30 but not in
+    revenue_30d. An edge of the piece that is not alphanumeric needs no boundary."""
+    start = name.find(piece)
+    while start >= 0:
+        end = start + len(piece)
+        before_ok = start == 0 or not piece[0].isalnum() or not name[start - 1].isalnum()
+        after_ok = end == len(name) or not piece[-1].isalnum() or not name[end].isalnum()
+        if before_ok and after_ok:
+            return True
+        start = name.find(piece, start + 1)
+    return False
 
 
 def literals_named(literals: Iterable[str], tables: Iterable[str], columns: Iterable[str], key: str) -> bool:
     """Whether any literal could have become (or hidden) a name of the parsed result.
 
     True when a literal, or one of its dotted parts (quotes stripped), equals a part of a reported
-    table name, occurs in a reported column name (PIVOT ... IN ('JAN') AS total names a column
-    'JAN'_TOTAL), or equals a word of the shape ``key`` (a literal equal to a CTE or alias name
-    can change what is resolved); all ignoring case. False positives only cost caching.
+    table name, occurs as a whole token in a reported column name (PIVOT ... IN ('JAN') AS total
+    names a column 'JAN'_TOTAL; a value glued to other letters or digits, 30 in revenue_30d, is
+    not), or equals a word of the shape ``key`` (a literal equal to a CTE or alias name can change
+    what is resolved; only name-like literals are split into dotted parts for this); all ignoring
+    case. False positives only cost caching.
     """
     pieces = set()
+    key_pieces = set()
     for literal in literals:
+        name_like = _NAME_LIKE.fullmatch(literal) is not None
+        whole = literal.strip().strip("\"`[]'").strip().lower()
+        if whole:
+            key_pieces.add(whole)
         for part in literal.split("."):
             part = part.strip().strip("\"`[]'").strip().lower()
             if part:
                 pieces.add(part)
+                if name_like:
+                    key_pieces.add(part)
     if not pieces:
         return False
     words = {w.lower() for w in _WORD.findall(key)}
-    if pieces & words:
+    if key_pieces & words:
         return True
     for name in tables:
         if any(part.strip("\"`'") in pieces for part in name.lower().split(".")):
             return True
     for name in columns:
         lowered = name.lower()
-        if any(piece in lowered for piece in pieces):
+        if any(_in_name(piece, lowered) for piece in pieces):
             return True
     return False
