@@ -33,11 +33,55 @@ NUMBER = "\x00n"
 _FAST_DIALECTS = frozenset({"snowflake", "bigquery", "redshift", "postgres", "databricks", "spark", "hive", ""})
 
 # A string literal directly after these is (or may be) a name, not a value: IDENTIFIER('t'),
-# TABLE('t'), FROM 't' (DuckDB, SQLite), AS 'alias', USE 'db'. Such literals stay in the shape.
+# TABLE('t'), FROM 't' (sqlglot reads a quoted FROM/JOIN/INTO/UPDATE target as a table in every
+# dialect), AS 'alias', USE 'db'. Such literals stay in the shape, except in a COPY/UNLOAD statement
+# outside parentheses (see _COPY_HEAD).
 _NAME_CONTEXT = re.compile(
     r"(?:\b(?:IDENTIFIER|TABLE)\s*\(\s*|\b(?:FROM|JOIN|INTO|AS|USE|UPDATE|TABLE|RENAME\s+TO)\s+)$",
     re.IGNORECASE,
 )
+
+# COPY t FROM 's3://...' IAM_ROLE '...', COPY INTO t FROM '@stage/...', COPY t TO 'f.csv',
+# UNLOAD ('select ...') TO 's3://...': outside parentheses every string of such a statement is a
+# location, a credential or an option value, never a table (sqlglot keeps a COPY source or target
+# string a Literal, which names nothing), so it becomes a placeholder whatever keyword precedes it
+# and the S3 path varies freely within one shape. Inside parentheses (COPY (SELECT * FROM 'f.csv')
+# TO ...) the usual rule applies. Only texts that start with COPY/UNLOAD pay for the depth tracking.
+_COPY_HEAD = re.compile(r"(?:\s+|--[^\n]*|/\*.*?\*/)*(?:COPY|UNLOAD)\b", re.IGNORECASE | re.DOTALL)
+_COPY_CODE = re.compile(r"[();]|[^\W\d]\w*")
+_COPY_KEYWORDS = frozenset({"COPY", "UNLOAD"})
+
+
+class _CopyTracker:
+    """Whether a position of a text is inside a COPY/UNLOAD statement and outside parentheses.
+
+    Fed the code between literals (never the inside of a string, identifier or comment) in order.
+    """
+
+    def __init__(self) -> None:
+        self.depth = 0
+        self.first = True  # the next word is a statement's first
+        self.copy = False
+
+    def feed_word(self, word: str) -> None:
+        if word == "(":
+            self.depth += 1
+        elif word == ")":
+            self.depth = max(0, self.depth - 1)
+        elif word == ";":
+            self.depth, self.first, self.copy = 0, True, False
+        elif self.first:
+            self.first = False
+            self.copy = word.upper() in _COPY_KEYWORDS
+
+    def feed(self, code: str) -> None:
+        for word in _COPY_CODE.findall(code):
+            self.feed_word(word)
+
+    @property
+    def location(self) -> bool:
+        return self.copy and self.depth == 0
+
 
 _BASE = (
     r"(?P<s>'(?:[^'\\]|'')*')"
@@ -83,15 +127,24 @@ def fingerprint(text: str, dialect: str = "") -> Shape:
 def _fast(text: str, pattern: re.Pattern[str]) -> Shape:
     literals: list[str] = []
     kept = [0, 0, 0]  # quote characters inside text kept verbatim: ' " `
+    copy = _CopyTracker() if _COPY_HEAD.match(text) else None
+    code_start = [0]
 
     def replace(m: re.Match[str]) -> str:
         kind = m.lastgroup
         value = m.group()
+        location = False
+        if copy is not None:
+            copy.feed(m.string[code_start[0]:m.start()])
+            code_start[0] = m.end()
+            location = kind == "s" and copy.location
         if kind == "c":
             if "/*" in value[2:]:
                 raise _Unmodelled  # nested comment: some dialects nest, this pass does not
             return " "
-        if kind == "q" or (kind == "s" and _NAME_CONTEXT.search(m.string, max(0, m.start() - 24), m.start())):
+        if kind == "q" or (
+            kind == "s" and not location and _NAME_CONTEXT.search(m.string, max(0, m.start() - 24), m.start())
+        ):
             kept[0] += value.count("'")
             kept[1] += value.count('"')
             kept[2] += value.count("`")
@@ -118,19 +171,27 @@ def _tokenized(text: str, dialect: str) -> Shape:
     literals: list[str] = []
     previous: list[str] = []
     last_end = -2
+    copy = _CopyTracker()
     for token in tokens:
+        location = token.token_type == TokenType.STRING and copy.location
         # $1, :1, @1, ?1: a positional column or bind reference written as prefix + number.
         reference = (
             token.token_type == TokenType.NUMBER and last_end + 1 == token.start and previous[-1:] in _PREFIXES
         )
         last_end = token.end
-        if token.token_type in literal_types and not reference and not _token_name_context(previous):
+        if token.token_type in literal_types and not reference and (location or not _token_name_context(previous)):
             literals.append(token.text)
             parts.append(NUMBER if token.token_type == TokenType.NUMBER else STRING)
         else:
             # The token type keeps quoted identifiers ("T", IDENTIFIER) apart from unquoted (T, VAR).
             parts.append(f"{token.token_type.name}:{token.text}")
         previous = [*previous[-2:], token.text.upper()]
+        if token.token_type == TokenType.L_PAREN or token.token_type == TokenType.R_PAREN:
+            copy.feed_word(token.text)
+        elif token.token_type == TokenType.SEMICOLON:
+            copy.feed_word(";")
+        elif token.token_type not in literal_types:
+            copy.feed_word(token.text)
     return Shape("\x01".join(parts), tuple(literals))
 
 
@@ -158,32 +219,60 @@ def _literal_types(token_type: type) -> frozenset:
 
 
 _WORD = re.compile(r"[^\W\d]\w*|\d+")
+# A literal made only of these (or holding a quoted part) may be a dotted name ('d.s.t',
+# 'my-proj.d.t', '"My T".c'); anything else (an S3 path, a URL, a stage, an ARN) is a value, whose
+# dotted pieces ('part-1.csv' -> 'csv') name nothing and must not match a keyword of the shape.
+_NAME_LIKE = re.compile(r"[\w$. -]*|.*[\"`\[].*", re.DOTALL)
+
+
+def _in_name(piece: str, name: str) -> bool:
+    """Whether ``piece`` occurs in ``name`` as a whole token: not glued to a letter or digit
+    (``_`` separates, as in the PIVOT column 'jan'_total), so 30 is in revenue_30 but not in
+    revenue_30d. An edge of the piece that is not alphanumeric needs no boundary."""
+    start = name.find(piece)
+    while start >= 0:
+        end = start + len(piece)
+        before_ok = start == 0 or not piece[0].isalnum() or not name[start - 1].isalnum()
+        after_ok = end == len(name) or not piece[-1].isalnum() or not name[end].isalnum()
+        if before_ok and after_ok:
+            return True
+        start = name.find(piece, start + 1)
+    return False
 
 
 def literals_named(literals: Iterable[str], tables: Iterable[str], columns: Iterable[str], key: str) -> bool:
     """Whether any literal could have become (or hidden) a name of the parsed result.
 
     True when a literal, or one of its dotted parts (quotes stripped), equals a part of a reported
-    table name, occurs in a reported column name (PIVOT ... IN ('JAN') AS total names a column
-    'JAN'_TOTAL), or equals a word of the shape ``key`` (a literal equal to a CTE or alias name
-    can change what is resolved); all ignoring case. False positives only cost caching.
+    table name, occurs as a whole token in a reported column name (PIVOT ... IN ('JAN') AS total
+    names a column 'JAN'_TOTAL; a value glued to other letters or digits, 30 in revenue_30d, is
+    not), or equals a word of the shape ``key`` (a literal equal to a CTE or alias name can change
+    what is resolved; only name-like literals are split into dotted parts for this); all ignoring
+    case. False positives only cost caching.
     """
     pieces = set()
+    key_pieces = set()
     for literal in literals:
+        name_like = _NAME_LIKE.fullmatch(literal) is not None
+        whole = literal.strip().strip("\"`[]'").strip().lower()
+        if whole:
+            key_pieces.add(whole)
         for part in literal.split("."):
             part = part.strip().strip("\"`[]'").strip().lower()
             if part:
                 pieces.add(part)
+                if name_like:
+                    key_pieces.add(part)
     if not pieces:
         return False
     words = {w.lower() for w in _WORD.findall(key)}
-    if pieces & words:
+    if key_pieces & words:
         return True
     for name in tables:
         if any(part.strip("\"`'") in pieces for part in name.lower().split(".")):
             return True
     for name in columns:
         lowered = name.lower()
-        if any(piece in lowered for piece in pieces):
+        if any(_in_name(piece, lowered) for piece in pieces):
             return True
     return False

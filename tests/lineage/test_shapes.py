@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from monte_carlo_push_provider.lineage import build_lineage_manifest
-from monte_carlo_push_provider.lineage.fingerprint import fingerprint
+from monte_carlo_push_provider.lineage.fingerprint import fingerprint, literals_named
 from monte_carlo_push_provider.lineage.shapes import ShapeCache
 
 
@@ -83,6 +83,95 @@ def test_tokenizer_fingerprint_keeps_quoting_and_name_literals() -> None:
     i1 = fingerprint("SELECT a FROM IDENTIFIER('t1') WHERE x = 'a\\'b'", "snowflake")
     i2 = fingerprint("SELECT a FROM IDENTIFIER('t2') WHERE x = 'a\\'b'", "snowflake")
     assert i1.key != i2.key
+
+
+COPY_FAMILIES = [
+    ("redshift", "COPY s.t FROM 's3://bucket/load/part-{i}.csv.gz' IAM_ROLE 'arn:aws:iam::1:role/r{i}' CSV GZIP"),
+    ("redshift", "COPY s.t (a, b) FROM 's3://b/{i}/' CREDENTIALS 'aws_access_key_id=K{i}' DELIMITER AS '|'"),
+    ("redshift", "UNLOAD ('select a from s.t') TO 's3://b/out/{i}/' IAM_ROLE 'arn:aws:iam::1:role/r'"),
+    ("snowflake", "COPY INTO d.s.t FROM '@stage/p/part-{i}.csv' FILE_FORMAT = (TYPE = CSV)"),
+    ("snowflake", "COPY INTO '@stage/out/{i}/' FROM d.s.t"),
+    ("postgres", "COPY s.t FROM '/data/in/{i}.csv'"),
+    ("duckdb", "COPY t FROM 'f{i}.csv'"),
+    ("duckdb", "COPY t TO 'out/{i}.parquet' (FORMAT PARQUET)"),
+    ("sqlite", "/* loader */ copy t from 'f{i}.csv'"),
+]
+
+
+@pytest.mark.parametrize(("dialect", "template"), COPY_FAMILIES)
+def test_copy_locations_vary_within_one_shape(dialect: str, template: str) -> None:
+    shapes = {fingerprint(template.format(i=i), dialect).key for i in range(50)}
+    assert len(shapes) == 1
+
+
+@pytest.mark.parametrize("dialect", ["redshift", "snowflake", "postgres", "duckdb", "sqlite", ""])
+@pytest.mark.parametrize(
+    ("left", "right"),
+    [
+        ("COPY s.t1 FROM 's3://b/p' IAM_ROLE 'r'", "COPY s.t2 FROM 's3://b/p' IAM_ROLE 'r'"),  # the target
+        ("COPY INTO s.t1 FROM '@st/p'", "COPY INTO s.t2 FROM '@st/p'"),
+        ("COPY INTO '@st/o' FROM s.t1", "COPY INTO '@st/o' FROM s.t2"),  # the source
+        ("COPY (SELECT * FROM 'a.csv') TO 'o.csv'", "COPY (SELECT * FROM 'b.csv') TO 'o.csv'"),  # a query's FROM
+        ("COPY t FROM 'x'; SELECT * FROM 'a.csv'", "COPY t FROM 'x'; SELECT * FROM 'b.csv'"),  # next statement
+        ("SELECT * FROM 'a.csv'", "SELECT * FROM 'b.csv'"),
+        ("SELECT * FROM x JOIN 'a.csv' ON TRUE", "SELECT * FROM x JOIN 'b.csv' ON TRUE"),
+    ],
+)
+def test_string_tables_outside_copy_locations_keep_their_shape(dialect: str, left: str, right: str) -> None:
+    assert fingerprint(left, dialect).key != fingerprint(right, dialect).key
+
+
+def test_copy_shape_is_parsed_once_per_target_table() -> None:
+    rows = _rows(*(f"COPY s.t{i % 2} FROM 's3://b/load/part-{i}' IAM_ROLE 'arn:aws:iam::1:role/r{i}'" for i in range(20)))
+    _, stats = _run(rows, dialect="redshift")
+    assert (stats.distinct_shapes, stats.shapes_parsed, stats.shape_cache_hits) == (2, 2, 18)
+    assert stats.literal_sensitive_shapes == 0
+
+
+@pytest.mark.parametrize(
+    ("literals", "tables", "columns", "key", "named"),
+    [
+        (["30"], [], ["revenue_30d"], "SELECT coalesce(x, \x00n) AS revenue_30d", False),  # glued: not a name
+        (["0"], [], ["revenue_30d", "n_10"], "", False),
+        (["30"], [], ["revenue_30"], "", True),  # PIVOT (... AS revenue FOR m IN (30)): revenue_30
+        (["30"], [], ["30_total"], "", True),
+        (["JAN"], [], ["'jan'_total"], "", True),
+        (["jan_2"], [], ["'jan_2'"], "", True),
+        (["x"], [], ["a_x_b"], "", True),  # false positives only cost caching
+        (["s3://b/load/part-1.csv.gz"], ["s.t"], [], "COPY s.t FROM \x00s CSV GZIP", False),  # a path, not a name
+        (["d.s.csv"], [], [], "COPY s.t FROM \x00s CSV", True),  # a dotted name's part is a word of the key
+        (['"a/b".cte'], [], [], "WITH cte AS (SELECT 1) SELECT \x00s", True),  # quoted parts: name-like
+        (["src1"], ["d.s.src1"], [], "", True),
+    ],
+)
+def test_literals_named_matches_whole_tokens(
+    literals: list[str], tables: list[str], columns: list[str], key: str, named: bool
+) -> None:
+    assert literals_named(literals, tables, columns, key) is named
+
+
+def test_a_literal_glued_into_a_column_name_does_not_make_the_shape_literal_sensitive() -> None:
+    rows = _rows(*(
+        f"INSERT INTO d.s.o SELECT coalesce(x, {i % 40}) AS revenue_30d, y AS y_out FROM d.s.t ORDER BY {i % 2 + 1}"
+        for i in range(40)
+    ))
+    schema = {"d.s.t": {"x": "int", "y": "int"}}
+    cached, stats = _run(rows, schema=schema)
+    assert (stats.distinct_shapes, stats.shapes_parsed, stats.literal_sensitive_shapes) == (1, 1, 0)
+    per_query, _ = _run(rows, schema=schema, shape_cache=ShapeCache(0))
+    assert cached["events"] == per_query["events"] and cached["events"]
+
+
+def test_a_numeric_pivot_value_that_names_a_column_stays_literal_sensitive() -> None:
+    rows = _rows(
+        "CREATE TABLE d.s.p AS SELECT * FROM d.s.t PIVOT (SUM(amount) AS total FOR month IN (30, 60))",
+        "CREATE TABLE d.s.p AS SELECT * FROM d.s.t PIVOT (SUM(amount) AS total FOR month IN (90, 120))",
+    )
+    schema = {"d.s.t": {"id": "int", "amount": "int", "month": "int"}}
+    manifest, stats = _run(rows, schema=schema)
+    assert stats.literal_sensitive_shapes == 1 and stats.shape_cache_hits == 0
+    fields = {f["name"] for e in manifest["events"] for f in e.get("fields", [])}
+    assert {"30_total", "60_total", "90_total", "120_total"} <= fields
 
 
 # ------------------------------------------------------------------------------- the batch
@@ -228,12 +317,15 @@ def test_shape_cached_manifest_equals_per_query_manifest_on_a_mixed_log() -> Non
         "DROP TABLE d.s.tmp_{a}",
         "MERGE INTO d.s.out_{a} t USING d.s.src_{b} s ON t.x = s.x AND s.n > {n} WHEN MATCHED THEN UPDATE SET t.y = s.y",
         "SELECT * FROM (SELECT x FROM d.s.src_{a} WHERE n = {n}",  # unparseable
+        "INSERT INTO d.s.out_{a} SELECT coalesce(x, {n}) AS x_{n}d, y FROM d.s.src_{b} ORDER BY {o}",
+        "CREATE TABLE d.s.q_{a} AS SELECT * FROM d.s.src_{b} PIVOT (SUM(x) AS total FOR n IN ({n}, 7))",
+        "COPY INTO d.s.out_{a} FROM '@stage/load/{n}/part-{o}.csv' FILE_FORMAT = (TYPE = CSV)",
     ]
     rows = []
     for i in range(400):
         text = rng.choice(templates).format(
             a=rng.randrange(4), b=rng.randrange(4), n=rng.randrange(100), word=rng.choice(["a", "c", "x", "y"]),
-            date=f"2026-01-{rng.randrange(1, 29):02d}",
+            date=f"2026-01-{rng.randrange(1, 29):02d}", o=rng.randrange(1, 3),
         )
         rows.append({"query_id": str(i), "query_text": f"/* {i} */ {text}", "session_id": str(i % 3)})
     schema = {f"d.s.src_{b}": {"x": "int", "y": "text", "n": "int"} for b in range(2)}
