@@ -123,14 +123,15 @@ class BaseCollectorOperator(BaseOperator):
         def stats() -> dict[str, Any]:  # read when the last part is written: skips are final then
             return {**collection.stats, "skipped": collector.skips.as_dict()}
 
-        info = dict(collection.info)
+        # Not a copy: a streaming collector fills its info while the events are read.
+        info = collection.info
         if collector.kind == "metadata" and collection.scope:
             # A skipped row is a table that still exists but was not pushed: the collection does
             # not list the whole scope, so dropped-table cleanup must not compare it. Every part
             # declares the scope; the last part's stats carry the skips, which the cleanup reads.
             scope = collection.scope
-            info.update(scope=[dict(s) for s in scope] if isinstance(scope, list) else dict(scope),
-                        complete=not collector.skips)
+            info = {**info, "scope": [dict(s) for s in scope] if isinstance(scope, list) else dict(scope),
+                    "complete": not collector.skips}
         ti = (context or {}).get("ti")
         push = getattr(ti, "xcom_push", None)
         writer = PartWriter(
