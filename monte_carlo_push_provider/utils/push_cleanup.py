@@ -30,10 +30,8 @@ Rules (docs/cleanup.md says why):
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import json
-import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -154,25 +152,15 @@ def snapshot_path(state: Any, resource_uuid: str, key: str) -> Any:
 
 
 def read_snapshot(path: Any) -> dict[str, Any] | None:
-    from monte_carlo_push_provider.utils.push_state import MonteCarloStateError, _local
+    from monte_carlo_push_provider.utils.push_state import MonteCarloStateError, Unreadable, read_json
 
-    local = _local(path)
     try:
-        if local is not None:
-            with open(local, "rb") as fh:
-                data = fh.read()
-        else:
-            if not path.exists():
-                return None
-            with path.open("rb") as fh:
-                data = fh.read()
-    except FileNotFoundError:
-        return None
-    try:
-        doc = json.loads(gzip.decompress(data).decode("utf-8"))
+        doc = read_json(path)
+        if doc is None:
+            return None
         if doc.get("snapshot_version") != SNAPSHOT_VERSION or not isinstance(doc.get("tables"), list):
             raise ValueError(f"unknown snapshot_version {doc.get('snapshot_version')!r} or no tables list")
-    except (OSError, ValueError, AttributeError) as err:
+    except (Unreadable, ValueError, AttributeError) as err:
         raise MonteCarloStateError(
             f"cleanup snapshot {path} is unreadable ({err}). It lists the tables of the last complete push of "
             "this scope; nothing is deleted without it. Delete the file: the next complete push records a new one."
@@ -182,22 +170,9 @@ def read_snapshot(path: Any) -> dict[str, Any] | None:
 
 def write_snapshot(path: Any, document: dict[str, Any]) -> None:
     """Replace the snapshot atomically (local: temp file + rename; object storage: one PUT)."""
-    from monte_carlo_push_provider.utils.push_state import _local
+    from monte_carlo_push_provider.utils.push_state import write_json
 
-    data = gzip.compress(json.dumps(document, separators=(",", ":")).encode(), mtime=0)
-    local = _local(path)
-    if local is not None:
-        os.makedirs(os.path.dirname(local), exist_ok=True)
-        tmp = f"{local}.tmp-{os.getpid()}"
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, local)
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("wb") as fh:
-        fh.write(data)
+    write_json(path, document, compressed=True, compresslevel=9)
 
 
 # -- after the push: compare, refuse, delete ---------------------------------------------------

@@ -164,15 +164,18 @@ def _text(document: Any) -> str:
 _GZIP_MAGIC = b"\x1f\x8b"
 
 
-def write_json(path: Any, document: Any, *, compressed: bool = False) -> None:
+def write_json(path: Any, document: Any, *, compressed: bool = False, compresslevel: int = 1) -> None:
     """Write a JSON document; local files are replaced atomically so a SIGKILL mid-write never
     leaves a torn checkpoint (a single object-store PUT is atomic already).
 
     ``compressed``: compact JSON, gzipped (level 1), for large documents rewritten often (the
     column-lineage keep-alive ledger): indented JSON goes through Python's pure-Python encoder,
-    several times slower and ~10x the bytes on object storage. :func:`read_json` reads both."""
+    several times slower and ~10x the bytes on object storage. :func:`read_json` reads both.
+    ``compresslevel``: 1 for documents rewritten often, 9 for ones written once a push and kept."""
     if compressed:
-        data = gzip.compress(json.dumps(document, separators=(",", ":"), default=str).encode(), compresslevel=1)
+        data = gzip.compress(
+            json.dumps(document, separators=(",", ":"), default=str).encode(), compresslevel=compresslevel, mtime=0,
+        )
     else:
         data = _text(document).encode()
     local = _local(path)
