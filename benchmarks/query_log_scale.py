@@ -687,9 +687,14 @@ def run(args: argparse.Namespace, root: Path) -> dict[str, Any]:
         (root / "sandbox").mkdir()
         sandbox = stack.enter_context(SandboxProcess(workdir=root / "sandbox"))
         sandbox_b = None
-        if args.also_no_raw_cap:  # the second push (raw cap off) gets a sandbox of its own
+        if args.also_no_raw_cap:
+            # The second push (raw cap off) gets a sandbox of its own that has no raw cap either: a
+            # gateway that takes any raw size, where the gzip limit alone binds. (Against the first
+            # sandbox, which answers 413 over 6 MiB raw as we assume the real gateway does, a push
+            # without a raw cap would measure its 413 fallback, splitting every request in halves.)
             (root / "sandbox_no_raw_cap").mkdir()
-            sandbox_b = stack.enter_context(SandboxProcess(workdir=root / "sandbox_no_raw_cap"))
+            sandbox_b = stack.enter_context(
+                SandboxProcess("--max-raw-bytes", "0", workdir=root / "sandbox_no_raw_cap"))
         # Unwound first: Airflow and Redis stop before the sandbox and the PostgreSQL they use.
         stack.callback(services.stop)
         redis_port = free_port()
@@ -878,6 +883,8 @@ def report(args: argparse.Namespace, f: dict[str, Any]) -> dict[str, Any]:
         "every task <= 600 MB peak RSS": bool(peaks) and worst <= GOAL_TASK_RSS_MB and len(peaks) == len(tasks),
         "lineage of the window <= 180 s": lineage_wall <= GOAL_LINEAGE_S,
         "requests <= 1.10 x gzip lower bound + 1": requests <= GOAL_RATIO * gzip_bound + 1,
+        # what the planner can be held to: the fewest requests under both caps in force
+        "requests <= 1.10 x lower bound under both caps + 1": requests <= GOAL_RATIO * bound + 1,
         "every query pushed once": all(
             p["once"] == wh.queries and not (p["missing"] or p["unexpected"] or p["twice"]) for p in pushes.values()
         ),

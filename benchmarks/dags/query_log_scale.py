@@ -67,8 +67,10 @@ with DAG(
     query_logs = RedshiftQueryLogCollectorOperator.partial(task_id="collect_query_logs", **history).expand(
         window_part=[(i, SUBWINDOWS) for i in range(SUBWINDOWS)]
     )
+    # Lineage is the long pole of the hour: queued first, its sub-windows start on every worker at
+    # once and the query-log sub-windows fill in behind them.
     lineage = RedshiftLineageCollectorOperator.partial(
-        task_id="collect_lineage", parse_workers=PARSE_WORKERS, **history
+        task_id="collect_lineage", parse_workers=PARSE_WORKERS, priority_weight=10, **history
     ).expand(
         window_part=[(i, LINEAGE_PARTS) for i in range(LINEAGE_PARTS)]
     )

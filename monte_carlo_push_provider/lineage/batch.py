@@ -38,6 +38,7 @@ from .fingerprint import Shape, fingerprint
 from .names import is_temp_name, split_name
 from .results import LineageResult
 from .shapes import SHAPE_CACHE, CachedShape, RecordingSchema, ShapeCache, ShapeResolver, schema_token
+from .writes import may_write
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +79,7 @@ class LineageStats:
     skipped_too_large: int = 0
     timed_out: int = 0
     skipped_empty: int = 0
+    read_only: int = 0  # texts with no write keyword at all (:mod:`.writes`): neither fingerprinted nor parsed
     skipped_unqualified: int = 0  # table edges dropped: fewer than db.schema.table after defaults
     temp_tables_resolved: int = 0
     edges: int = 0  # distinct source -> destination table edges emitted
@@ -209,10 +211,12 @@ def build_lineage_manifest(
     stats.seconds = round(time.perf_counter() - started, 3)
     manifest["stats"]["seconds"] = stats.seconds
     log.info(
-        "lineage: %d queries in %d distinct shapes: %d shape(s) parsed (%d in %d worker process(es)), "
+        "lineage: %d queries (%d read-only: nothing to parse) in %d distinct shapes: %d shape(s) parsed "
+        "(%d in %d worker process(es)), "
         "%d from earlier windows' cache, %d queries answered from a parsed shape; %d events; "
         "%.2fs (%.0f queries/s)",
         stats.queries,
+        stats.read_only,
         stats.distinct_shapes,
         stats.shapes_parsed,
         stats.shapes_parsed_in_workers,
@@ -300,7 +304,7 @@ def _prefetch(
     todo: dict[tuple, tuple[Shape, ShapeTask]] = {}
     for row in rows:
         text = row.query_text
-        if not text or not text.strip() or (max_query_chars and len(text) > max_query_chars):
+        if not text or not text.strip() or (max_query_chars and len(text) > max_query_chars) or not may_write(text):
             shapes.append(None)
             continue
         shape = _shape(text, dialect)
@@ -412,6 +416,9 @@ def _apply(
         text = row.query_text
         if not text or not text.strip():
             stats.skipped_empty += 1
+            continue
+        if not may_write(text):
+            stats.read_only += 1  # a read records nothing: no fingerprint, no parse
             continue
         key = row.query_id or f"text:{hash(text)}"
         if max_query_chars and len(text) > max_query_chars:

@@ -84,7 +84,11 @@ class _CopyTracker:
 
 
 _BASE = (
-    r"(?P<s>'(?:[^'\\]|'')*')"
+    # A run of characters none of the other groups can start with, consumed in one step: without
+    # it the engine tries every alternative at every character (4x slower on long dbt models).
+    # The callback hands it back unchanged.
+    r"(?P<k>[^'\"`/\-\d]+)"
+    r"|(?P<s>'(?:[^'\\]|'')*')"
     r"|(?P<q>\"(?:[^\"]|\"\")*\"|`[^`]*`)"
     r"|(?P<c>--[^\n]*|/\*.*?\*/{extra})"
     # A number that is a whole token: not part of a name (t1, my-proj-2), a bind or positional
@@ -133,6 +137,8 @@ def _fast(text: str, pattern: re.Pattern[str]) -> Shape:
     def replace(m: re.Match[str]) -> str:
         kind = m.lastgroup
         value = m.group()
+        if kind == "k":
+            return value  # plain code: the COPY tracker reads it with the next token's code
         location = False
         if copy is not None:
             copy.feed(m.string[code_start[0]:m.start()])

@@ -158,7 +158,7 @@ def test_views_are_typed_view() -> None:
 def test_bad_statement_is_counted_logged_once_and_skipped(caplog: pytest.LogCaptureFixture) -> None:
     # Warnings are deduplicated process-wide, so use an id no other test run has logged.
     query_id = f"bad-q-{uuid.uuid4()}"
-    bad = {"query_id": query_id, "query_text": "SELECT * FROM (SELECT a FROM"}
+    bad = {"query_id": query_id, "query_text": "INSERT INTO d.s.x SELECT * FROM (SELECT a FROM"}
     good = {"query_id": "ok", "query_text": "INSERT INTO d.s.b SELECT a FROM d.s.a"}
     with caplog.at_level(logging.WARNING, logger="monte_carlo_push_provider.lineage.batch"):
         manifest, stats = _build([bad, good, bad], dialect="snowflake", resource_type="snowflake")
@@ -166,11 +166,11 @@ def test_bad_statement_is_counted_logged_once_and_skipped(caplog: pytest.LogCapt
     assert _edges(manifest) == {"d.s.b": {"d.s.a"}}
     messages = [r.getMessage() for r in caplog.records if query_id in r.getMessage()]
     assert len(messages) == 1
-    assert "SELECT * FROM (SELECT a FROM" in messages[0]
+    assert "INSERT INTO d.s.x SELECT * FROM (SELECT a FROM" in messages[0]
 
 
 def test_oversized_statement_is_skipped_and_counted() -> None:
-    big = {"query_id": "big", "query_text": "SELECT a FROM d.s.t WHERE a IN (" + ",".join(["1"] * 5000) + ")"}
+    big = {"query_id": "big", "query_text": "INSERT INTO d.s.o SELECT a FROM d.s.t WHERE a IN (" + ",".join(["1"] * 5000) + ")"}
     manifest, stats = _build([big], dialect="snowflake", resource_type="snowflake", max_query_chars=1000)
     assert stats.skipped_too_large == 1 and stats.parsed == 0 and manifest["events"] == []
 

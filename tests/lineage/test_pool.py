@@ -25,7 +25,7 @@ def test_pool_gives_the_same_manifest_as_in_process(monkeypatch: pytest.MonkeyPa
         {"query_id": "2", "query_text": "INSERT INTO d.s.out SELECT * FROM d.s.scratch WHERE k = 1"},
         {"query_id": "3", "query_text": "INSERT INTO d.s.out SELECT * FROM d.s.scratch WHERE k = 2"},
         {"query_id": "4", "query_text": "MERGE INTO d.s.t USING d.s.u ON t.id = u.id WHEN MATCHED THEN UPDATE SET t.v = u.v"},
-        {"query_id": "5", "query_text": "SELECT * FROM (SELECT"},
+        {"query_id": "5", "query_text": "INSERT INTO d.s.x SELECT * FROM (SELECT"},
         {"query_id": "6", "query_text": "DROP TABLE d.s.scratch"},
     ]
     kwargs = {"dialect": "snowflake", "resource_type": "snowflake"}

@@ -278,7 +278,7 @@ def test_cache_off_parses_every_query() -> None:
 
 
 def test_unparseable_shape_strikes_out_after_three_texts() -> None:
-    rows = _rows(*(f"SELECT * FROM (SELECT a FROM t WHERE x = {i}" for i in range(10)))
+    rows = _rows(*(f"INSERT INTO d.s.x SELECT * FROM (SELECT a FROM t WHERE x = {i}" for i in range(10)))
     _, stats = _run(rows)
     assert stats.skipped_unparseable == 10 and stats.shapes_parsed == 0
 
@@ -288,14 +288,14 @@ def test_batch_logs_shapes_hits_and_time(caplog: pytest.LogCaptureFixture) -> No
     with caplog.at_level("INFO", logger="monte_carlo_push_provider.lineage.batch"):
         _run(rows)
     [message] = [r.getMessage() for r in caplog.records if "distinct shapes" in r.getMessage()]
-    assert "5 queries in 1 distinct shapes" in message and "4 queries answered from a parsed shape" in message
+    assert "5 queries (0 read-only: nothing to parse) in 1 distinct shapes" in message and "4 queries answered from a parsed shape" in message
 
 
 def test_a_failing_shape_is_logged_once_whatever_its_query_ids(caplog: pytest.LogCaptureFixture) -> None:
     import uuid
 
     marker = f"m{uuid.uuid4().hex}"  # a shape no other test has logged
-    rows = [{"query_id": f"q{i}", "query_text": f"SELECT {marker} FROM (SELECT a FROM t WHERE x = {i}"} for i in range(20)]
+    rows = [{"query_id": f"q{i}", "query_text": f"INSERT INTO d.s.x SELECT {marker} FROM (SELECT a FROM t WHERE x = {i}"} for i in range(20)]
     with caplog.at_level("WARNING", logger="monte_carlo_push_provider.lineage.batch"):
         _, stats = _run(rows)
     assert stats.skipped_unparseable == 20
@@ -316,7 +316,7 @@ def test_shape_cached_manifest_equals_per_query_manifest_on_a_mixed_log() -> Non
         "CREATE TABLE d.s.p_{a} AS SELECT * FROM d.s.src_{b} PIVOT (SUM(x) FOR y IN ('{word}', 'b')) AS p",
         "DROP TABLE d.s.tmp_{a}",
         "MERGE INTO d.s.out_{a} t USING d.s.src_{b} s ON t.x = s.x AND s.n > {n} WHEN MATCHED THEN UPDATE SET t.y = s.y",
-        "SELECT * FROM (SELECT x FROM d.s.src_{a} WHERE n = {n}",  # unparseable
+        "INSERT INTO d.s.out_{a} SELECT * FROM (SELECT x FROM d.s.src_{a} WHERE n = {n}",  # unparseable
         "INSERT INTO d.s.out_{a} SELECT coalesce(x, {n}) AS x_{n}d, y FROM d.s.src_{b} ORDER BY {o}",
         "CREATE TABLE d.s.q_{a} AS SELECT * FROM d.s.src_{b} PIVOT (SUM(x) AS total FOR n IN ({n}, 7))",
         "COPY INTO d.s.out_{a} FROM '@stage/load/{n}/part-{o}.csv' FILE_FORMAT = (TYPE = CSV)",
