@@ -121,6 +121,13 @@ class _Graph:
     views: set[str] = field(default_factory=set)
     written: dict[Node, int] = field(default_factory=dict)  # first write, in statement order
     dropped: dict[Node, int] = field(default_factory=dict)  # last drop
+    temp_names: set[str] = field(default_factory=set)  # names temporary in some session
+    #: Parsed results already recorded that name no temporary table (id -> (result, number of
+    #: temp_names then)). The shape cache hands out the same result object for every query of a
+    #: shape, and recording it again adds nothing to the edge sets while no new temporary name
+    #: appeared, so the 100,000th run of a dbt model costs a dict lookup, not a walk of its
+    #: column lineage. Holding the result keeps its id from being reused.
+    settled: dict[int, tuple[Any, int]] = field(default_factory=dict)
 
 
 def build_lineage_manifest(
@@ -499,14 +506,19 @@ def _record(
     user_schema: Mapping[str, Any],
 ) -> None:
     explicit_temp = set(result.temp_tables)
+    temporary = bool(explicit_temp)  # whether a name of the result is (or may become) temporary
 
     def node(name: str) -> Node:
-        if is_temp_name(name) or (session, name) in graph.temp:
-            return (session, name)
+        nonlocal temporary
+        if is_temp_name(name) or name in graph.temp_names:
+            temporary = True
+            if is_temp_name(name) or (session, name) in graph.temp:
+                return (session, name)
         return (None, name)
 
     for name in explicit_temp:
         graph.temp.add((session, name))
+        graph.temp_names.add(name)
     for name in result.dropped_tables:
         graph.dropped[node(name)] = order
     if "CREATE_VIEW" in result.statement_types:
@@ -515,6 +527,9 @@ def _record(
         if name.lower() not in user_schema and columns:
             created_columns[name.lower()] = dict.fromkeys((c.lower() for c in columns), "")
 
+    settled = graph.settled.get(id(result))
+    if settled is not None and settled[0] is result and settled[1] == len(graph.temp_names):
+        return  # recorded before, with the same temporary names: its edges are in the graph
     sources = {node(name) for name in result.in_tables}
     for name in result.out_tables:
         target = node(name)
@@ -526,6 +541,8 @@ def _record(
         target = node(item.downstream_table)
         upstream = graph.columns.setdefault((target, item.downstream_column), set())
         upstream.update((node(u.table), u.column) for u in item.upstreams)
+    if not temporary:
+        graph.settled[id(result)] = (result, len(graph.temp_names))
 
 
 def _expand_tables(graph: _Graph, start: Node) -> set[str]:

@@ -42,7 +42,7 @@ def test_no_redshift_only_sql_in_the_collector() -> None:
     # forms PostgreSQL cannot emulate stay out of the SQL constants.
     assert rs.REDSHIFT_ONLY_SQL == {}
     statements = {k: v for k, v in vars(rs).items() if k.endswith("_SQL") and isinstance(v, str)}
-    assert len(statements) == 15  # a new statement must be added here knowingly
+    assert len(statements) == 16  # a new statement must be added here knowingly
     for name, sql in statements.items():
         assert not re.search(r"LISTAGG|CONVERT_TIMEZONE|DATEADD|GETDATE|\\\\", sql, re.IGNORECASE), name
 
@@ -132,6 +132,24 @@ def test_iter_queries_reassembles_full_text_in_the_window(
     else:  # stl_query has neither query_type nor an error message, only "aborted"
         assert (long.status, long.query_type, long.label, long.returned_rows) == ("success", None, "default", None)
         assert (failed.status, failed.error_message) == ("canceled", None)
+
+
+def test_lineage_read_has_what_lineage_needs_of_the_succeeded_statements(
+    redshift: RedshiftStandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = _seed_history(redshift)
+    window = {"start": datetime(2026, 3, 1, 9, 50, tzinfo=UTC), "end": datetime(2026, 3, 1, 10, 50, tzinfo=UTC)}
+    conn = _hook(redshift, monkeypatch).get_conn()
+    try:
+        full = list(rs.iter_queries(conn, **window, fetch_size=3))
+        lineage = list(rs.iter_queries(conn, **window, fetch_size=3, for_lineage=True))
+    finally:
+        conn.close()
+    assert [q.query_id for q in lineage] == ["102", "101"]  # the failed 104 is not read at all
+    assert lineage[1].text == text
+    # the engine's inputs are the query-log read's, value for value
+    assert [rs.lineage_row(q) for q in lineage] == [rs.lineage_row(q) for q in full if q.succeeded]
+    assert lineage[1].elapsed_time is None and full[1].elapsed_time is not None  # what it leaves out
 
 
 def test_iter_queries_rejects_unknown_source(redshift: RedshiftStandIn) -> None:
