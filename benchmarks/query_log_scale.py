@@ -942,7 +942,8 @@ def main() -> int:
                         help="the push's raw-body cap (default: the operator's, 5 MB); 0 turns it off")
     parser.add_argument("--no-raw-cap", action="store_true", help="push with max_raw_bytes=None (same as --max-raw-bytes 0)")
     parser.add_argument("--also-no-raw-cap", action="store_true",
-                        help="push the same manifests a second time with the raw cap off, to a second sandbox")
+                        help="push the same manifests a second time with the raw cap off, to a second sandbox "
+                             "that has no raw cap either (the gzip limit alone binds)")
     parser.add_argument("--parse-workers", type=int, default=0, help="the lineage collector's parse_workers (default 0)")
     parser.add_argument("--xcom-threshold", type=int, default=64 * 1024,
                         help="XCom values at least this many bytes go to object storage (default 64 KiB)")

@@ -18,7 +18,8 @@ same DAG:
 - ``MCPP_QLS_MAX_RAW_BYTES``: the push's raw-body cap (unset: the operator's default; ``none``: off);
 - ``MCPP_QLS_SECOND_PUSH``: ``1`` adds a second push of the same manifests with the raw cap off
   (``max_raw_bytes=None``), to its own sandbox (connection ``monte_carlo_no_raw_cap``) with its
-  own state path, so one run measures the requests both ways;
+  own state path (the driver starts that sandbox without a raw cap), so one run measures the
+  requests both ways;
 - ``MCPP_QLS_PARSE_WORKERS``: the lineage collector's ``parse_workers`` (default 0).
 
 Peak RSS per task is recorded by the listener plugin in ``benchmarks/plugins`` (the driver makes

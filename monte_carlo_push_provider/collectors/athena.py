@@ -528,12 +528,6 @@ class _AthenaHistoryCollector(Collector):
         self.max_query_runtime = max_query_runtime
         self.read_work_groups: list[str] = []
 
-    def read(self, athena: Any, window: tuple[datetime, datetime] | None) -> list[QueryRecord]:
-        """The window's executions, ordered by end time (lineage needs the order)."""
-        records = list(self.stream(athena, window))
-        records.sort(key=lambda q: (q.end_time, q.query_id or ""))  # type: ignore[arg-type,return-value]
-        return records
-
     def stream(self, athena: Any, window: tuple[datetime, datetime] | None) -> Iterator[QueryRecord]:
         """The window's executions, workgroup by workgroup, newest first as Athena lists them
         (query logs: streamed into manifest parts without holding the window)."""
@@ -592,6 +586,19 @@ class AthenaLineageCollector(_AthenaHistoryCollector):
         self.column_lineage = column_lineage
         self.max_query_chars = max_query_chars
         self.parse_timeout_s = parse_timeout_s
+
+    def read(self, athena: Any, window: tuple[datetime, datetime] | None) -> list[QueryRecord]:
+        """The window's executions that succeeded and may write, ordered by end time.
+
+        Lineage needs the statements in order (a table written, then dropped, is scratch space)
+        and Athena lists them newest first, so they are held and sorted: only the ones that can
+        change lineage (:func:`~monte_carlo_push_provider.lineage.writes.may_write`; a read names
+        no destination and the engine would skip it), about a quarter of a typical hour."""
+        from monte_carlo_push_provider.lineage.writes import may_write
+
+        records = [q for q in self.stream(athena, window) if q.succeeded and may_write(q.query_text or "")]
+        records.sort(key=lambda q: (q.end_time, q.query_id or ""))  # type: ignore[arg-type,return-value]
+        return records
 
     def collect(self, source: Any, window: tuple[datetime, datetime] | None) -> Collection:
         queries = self.read(source, window)

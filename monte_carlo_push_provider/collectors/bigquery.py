@@ -770,12 +770,15 @@ def iter_jobs(
     timeout_s: float = 300.0,
     include_own_jobs: bool = False,
     stats: JobStats | None = None,
+    ordered: bool = True,
 ) -> Iterator[Job]:
     """Finished query jobs of ``project`` that ended in ``[start, end)``, oldest first.
 
     ``source``: ``information_schema`` (``region-<r>.INFORMATION_SCHEMA.JOBS_BY_PROJECT``, or
     ``jobs_table``), ``list_jobs`` (``Client.list_jobs(all_users=True)``), or ``auto``: the view,
     falling back to ``list_jobs`` when the view is missing (NotFound / BadRequest).
+    ``ordered=False`` (query logs, which need no order): ``list_jobs`` jobs come as the API lists
+    them, newest first, streamed; ordering them means holding the window's jobs.
     """
     if source not in JOB_SOURCES:
         raise ValueError(f"jobs source must be one of {', '.join(JOB_SOURCES)}, got {source!r}")
@@ -796,13 +799,13 @@ def iter_jobs(
                 raise
             log.warning("%s cannot be read (%s); listing jobs with Client.list_jobs(all_users=True) instead",
                         ref, first_line(exc))
-            jobs = _list_jobs(client, project, start, end)
+            jobs = _list_jobs(client, project, start, end, ordered=ordered)
             stats.source = "list_jobs"
         else:
             stats.source = "information_schema"
             jobs = (_job_from_row(r) for r in itertools.chain([first] if first else [], rows))
     else:
-        jobs = _list_jobs(client, project, start, end)
+        jobs = _list_jobs(client, project, start, end, ordered=ordered)
         stats.source = "list_jobs"
     for job in jobs:
         if job.is_own and not include_own_jobs:
@@ -812,8 +815,15 @@ def iter_jobs(
         yield job
 
 
-def _list_jobs(client: Any, project: str, start: datetime, end: datetime) -> list[Job]:
-    out = []
+def _list_jobs(client: Any, project: str, start: datetime, end: datetime, *, ordered: bool = True) -> Iterator[Job]:
+    jobs = _listed_jobs(client, project, start, end)
+    if ordered:
+        yield from sorted(jobs, key=lambda j: (j.ended, j.job_id))  # type: ignore[arg-type,return-value]
+    else:
+        yield from jobs
+
+
+def _listed_jobs(client: Any, project: str, start: datetime, end: datetime) -> Iterator[Job]:
     for api_job in client.list_jobs(
         project=project,
         all_users=True,
@@ -826,9 +836,7 @@ def _list_jobs(client: Any, project: str, start: datetime, end: datetime) -> lis
         # consecutive runs tile time like the view's end_time filter does.
         if job.job_type != "QUERY" or job.ended is None or not (start <= job.ended < end):
             continue
-        out.append(job)
-    out.sort(key=lambda j: (j.ended, j.job_id))
-    return out
+        yield job
 
 
 def query_record(job: Job) -> QueryRecord:
@@ -1182,7 +1190,7 @@ class _BigQueryJobsCollector(_BigQueryCollector):
             source.client, project, *window,
             source=self.jobs_source, region=self.region, jobs_table=self.jobs_table,
             fetch_size=self.fetch_size, timeout_s=self.query_timeout,
-            include_own_jobs=self.include_own_jobs, stats=stats,
+            include_own_jobs=self.include_own_jobs, stats=stats, ordered=self.kind == "lineage",
         )
 
 

@@ -212,6 +212,12 @@ class _Prefixed(io.RawIOBase):
         return len(data)
 
 
+#: How far a log line may trail the latest stamp already read and still be put in order. Threads
+#: stamp a line when they log it and log4j appends in call order, so stamps run out of order by
+#: milliseconds; a statement is held this long before it is handed on in start order.
+REORDER_MARGIN = timedelta(minutes=5)
+
+
 def iter_log_queries(
     files: Iterable[Any],
     *,
@@ -222,14 +228,42 @@ def iter_log_queries(
 ) -> Iterator[HiveQuery]:
     """Statements whose Executing line falls in ``[start, end)``, from ``files`` read in order.
 
-    A statement is yielded once its record is complete (its Completed line, or the end of input),
-    in start-time order per file set.
+    Yielded in start-time order (lineage needs it), each once its record is complete (its
+    Completed line, or the end of input). Streams: a directory's files are one server's log,
+    oldest first, so a statement is handed on once no statement that started before it is still
+    open and the log has moved :data:`REORDER_MARGIN` past its start; memory follows the
+    statements open at once, not the window. Directories (servers) are read side by side and
+    merged.
     """
+    import heapq
+    import itertools
+
     stats = stats if stats is not None else ParseStats()
     tz = _zone(zone)
+    servers = [list(group) for _, group in itertools.groupby(files, key=lambda p: str(getattr(p, "parent", "")))]
+    streams = [_server_queries(group, start=start, end=end, tz=tz, stats=stats) for group in servers]
+    if len(streams) == 1:
+        yield from streams[0]
+    else:
+        yield from heapq.merge(*streams, key=_start_key)
+
+
+def _start_key(q: HiveQuery) -> tuple[datetime, str]:
+    return (q.start_time, q.query_id)
+
+
+def _server_queries(
+    files: list[Any], *, start: datetime, end: datetime, tz: tzinfo, stats: ParseStats,
+) -> Iterator[HiveQuery]:
+    """One server's statements in start order (see :func:`iter_log_queries`)."""
+    import heapq
+
     pending: dict[str, HiveQuery] = {}  # in-window statements waiting for their Completed line
     by_thread: dict[str, str] = {}  # thread -> query id it is running, to attach FAILED lines
-    done: list[HiveQuery] = []
+    done: list[tuple[datetime, str, int, HiveQuery]] = []  # completed, not handed on yet (a heap)
+    completions = 0  # tie-break: a heap never compares two HiveQuery objects
+    opened: list[tuple[datetime, str]] = []  # start keys of pending statements (a heap, lazily pruned)
+    latest: datetime | None = None  # the latest stamp read
 
     current: HiveQuery | None = None  # the statement whose text may continue on the next lines
     text_lines: list[str] = []
@@ -241,9 +275,19 @@ def iter_log_queries(
             if sql:
                 current.query_text = sql
                 pending[current.query_id] = current
+                heapq.heappush(opened, _start_key(current))
             else:
                 stats.malformed += 1
         current, text_lines = None, []
+
+    def ready() -> Iterator[HiveQuery]:
+        """The completed statements no open or later-read statement can precede."""
+        while opened and opened[0][1] not in pending:
+            heapq.heappop(opened)  # completed since it was pushed
+        while done and latest is not None and done[0][0] <= latest - REORDER_MARGIN and (
+            not opened or done[0][:2] < opened[0]
+        ):
+            yield heapq.heappop(done)[3]
 
     for path in files:
         stats.files += 1
@@ -265,6 +309,7 @@ def iter_log_queries(
             except ValueError:
                 stats.malformed += 1
                 continue
+            latest = ts if latest is None or ts > latest else latest
             thread = m.group("thread")
             if s := _STARTING.search(rest):
                 stats.statements += 1
@@ -281,9 +326,11 @@ def iter_log_queries(
                 q = pending.pop(c.group("qid"), None)
                 if q is not None:
                     q.end_time = max(ts, q.start_time)
-                    done.append(q)
+                    completions += 1
+                    heapq.heappush(done, (q.start_time, q.query_id, completions, q))
                 if by_thread.get(thread) == c.group("qid"):
                     del by_thread[thread]
+                yield from ready()
             elif f := _FAILED.search(rest):
                 q = pending.get(by_thread.get(thread, ""))
                 if q is not None and q.error_text is None:
@@ -291,9 +338,8 @@ def iter_log_queries(
                     code = _RETURN_CODE.search(q.error_text)
                     q.error_code = int(code.group(1)) if code else 1
         finish_text()  # a file ends a record; the next file starts with its own stamp
-    done.extend(pending.values())  # still running or never completed in these files
-    done.sort(key=lambda q: (q.start_time, q.query_id))
-    yield from done
+    rest_of = [entry[3] for entry in done] + list(pending.values())  # pending: still running, or cut off
+    yield from sorted(rest_of, key=_start_key)
 
 
 def query_record(q: HiveQuery) -> QueryRecord:

@@ -8,11 +8,13 @@ such texts before either.
 The rule is one-sided on purpose. A text is called read-only only when none of the keywords
 below occurs in it as a whole word, anywhere: not in code, not in a literal, not in a comment, in
 any case. Every statement the engine takes lineage from starts with or contains one of them
-(``SELECT ... INTO`` has INTO, ``WITH ... INSERT`` has INSERT, ``REPLACE INTO`` / ``UPSERT INTO``
-have INTO, Databricks ``REPLACE TABLE`` has REPLACE, MySQL ``RENAME TABLE`` has RENAME), and a
-``DROP`` matters too (a table written and then dropped is scratch space). A word in a string,
-a comment or an identifier only means the text is parsed as before; nothing is ever missed
-because a keyword hid. ``tests/lineage/test_writes.py`` checks the rule against the engine.
+(``SELECT ... INTO`` has INTO, ``WITH ... INSERT`` has INSERT, ``MERGE``, ``COPY INTO``,
+``ALTER ... RENAME TO`` / ``SWAP WITH``), and a ``DROP`` matters too (a table written and then
+dropped is scratch space). Writes the engine does not model yet are listed as well (Databricks
+``REPLACE TABLE``, MySQL ``RENAME TABLE``, ``TRUNCATE``, ``UNLOAD``, ``UPSERT``), so modelling
+one later needs no change here. A word in a string, a comment or an identifier only means the
+text is parsed as before; nothing is ever missed because a keyword hid.
+``tests/lineage/test_writes.py`` checks the rule against the engine.
 """
 
 from __future__ import annotations

@@ -199,3 +199,58 @@ def test_truncated_gzip_keeps_readable_part(tmp_path):
 )
 def test_rotation_order_is_oldest_first(names, expected):
     assert sorted(names, key=hive_logs._order_key) == expected
+
+
+
+def _busy_server(directory: Path, *, long_running: bool) -> None:
+    """200 statements 15 s apart from 10:00:15, each running 20 s (so each overlaps the next),
+    in two rotated files; optionally one more that runs from 10:00:00 to 10:59:59."""
+    directory.mkdir()
+    lines = []
+    for i in range(200):
+        t0 = W0 + (i + 1) * hive_logs.timedelta(seconds=15)
+        t1 = t0 + hive_logs.timedelta(seconds=20)
+        lines.append(apache(t0.strftime("%Y-%m-%dT%H:%M:%S,000"), executing(f"q{i:03d}", f"SELECT {i}"),
+                            thread=f"T-{i % 2}"))
+        lines.append(apache(t1.strftime("%Y-%m-%dT%H:%M:%S,000"), completed(f"q{i:03d}"), thread=f"T-{i % 2}"))
+    if long_running:
+        lines.append(apache("2026-11-25T10:00:00,000", executing("long", "INSERT INTO a.t SELECT * FROM a.s"),
+                            thread="T-long"))
+        lines.append(apache("2026-11-25T10:59:59,000", completed("long"), thread="T-long"))
+    lines.sort()  # the log's own order: by stamp
+    (directory / "hive.log.1").write_text("".join(lines[:200]))
+    (directory / "hive.log").write_text("".join(lines[200:]))
+
+
+def _stream(root: Path) -> tuple[list[str], list[int], int]:
+    """Query ids in the order handed on, the lines read when each was, and the lines in all."""
+    stats = hive_logs.ParseStats()
+    files = list_log_files(storage(root), window=(W0, W1), stats=stats)
+    ids, read = [], []
+    for q in iter_log_queries(files, start=W0, end=W1, stats=stats):
+        ids.append(q.query_id)
+        read.append(stats.lines)
+    return ids, read, stats.lines
+
+
+def test_statements_are_handed_on_in_start_order_while_the_log_is_read(tmp_path):
+    _busy_server(tmp_path / "server-a", long_running=False)
+    (tmp_path / "server-b").mkdir()
+    (tmp_path / "server-b" / "hive.log").write_text(
+        apache("2026-11-25T10:30:05,000", executing("b1", "SELECT 'b'")) + apache("2026-11-25T10:30:06,000", completed("b1"))
+    )
+    ids, read, total = _stream(tmp_path)
+    expected = [f"q{i:03d}" for i in range(200)]
+    expected.insert(expected.index("q119") + 1, "b1")  # q119 starts 10:30:00, b1 10:30:05, q120 10:30:15
+    assert ids == expected  # one order across both servers' logs
+    # streamed: the first statement came out with a fraction of the log read (it is held until
+    # the log is REORDER_MARGIN past its start), not after the last file
+    assert read[0] < total / 4
+    assert read[100] < total
+
+
+def test_an_open_statement_holds_back_the_ones_that_started_after_it(tmp_path):
+    _busy_server(tmp_path / "server-a", long_running=True)
+    ids, read, total = _stream(tmp_path)
+    assert ids == ["long"] + [f"q{i:03d}" for i in range(200)]
+    assert read[0] >= total - 1  # handed on at its Completed line, the log's last
