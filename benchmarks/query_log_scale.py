@@ -5,7 +5,7 @@ collected as query logs and as lineage, pushed to the sandbox, every task in its
     .venv/bin/uv pip install --python .venv/bin/python '.[amazon,standins,objectstorage,celery]'
     .venv/bin/python benchmarks/query_log_scale.py                      # 1,000,000 queries
     .venv/bin/python benchmarks/query_log_scale.py --queries 50000      # a quick run
-    .venv/bin/python benchmarks/query_log_scale.py --part-events 20000 --also-no-raw-cap   # the docs' run
+    .venv/bin/python benchmarks/query_log_scale.py --part-events 25000 --lineage-parts 2 --also-no-raw-cap   # the docs' run
 
 What runs, all on 127.0.0.1 and stopped by PID at the end (also on failure):
 
@@ -28,10 +28,12 @@ What runs, all on 127.0.0.1 and stopped by PID at the end (also on failure):
 3. **the DAG** (``benchmarks/dags/query_log_scale.py``): the real
    ``RedshiftQueryLogCollectorOperator`` mapped over ``--subwindows`` sub-windows of the hour
    (``window_part``), the real ``RedshiftLineageCollectorOperator`` over the hour in
-   ``--lineage-parts`` task(s) (default one: the shape cache is per process), both handing over
+   ``--lineage-parts`` task(s) (default one: the shape cache is per process; queued before the
+   query-log slices, ``priority_weight=10``), both handing over
    manifest parts of ``--part-events`` events, then one ``MonteCarloPushOperator`` of both to the
    sandbox (a subprocess); with ``--also-no-raw-cap`` a second push of the same manifests with
-   ``max_raw_bytes=None`` to a second sandbox, so one run gives the requests both ways.
+   ``max_raw_bytes=None`` to a second sandbox that has no raw cap either, so one run gives the
+   requests both ways.
 
 Measured: wall time per stage and per task (from the metadata DB), which worker ran which task,
 peak RSS per task (the kernel's high-water mark of the task's own process, written by the
