@@ -25,7 +25,11 @@ from monte_carlo_push_provider.collectors.athena import (
     AthenaQueryLogCollector,
 )
 from monte_carlo_push_provider.collectors.base import check_positive
-from monte_carlo_push_provider.operators.base import BaseCollectorOperator, WindowedCollectorMixin
+from monte_carlo_push_provider.operators.base import (
+    BaseCollectorOperator,
+    WindowedCollectorMixin,
+    refuse_metadata_options,
+)
 
 
 class _AwsOperator(BaseCollectorOperator):
@@ -147,9 +151,7 @@ class AthenaGlueViewLineageCollectorOperator(AthenaGlueMetadataCollectorOperator
     """
 
     def __init__(self, *, column_lineage: bool = True, **kwargs: Any) -> None:
-        for name in ("only_freshness_and_volume", "include_volume"):
-            if name in kwargs:
-                raise ValueError(f"{name} does not apply to view lineage; remove it")
+        refuse_metadata_options(kwargs, "only_freshness_and_volume", "include_volume")
         super().__init__(**kwargs)
         self.column_lineage = column_lineage
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -180,6 +180,14 @@ class BaseCollectorOperator(BaseOperator):
             "collected %s %s event(s)%s%s from %s in %.1f s",
             f"{count:,}", manifest["kind"], detail, in_parts, what, time.monotonic() - self._started,
         )
+
+
+def refuse_metadata_options(kwargs: Mapping[str, Any], *names: str) -> None:
+    """A view-lineage operator takes its metadata sibling's parameters, except those that only
+    shape a metadata push: naming one of ``names`` is an error that says to remove it."""
+    for name in names:
+        if name in kwargs:
+            raise ValueError(f"{name} does not apply to view lineage; remove it")
 
 
 class WindowedCollectorMixin(BaseCollectorOperator):

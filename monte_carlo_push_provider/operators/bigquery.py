@@ -26,7 +26,11 @@ from monte_carlo_push_provider.collectors.bigquery import (
     BigQuerySource,
     BigQueryViewLineageCollector,
 )
-from monte_carlo_push_provider.operators.base import BaseCollectorOperator, WindowedCollectorMixin
+from monte_carlo_push_provider.operators.base import (
+    BaseCollectorOperator,
+    WindowedCollectorMixin,
+    refuse_metadata_options,
+)
 
 DEFAULT_CONN_ID = "google_cloud_default"
 
@@ -174,9 +178,7 @@ class BigQueryViewLineageCollectorOperator(BigQueryMetadataCollectorOperator):
     """
 
     def __init__(self, *, column_lineage: bool = True, **kwargs: Any) -> None:
-        for name in ("only_freshness_and_volume", "collect_tags"):
-            if name in kwargs:
-                raise ValueError(f"{name} does not apply to view lineage; remove it")
+        refuse_metadata_options(kwargs, "only_freshness_and_volume", "collect_tags")
         super().__init__(collect_tags=False, **kwargs)
         self.column_lineage = column_lineage
 

@@ -33,7 +33,11 @@ from monte_carlo_push_provider.collectors.databricks import (
     DatabricksQueryLogCollector,
     DatabricksViewLineageCollector,
 )
-from monte_carlo_push_provider.operators.base import BaseCollectorOperator, WindowedCollectorMixin
+from monte_carlo_push_provider.operators.base import (
+    BaseCollectorOperator,
+    WindowedCollectorMixin,
+    refuse_metadata_options,
+)
 
 if TYPE_CHECKING:
     from airflow.providers.databricks.hooks.databricks_sql import DatabricksSqlHook
@@ -238,9 +242,7 @@ class DatabricksViewLineageCollectorOperator(DatabricksMetadataCollectorOperator
     """
 
     def __init__(self, *, column_lineage: bool = True, **kwargs: Any) -> None:
-        for name in ("only_freshness_and_volume", "collect_tags", "volume_source", "describe_detail_max_tables"):
-            if name in kwargs:
-                raise ValueError(f"{name} does not apply to view lineage; remove it")
+        refuse_metadata_options(kwargs, "only_freshness_and_volume", "collect_tags", "volume_source", "describe_detail_max_tables")
         super().__init__(collect_tags=False, volume_source=None, **kwargs)
         self.column_lineage = column_lineage
 

@@ -26,7 +26,11 @@ from monte_carlo_push_provider.collectors.hive_logs import (
     HiveLineageCollector,
     HiveQueryLogCollector,
 )
-from monte_carlo_push_provider.operators.base import BaseCollectorOperator, WindowedCollectorMixin
+from monte_carlo_push_provider.operators.base import (
+    BaseCollectorOperator,
+    WindowedCollectorMixin,
+    refuse_metadata_options,
+)
 
 if TYPE_CHECKING:
     from airflow.providers.apache.hive.hooks.hive import HiveMetastoreHook, HiveServer2Hook
@@ -153,9 +157,7 @@ class HiveMetastoreViewLineageCollectorOperator(HiveMetastoreMetadataCollectorOp
     """
 
     def __init__(self, *, column_lineage: bool = True, **kwargs: Any) -> None:
-        for name in ("only_freshness_and_volume", "partition_volume", "max_partitions"):
-            if name in kwargs:
-                raise ValueError(f"{name} does not apply to view lineage; remove it")
+        refuse_metadata_options(kwargs, "only_freshness_and_volume", "partition_volume", "max_partitions")
         super().__init__(partition_volume=False, **kwargs)
         self.column_lineage = column_lineage
 
@@ -208,8 +210,7 @@ class HiveServer2ViewLineageCollectorOperator(HiveServer2MetadataCollectorOperat
     """
 
     def __init__(self, *, column_lineage: bool = True, **kwargs: Any) -> None:
-        if "only_freshness_and_volume" in kwargs:
-            raise ValueError("only_freshness_and_volume does not apply to view lineage; remove it")
+        refuse_metadata_options(kwargs, "only_freshness_and_volume")
         super().__init__(**kwargs)
         self.column_lineage = column_lineage
 

@@ -23,7 +23,11 @@ from monte_carlo_push_provider.collectors.redshift import (
     RedshiftQueryLogCollector,
     RedshiftViewLineageCollector,
 )
-from monte_carlo_push_provider.operators.base import BaseCollectorOperator, WindowedCollectorMixin
+from monte_carlo_push_provider.operators.base import (
+    BaseCollectorOperator,
+    WindowedCollectorMixin,
+    refuse_metadata_options,
+)
 
 if TYPE_CHECKING:
     from airflow.providers.amazon.aws.hooks.redshift_sql import RedshiftSQLHook
@@ -140,9 +144,7 @@ class RedshiftViewLineageCollectorOperator(RedshiftMetadataCollectorOperator):
     """
 
     def __init__(self, *, column_lineage: bool = True, **kwargs: Any) -> None:
-        for name in ("only_freshness_and_volume", "include_volume"):
-            if name in kwargs:
-                raise ValueError(f"{name} does not apply to view lineage; remove it")
+        refuse_metadata_options(kwargs, "only_freshness_and_volume", "include_volume")
         super().__init__(**kwargs)
         self.column_lineage = column_lineage
 

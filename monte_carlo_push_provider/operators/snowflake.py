@@ -33,7 +33,11 @@ from monte_carlo_push_provider.collectors.snowflake import (
     SnowflakeQueryLogCollector,
     SnowflakeViewLineageCollector,
 )
-from monte_carlo_push_provider.operators.base import BaseCollectorOperator, WindowedCollectorMixin
+from monte_carlo_push_provider.operators.base import (
+    BaseCollectorOperator,
+    WindowedCollectorMixin,
+    refuse_metadata_options,
+)
 
 if TYPE_CHECKING:
     from airflow.providers.snowflake.hooks.snowflake import SnowflakeHook
@@ -225,9 +229,7 @@ class SnowflakeViewLineageCollectorOperator(SnowflakeMetadataCollectorOperator):
     """
 
     def __init__(self, *, column_lineage: bool = True, **kwargs: Any) -> None:
-        for name in ("only_freshness_and_volume", "collect_tags"):
-            if name in kwargs:
-                raise ValueError(f"{name} does not apply to view lineage; remove it")
+        refuse_metadata_options(kwargs, "only_freshness_and_volume", "collect_tags")
         super().__init__(collect_tags=False, **kwargs)
         self.column_lineage = column_lineage
 
