@@ -48,7 +48,7 @@ import binascii
 import json
 import logging
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any, ClassVar
 
@@ -603,14 +603,10 @@ class AthenaLineageCollector(_AthenaHistoryCollector):
     def collect(self, source: Any, window: tuple[datetime, datetime] | None) -> Collection:
         queries = self.read(source, window)
         events, stats = engine_lineage(
-            lineage_rows(queries), dialect=LINEAGE_DIALECT, resource_type=RESOURCE_TYPE,
+            [q.lineage_row() for q in queries], dialect=LINEAGE_DIALECT, resource_type=RESOURCE_TYPE,
             column_lineage=self.column_lineage, default_database=DEFAULT_CATALOG,
             max_query_chars=self.max_query_chars, timeout_s=self.parse_timeout_s,
         )
         log.info("lineage: %s", ", ".join(f"{k}={v}" for k, v in stats.items()))
         return Collection(events, info=self._info(), stats=stats, what=f"{len(self.read_work_groups)} workgroup(s)")
 
-
-def lineage_rows(queries: Iterable[QueryRecord]) -> list[dict[str, Any]]:
-    """The lineage engine's input: the statements that succeeded."""
-    return [q.lineage_row() for q in queries if q.succeeded]
