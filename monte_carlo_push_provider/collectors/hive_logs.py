@@ -24,7 +24,9 @@ Stdlib only at module level.
 from __future__ import annotations
 
 import gzip
+import heapq
 import io
+import itertools
 import logging
 import re
 from collections.abc import Iterable, Iterator
@@ -235,17 +237,11 @@ def iter_log_queries(
     statements open at once, not the window. Directories (servers) are read side by side and
     merged.
     """
-    import heapq
-    import itertools
-
     stats = stats if stats is not None else ParseStats()
     tz = _zone(zone)
     servers = [list(group) for _, group in itertools.groupby(files, key=lambda p: str(getattr(p, "parent", "")))]
     streams = [_server_queries(group, start=start, end=end, tz=tz, stats=stats) for group in servers]
-    if len(streams) == 1:
-        yield from streams[0]
-    else:
-        yield from heapq.merge(*streams, key=_start_key)
+    yield from heapq.merge(*streams, key=_start_key)
 
 
 def _start_key(q: HiveQuery) -> tuple[datetime, str]:
@@ -256,8 +252,6 @@ def _server_queries(
     files: list[Any], *, start: datetime, end: datetime, tz: tzinfo, stats: ParseStats,
 ) -> Iterator[HiveQuery]:
     """One server's statements in start order (see :func:`iter_log_queries`)."""
-    import heapq
-
     pending: dict[str, HiveQuery] = {}  # in-window statements waiting for their Completed line
     by_thread: dict[str, str] = {}  # thread -> query id it is running, to attach FAILED lines
     done: list[tuple[datetime, str, int, HiveQuery]] = []  # completed, not handed on yet (a heap)

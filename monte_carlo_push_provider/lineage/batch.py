@@ -510,9 +510,12 @@ def _record(
 
     def node(name: str) -> Node:
         nonlocal temporary
-        if is_temp_name(name) or name in graph.temp_names:
+        if is_temp_name(name):
             temporary = True
-            if is_temp_name(name) or (session, name) in graph.temp:
+            return (session, name)
+        if name in graph.temp_names:
+            temporary = True
+            if (session, name) in graph.temp:
                 return (session, name)
         return (None, name)
 
